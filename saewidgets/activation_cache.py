@@ -1,0 +1,188 @@
+"""On-disk activation caches: safetensors shards written atomically, streamed back shuffled.
+
+Layout of a cache folder::
+
+    meta.json                  what made it (model + weight fingerprint, hook, dtype, texts) and its size
+    shard_00000.safetensors    acts [rows, d_in], token_ids / doc_ids / positions [rows]
+    shard_00001.safetensors    ...
+
+The folder is built under a temporary sibling name and renamed into place only when complete,
+so an interrupted harvest never leaves a folder that looks usable. A folder made by another
+model, hook, dtype or text set is refused rather than mixed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+FORMAT = "saewidgets-activations/1"
+META = "meta.json"
+# A mismatch in any of these means the cached rows are other activations, not just fewer of them.
+IDENTITY_KEYS = ("model", "model_fingerprint", "hook", "dtype", "texts_fingerprint", "max_len")
+
+
+def fingerprint_model(model: torch.nn.Module) -> str:
+    """A cheap checksum of the weights: class, shapes and the first values of every parameter."""
+    h = hashlib.sha256(type(model).__name__.encode())
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            h.update(f"{name}{tuple(p.shape)}".encode())
+            h.update(p.detach().flatten()[:64].float().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def fingerprint_texts(texts: list[str]) -> str:
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode())
+        h.update(b"\x00")
+    return h.hexdigest()[:16]
+
+
+class CacheWriter:
+    """Collects harvested rows into shards of ``shard_tokens`` rows inside a temporary folder."""
+
+    def __init__(self, final: Path, meta: dict, shard_tokens: int):
+        self.final, self.meta, self.shard_tokens = final, meta, shard_tokens
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+        self.pending: list[tuple[torch.Tensor, ...]] = []
+        self.n_pending = self.n_rows = 0
+        self.shards: list[dict] = []
+        self.d_in = 0
+        self.existing = None
+
+    @classmethod
+    def open(cls, cache_dir: str | Path, meta: dict, shard_tokens: int) -> CacheWriter:
+        """A writer for ``cache_dir``; ``.existing`` is set instead when it already holds this harvest."""
+        if shard_tokens <= 0:
+            raise ValueError(f"shard_tokens must be positive, got {shard_tokens}")
+        final = Path(cache_dir).expanduser().resolve()
+        if (final / META).is_file():
+            cached = CachedActivations(final)
+            _check_same(cached.meta, meta, final)
+            wanted = meta["n_tokens_requested"]
+            if (wanted is not None and cached.meta["n_tokens"] >= wanted) or (
+                    wanted is None and cached.meta["n_tokens_requested"] is None):
+                writer = cls.__new__(cls)
+                writer.existing = cached
+                return writer
+            raise ValueError(f"The cache at {final} holds {cached.meta['n_tokens']} tokens, fewer than the "
+                             f"{wanted} asked for. Use another folder, or delete this one to rebuild it.")
+        if final.exists() and any(final.iterdir()):
+            raise ValueError(f"{final} exists, is not empty and is not an activation cache (no {META}); "
+                             "give an empty or new folder.")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        return cls(final, meta, shard_tokens)
+
+    def add(self, acts: torch.Tensor, token_ids: torch.Tensor, doc_ids: torch.Tensor, positions: torch.Tensor):
+        self.d_in = acts.shape[1]
+        self.pending.append((acts, token_ids, doc_ids, positions))
+        self.n_pending += len(acts)
+        while self.n_pending >= self.shard_tokens:
+            self._flush(self.shard_tokens)
+
+    def _flush(self, n: int) -> None:
+        acts, tok, doc, pos = (torch.cat(p) for p in zip(*self.pending))
+        name = f"shard_{len(self.shards):05d}.safetensors"
+        save_file({"acts": acts[:n].contiguous(), "token_ids": tok[:n].contiguous(),
+                   "doc_ids": doc[:n].contiguous(), "positions": pos[:n].contiguous()}, str(self.tmp / name))
+        self.shards.append({"file": name, "rows": int(min(n, len(acts)))})
+        rest = [t[n:] for t in (acts, tok, doc, pos)]
+        self.pending = [tuple(rest)] if len(rest[0]) else []
+        self.n_pending = len(rest[0])
+        self.n_rows += min(n, len(acts))
+
+    def finish(self, norm_scale: float, texts: list[str]) -> CachedActivations:
+        if self.n_pending:
+            self._flush(self.n_pending)
+        meta = dict(self.meta, format=FORMAT, n_tokens=self.n_rows, d_in=self.d_in,
+                    norm_scale=norm_scale, shards=self.shards)
+        (self.tmp / "texts.json").write_text(json.dumps(texts))
+        (self.tmp / META).write_text(json.dumps(meta, indent=1))  # written last: marks a complete cache
+        if self.final.exists():
+            self.final.rmdir()  # empty (checked in open)
+        os.replace(self.tmp, self.final)
+        return CachedActivations(self.final)
+
+    def abort(self) -> None:
+        """Drop the partial folder (an interrupted or failed harvest leaves nothing behind)."""
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _check_same(have: dict, want: dict, where: Path) -> None:
+    diff = [k for k in IDENTITY_KEYS if have.get(k) != want.get(k)]
+    if diff:
+        lines = "; ".join(f"{k}: cache has {have.get(k)!r}, you asked for {want.get(k)!r}" for k in diff)
+        raise ValueError(f"The activation cache at {where} was made differently ({lines}). Refusing to mix: "
+                         "use another folder, or delete this one to rebuild it.")
+
+
+class CachedActivations:
+    """A finished cache folder, read lazily: the same ``batches`` interface as ``ActivationSet``."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        meta_file = self.path / META
+        if not meta_file.is_file():
+            raise FileNotFoundError(f"{self.path} is not an activation cache (no {META}).")
+        self.meta = json.loads(meta_file.read_text())
+        if self.meta.get("format") != FORMAT:
+            raise ValueError(f"{self.path} has cache format {self.meta.get('format')!r}; expected {FORMAT!r}.")
+        self.hook, self.model_name = self.meta["hook"], self.meta["model"]
+        self.norm_scale, self.d_in = float(self.meta["norm_scale"]), int(self.meta["d_in"])
+
+    def __len__(self) -> int:
+        return int(self.meta["n_tokens"])
+
+    def _shard(self, i: int) -> dict[str, torch.Tensor]:
+        with safe_open(str(self.path / self.meta["shards"][i]["file"]), framework="pt") as f:
+            return {k: f.get_tensor(k) for k in f.keys()}
+
+    def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, normalize: bool = False,
+                drop_last: bool = False, device: str | torch.device | None = None) -> Iterator[torch.Tensor]:
+        """One pass in ``[batch_size, d_in]`` batches, holding at most two shards in memory.
+
+        Shuffling visits shards in a random order and mixes the rows of two shards at a time:
+        one shard alone would hand out documents in long runs, which biases SAE training.
+        """
+        from .activations import _check_batch_size
+
+        _check_batch_size(batch_size)
+        gen = torch.Generator().manual_seed(seed)
+        n_shards = len(self.meta["shards"])
+        order = torch.randperm(n_shards, generator=gen).tolist() if shuffle else list(range(n_shards))
+        carry = torch.empty(0, self.d_in, dtype=getattr(torch, self.meta["dtype"]))
+        for j in range(0, n_shards, 2):
+            x = torch.cat([carry] + [self._shard(i)["acts"] for i in order[j : j + 2]])  # [rows, d_in]
+            if shuffle:
+                x = x[torch.randperm(len(x), generator=gen)]
+            last = j + 2 >= n_shards
+            cut = len(x) if last else len(x) - len(x) % batch_size
+            for i in range(0, cut, batch_size):
+                b = x[i : i + batch_size]
+                if len(b) < batch_size and drop_last:
+                    break
+                b = b.to(device) if device is not None else b
+                yield b * self.norm_scale if normalize else b
+            carry = x[cut:]
+
+    def load(self):
+        """Everything in memory as an ``ActivationSet``."""
+        from .activations import ActivationSet
+
+        shards = [self._shard(i) for i in range(len(self.meta["shards"]))]
+        cat = {k: torch.cat([s[k] for s in shards]) for k in shards[0]}
+        texts_file = self.path / "texts.json"
+        texts = json.loads(texts_file.read_text()) if texts_file.is_file() else None
+        return ActivationSet(cat["acts"], cat["token_ids"], cat["doc_ids"], cat["positions"], hook=self.hook,
+                             model_name=self.model_name, norm_scale=self.norm_scale, texts=texts)

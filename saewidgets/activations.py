@@ -1,0 +1,250 @@
+"""Harvest a model's activations at one hook site, each row traceable to its text.
+
+``harvest(model, texts, hook, n_tokens)`` runs the model in batches of BOS + one document
+(right-padded, so padding never reaches a real position of a causal model), stops the forward
+at the hook, drops BOS and padding positions, and returns an ``ActivationSet``: a
+``[n_tokens, d_in]`` tensor plus, per row, its token id, document index and position. With
+``cache_dir`` it writes safetensors shards instead (see ``activation_cache``) and returns a
+``CachedActivations`` that streams them back; the two share one interface (``batches``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .models import check_hook, hook_names, module_names
+
+
+@dataclass
+class ActivationSet:
+    """Activations at one hook, in memory, with what is needed to trace every row back to text."""
+
+    acts: torch.Tensor  # [n_tokens, d_in]
+    token_ids: torch.Tensor  # [n_tokens] int64: the token at that position
+    doc_ids: torch.Tensor  # [n_tokens] int64: index into the harvested texts
+    positions: torch.Tensor  # [n_tokens] int64: position in BOS + document (the first real token is 1)
+    hook: str
+    model_name: str
+    norm_scale: float  # multiply acts by this so that E||x|| = sqrt(d_in) (input normalisation)
+    texts: list[str] | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return self.acts.shape[0]
+
+    @property
+    def d_in(self) -> int:
+        return self.acts.shape[1]
+
+    def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, normalize: bool = False,
+                drop_last: bool = False, device: str | torch.device | None = None) -> Iterator[torch.Tensor]:
+        """One pass over the rows in batches of ``[batch_size, d_in]`` (shuffled with ``seed``)."""
+        _check_batch_size(batch_size)
+        n = len(self)
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)) if shuffle else torch.arange(n)
+        stop = n - n % batch_size if drop_last else n
+        for i in range(0, stop, batch_size):
+            x = self.acts[order[i : i + batch_size]]  # [batch, d_in]
+            x = x.to(device) if device is not None else x
+            yield x * self.norm_scale if normalize else x
+
+    def text_of(self, row: int) -> str:
+        """The document a row came from (needs ``texts``, which harvest records)."""
+        if self.texts is None:
+            raise ValueError("This ActivationSet has no texts attached; harvest records them.")
+        return self.texts[int(self.doc_ids[row])]
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
+class _Stop(Exception):
+    """Raised from the hook to end the forward pass there: later layers are never computed."""
+
+
+def harvest(model, texts, hook: str, n_tokens: int | None = None, *, batch_size: int = 32,
+            max_len: int | None = None, dtype: torch.dtype = torch.float32, stop_early: bool = True,
+            tokenizer=None, cache_dir: str | Path | None = None, shard_tokens: int = 65_536,
+            progress: bool | None = None):
+    """Activations of ``model`` at ``hook`` over ``texts``, up to ``n_tokens`` rows (None: all).
+
+    ``model`` is a TransformerLens model (from ``load_model``) with a TL hook name, or any PyTorch
+    module that maps token ids ``[batch, pos]`` to outputs, with a submodule path as ``hook`` (e.g.
+    ``"transformer.h.1"`` of a Hugging Face GPT-2) and ``tokenizer`` given. ``texts`` is a corpus
+    (documents with ``.text``) or a list of strings. Each document is fed as BOS + its tokens,
+    truncated to ``max_len`` (default: the model's context). Returns an ``ActivationSet``, or a
+    ``CachedActivations`` when ``cache_dir`` is given (reused if it already holds this harvest).
+    """
+    texts = _as_texts(texts)
+    if n_tokens is not None and (not isinstance(n_tokens, int) or n_tokens <= 0):
+        raise ValueError(f"n_tokens must be a positive integer (or None for every token), got {n_tokens!r}")
+    _check_batch_size(batch_size)
+    backend = _Backend(model, hook, tokenizer)
+    max_len = max_len or backend.n_ctx
+    docs = backend.tokenize(texts, max_len)  # list of [len_i] token id lists, BOS first
+
+    writer = None
+    if cache_dir is not None:
+        from .activation_cache import CacheWriter
+
+        writer = CacheWriter.open(cache_dir, backend.describe(dtype, texts, n_tokens, max_len), shard_tokens)
+        if writer.existing is not None:
+            return writer.existing
+
+    try:
+        chunks, got, norm_sum = _collect(backend, docs, n_tokens, batch_size, dtype, stop_early, writer, progress)
+    except BaseException:  # Ctrl-C included: never leave a half-written cache behind
+        if writer is not None:
+            writer.abort()
+        raise
+    if got == 0:
+        raise ValueError("No tokens were harvested: every text is empty after removing BOS.")
+    if n_tokens is not None and got < n_tokens:
+        warnings.warn(f"The texts hold only {got} tokens, fewer than n_tokens={n_tokens}; returning {got}.",
+                      stacklevel=2)
+    d_in = (writer.d_in if writer is not None else chunks[0][0].shape[1])
+    norm_scale = math.sqrt(d_in) / (norm_sum / got)  # E||x|| -> sqrt(d_in)
+    if writer is not None:
+        return writer.finish(norm_scale=norm_scale, texts=texts)
+    acts, tok, doc, pos = (torch.cat(parts) for parts in zip(*chunks))
+    return ActivationSet(acts, tok, doc, pos, hook=hook, model_name=backend.name, norm_scale=norm_scale,
+                         texts=texts)
+
+
+def _collect(backend, docs, n_tokens, batch_size, dtype, stop_early, writer, progress):
+    """Run the batches; returns (in-memory chunks, rows collected, sum of row norms)."""
+    wanted = n_tokens if n_tokens is not None else sum(len(d) - 1 for d in docs)
+    chunks: list[tuple[torch.Tensor, ...]] = []
+    got, norm_sum = 0, 0.0
+    show = progress if progress is not None else wanted >= 200_000
+    bar = _progress(wanted, show)
+    for start in range(0, len(docs), batch_size):
+        batch = docs[start : start + batch_size]
+        tokens, mask = _pad(batch, backend.pad_id, backend.device)  # [b, width], [b, width]
+        acts = backend.run(tokens, stop_early)  # [b, width, d_in]
+        mask[:, 0] = False  # BOS carries no information about the document (and has a huge norm)
+        rows = mask.nonzero(as_tuple=False)  # [n_rows, 2] (batch index, position), row-major order
+        take = min(len(rows), wanted - got)
+        rows = rows[:take]
+        x = acts[rows[:, 0], rows[:, 1]].detach().to("cpu", dtype)  # [take, d_in]
+        tok = tokens[rows[:, 0], rows[:, 1]].to("cpu")  # [take]
+        doc = (rows[:, 0] + start).to("cpu")  # [take]
+        pos = rows[:, 1].to("cpu")  # [take]
+        norm_sum += float(x.double().norm(dim=1).sum())
+        if writer is not None:
+            writer.add(x, tok, doc, pos)
+        else:
+            chunks.append((x, tok, doc, pos))
+        got += take
+        bar.update(take)
+        if got >= wanted:
+            break
+    bar.close()
+    return chunks, got, norm_sum
+
+
+def _as_texts(texts) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("harvest expects a list of texts (or a corpus), not a single string: wrap it in [...]")
+    if not isinstance(texts, Sequence) and not hasattr(texts, "__iter__"):
+        raise TypeError(f"harvest expects a corpus or a list of strings, got {type(texts).__name__}")
+    out = [t.text if hasattr(t, "text") else t for t in texts]
+    if not out:
+        raise ValueError("The text list is empty: give at least one document.")
+    bad = [i for i, t in enumerate(out) if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"Item {bad[0]} is a {type(out[bad[0]]).__name__}, not a string or a document.")
+    return out
+
+
+def _pad(batch: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(map(len, batch))
+    tokens = torch.full((len(batch), width), pad_id, dtype=torch.long)  # [b, width]
+    mask = torch.zeros(len(batch), width, dtype=torch.bool)  # [b, width] True on real tokens
+    for i, ids in enumerate(batch):
+        tokens[i, : len(ids)] = torch.tensor(ids)
+        mask[i, : len(ids)] = True
+    return tokens.to(device), mask.to(device)
+
+
+def _progress(total: int, show: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not show, unit="tok", desc="harvest")
+
+
+class _Backend:
+    """The few things harvest needs from a model, for TransformerLens and plain PyTorch alike."""
+
+    def __init__(self, model, hook: str, tokenizer):
+        self.model, self.hook = model, hook
+        self.is_tl = hasattr(model, "run_with_hooks") and hasattr(model, "cfg")
+        self.tokenizer = tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
+        if self.tokenizer is None:
+            raise ValueError("This model has no tokenizer: pass tokenizer=... (a Hugging Face tokenizer).")
+        if self.is_tl:
+            check_hook(hook, hook_names(model))
+            self.n_ctx = int(model.cfg.n_ctx)
+            self.device = model.cfg.device
+        else:
+            check_hook(hook, module_names(model))
+            self.module = dict(model.named_modules())[hook]
+            cfg = getattr(model, "config", None)
+            self.n_ctx = int(getattr(cfg, "n_positions", 0) or getattr(cfg, "max_position_embeddings", 0) or 1024)
+            self.device = next(model.parameters()).device
+        self.name = getattr(model, "saew_name", None) or type(model).__name__
+        bos = self.tokenizer.bos_token_id
+        self.bos = [bos] if bos is not None else []
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+
+    def tokenize(self, texts: list[str], max_len: int) -> list[list[int]]:
+        if max_len < 2:
+            raise ValueError(f"max_len must be at least 2 (BOS + one token), got {max_len}")
+        ids = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        short = [i for i, t in enumerate(ids) if len(t) == 0]
+        if short:
+            raise ValueError(f"Text {short[0]} ({texts[short[0]][:40]!r}) is shorter than one token"
+                             f"{f' (and {len(short) - 1} more)' if len(short) > 1 else ''}; remove empty texts.")
+        return [(self.bos + t)[:max_len] for t in ids]
+
+    @torch.no_grad()
+    def run(self, tokens: torch.Tensor, stop_early: bool) -> torch.Tensor:
+        """Activations at the hook for ``tokens`` [batch, pos] -> [batch, pos, d_in]."""
+        store: list[torch.Tensor] = []
+
+        def grab(out):
+            x = out[0] if isinstance(out, tuple) else out
+            store.append(x)
+            if stop_early:
+                raise _Stop
+
+        try:
+            if self.is_tl:
+                with self.model.hooks(fwd_hooks=[(self.hook, lambda x, hook: grab(x))]):
+                    self.model(tokens)
+            else:
+                handle = self.module.register_forward_hook(lambda mod, inp, out: grab(out))
+                try:
+                    self.model(tokens)
+                finally:
+                    handle.remove()
+        except _Stop:
+            pass
+        if not store:
+            raise RuntimeError(f"The hook {self.hook!r} never fired during the forward pass.")
+        return store[0]
+
+    def describe(self, dtype: torch.dtype, texts: list[str], n_tokens: int | None, max_len: int) -> dict:
+        """What identifies a harvest, written to and checked against an activation cache."""
+        from .activation_cache import fingerprint_model, fingerprint_texts
+
+        return {"model": self.name, "model_fingerprint": fingerprint_model(self.model), "hook": self.hook,
+                "dtype": str(dtype).replace("torch.", ""), "texts_fingerprint": fingerprint_texts(texts),
+                "n_texts": len(texts), "n_tokens_requested": n_tokens, "max_len": max_len}

@@ -1,0 +1,110 @@
+"""The ``saewidgets`` command.
+
+    saewidgets demo                 the embedded default end to end (the README's main job)
+    saewidgets harvest --hook H     harvest activations into an on-disk cache
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_HOOK = "blocks.1.hook_resid_post"
+
+
+def demo(args: argparse.Namespace) -> dict:
+    import torch
+
+    from . import harvest, load_corpus, load_model
+
+    t0 = time.time()
+    model = load_model(args.model, device=args.device)
+    t_load = time.time() - t0
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"model     {args.model}: {model.cfg.n_layers} layers, d_model {model.cfg.d_model}, "
+          f"n_ctx {model.cfg.n_ctx}, {n_params / 1e6:.2f} M parameters, loaded in {t_load:.2f} s on "
+          f"{model.cfg.device}")
+
+    t0 = time.time()
+    corpus = load_corpus("storyteller", n_docs=args.n_docs, seed=args.seed)
+    print(f"corpus    storyteller: {len(corpus)} documents (seed {args.seed}) in {time.time() - t0:.2f} s")
+    print(f"          e.g. [{_label_line(corpus[0].labels)}]")
+    print(f"          {corpus[0].text[:160]}...")
+
+    t0 = time.time()
+    acts = harvest(model, corpus, args.hook, n_tokens=args.n_tokens, cache_dir=args.cache_dir)
+    dt = time.time() - t0
+    if not hasattr(acts, "acts"):  # an on-disk cache: summarise from memory all the same
+        acts = acts.load()
+    norms = acts.acts.float().norm(dim=1)
+    print(f"harvest   {len(acts):,} tokens x d_in {acts.d_in} at {args.hook} in {dt:.2f} s "
+          f"({len(acts) / dt:,.0f} tokens/s); mean |x| {norms.mean():.2f}, norm scale {acts.norm_scale:.4f}")
+    row = int(torch.argmax(norms))
+    doc, pos = int(acts.doc_ids[row]), int(acts.positions[row])
+    tokens = model.to_str_tokens(acts.text_of(row))
+    context = "".join(tokens[max(1, pos - 8) : pos]) + "[[" + tokens[pos] + "]]" + "".join(tokens[pos + 1 : pos + 4])
+    print(f"trace     largest-norm row {row}: document {doc}, position {pos}: ...{context}...")
+
+    with torch.no_grad():
+        story = model.generate("Once upon a time", max_new_tokens=args.max_new_tokens, do_sample=False,
+                               verbose=False)
+    print(f"generate  {story}")
+    summary = {"model": args.model, "n_params": n_params, "n_layers": model.cfg.n_layers,
+               "d_model": model.cfg.d_model, "load_seconds": round(t_load, 3), "hook": args.hook,
+               "n_docs": len(corpus), "n_tokens": len(acts), "harvest_seconds": round(dt, 3),
+               "norm_scale": acts.norm_scale, "greedy_sample": story}
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = out / ".summary.json.tmp"
+        tmp.write_text(json.dumps(summary, indent=1) + "\n")
+        tmp.replace(out / "summary.json")
+        print(f"wrote     {out / 'summary.json'}")
+    return summary
+
+
+def _label_line(labels: dict) -> str:
+    flags = [k for k, v in labels.items() if v is True]
+    return f"topic={labels.get('topic')}, tone={labels.get('tone')}, " + ", ".join(flags)
+
+
+def harvest_cmd(args: argparse.Namespace) -> None:
+    from . import harvest, load_corpus, load_model
+
+    model = load_model(args.model, device=args.device)
+    corpus = load_corpus("storyteller", n_docs=args.n_docs, seed=args.seed)
+    cache = harvest(model, corpus, args.hook, n_tokens=args.n_tokens, cache_dir=args.cache_dir, progress=True)
+    print(f"{len(cache):,} tokens x {cache.d_in} at {cache.hook} in {cache.path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="saewidgets", description="Sparse autoencoders you can look inside.")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, help_ in (("demo", "run the embedded default end to end"), ("harvest", "cache activations")):
+        s = sub.add_parser(name, help=help_)
+        s.add_argument("--model", default="storyteller")
+        s.add_argument("--hook", default=DEFAULT_HOOK)
+        s.add_argument("--n-docs", type=int, default=2000)
+        s.add_argument("--n-tokens", type=int, default=100_000)
+        s.add_argument("--seed", type=int, default=0)
+        s.add_argument("--device", default=None)
+        if name == "demo":
+            s.add_argument("--cache-dir", default=None)
+            s.add_argument("--out", default=None, help="folder for summary.json")
+            s.add_argument("--max-new-tokens", type=int, default=60)
+        else:
+            s.add_argument("--cache-dir", required=True)
+    args = p.parse_args(argv)
+    try:
+        demo(args) if args.command == "demo" else harvest_cmd(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        print(f"saewidgets {args.command}: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""Load a language model by name and talk about its hook sites with stable names.
+
+Every model comes back as a TransformerLens 4 ``TransformerBridge``, so the rest of the package
+uses one vocabulary of hook names (``blocks.{L}.hook_resid_post``, ``blocks.{L}.hook_mlp_out``,
+...), ``to_tokens`` / ``to_string`` and ``generate`` whatever the backend:
+
+- ``"storyteller"``: the tiny model shipped inside the package (offline, instant);
+- a TransformerLens / Hugging Face name (``"gelu-1l"``, ``"tiny-stories-1M"``,
+  ``"pythia-70m-deduped"``, ``"gpt2-small"``, ...): downloaded when the hub is reachable; offline
+  it fails in under two seconds with a message instead of the hub client's ~23 s of retries;
+- a local Hugging Face checkpoint folder (anything with a ``config.json``).
+
+Plain PyTorch modules need no loading: ``harvest`` takes them directly with module-path hooks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import socket
+import threading
+from pathlib import Path
+
+import torch
+
+from .zoo import STORYTELLER_DIR
+
+BUNDLED = {"storyteller": STORYTELLER_DIR}
+# The names the notebooks and docs use; any other TransformerLens alias or hub id also works online.
+SUGGESTED_HUB_MODELS = ("gelu-1l", "tiny-stories-1M", "pythia-70m-deduped", "gpt2-small")
+
+
+class OfflineError(RuntimeError):
+    """A model that must come from the Hugging Face Hub was asked for while the hub is unreachable."""
+
+
+def default_device() -> torch.device:
+    """cuda > mps > cpu."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def load_model(name: str = "storyteller", device: str | torch.device | None = None):
+    """Load ``name`` as a TransformerLens ``TransformerBridge`` in eval mode.
+
+    ``name`` is ``"storyteller"`` (bundled), a local checkpoint folder, or a TransformerLens /
+    Hugging Face hub name. ``device`` defaults to cuda > mps > cpu.
+    """
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(f"load_model expects a model name or a folder path, got {type(name).__name__}")
+    device = torch.device(device) if device is not None else default_device()
+    if str(name) in BUNDLED:
+        return _boot(BUNDLED[str(name)], device, label=str(name))
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ValueError(f"{path} is a folder but not a Hugging Face checkpoint (no config.json in it).")
+        return _boot(path, device, label=str(path))
+    return _boot_hub(str(name), device)
+
+
+def _boot(path: Path, device: torch.device, label: str):
+    from transformer_lens.model_bridge import TransformerBridge
+
+    if not (path / "model.safetensors").is_file():
+        raise FileNotFoundError(
+            f"The weights of {label!r} are missing from {path}. Reinstall saewidgets, or rebuild them "
+            "with `python -m saewidgets.zoo.train_storyteller`."
+        )
+    model = TransformerBridge.boot_transformers(str(path), device=device)
+    model.eval()
+    model.saew_name = label  # recorded in activation caches, so a cache knows which model made it
+    return model
+
+
+def _boot_hub(name: str, device: torch.device):
+    from transformer_lens.supported_models import get_official_model_name
+
+    try:
+        repo = get_official_model_name(name)
+    except ValueError:
+        if "/" not in name:  # not an alias, not a hub id, not a folder: a typo most likely
+            known = list(BUNDLED) + list(SUGGESTED_HUB_MODELS)
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
+            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise ValueError(
+                f"Unknown model {name!r}.{hint} Available: {', '.join(map(repr, known))} (bundled and "
+                "offline: 'storyteller'), any other TransformerLens or Hugging Face hub name, or the path "
+                "of a local Hugging Face checkpoint folder."
+            ) from None
+        repo = name
+    if not _is_cached(repo) and not hub_reachable():
+        raise OfflineError(
+            f"{name!r} has to be downloaded from the Hugging Face Hub ({repo}), which is not reachable "
+            "from here, and it is not in the local cache. Use load_model('storyteller'), the model "
+            "bundled with saewidgets, or a local checkpoint folder."
+        )
+    from transformer_lens.model_bridge import TransformerBridge
+
+    model = TransformerBridge.boot_transformers(repo, device=device)
+    model.eval()
+    model.saew_name = repo
+    return model
+
+
+def _is_cached(repo: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        hit = try_to_load_from_cache(repo, "config.json")
+        return isinstance(hit, str)
+    except Exception:  # an old hub client, a malformed id: treat as not cached
+        return False
+
+
+def hub_reachable(timeout: float = 1.5) -> bool:
+    """Whether the Hugging Face Hub answers a TCP connect within ``timeout`` seconds.
+
+    Honours HF_HUB_OFFLINE=1 without touching the network. The connect runs in a daemon thread
+    because DNS resolution has no timeout of its own and can hang on a closed network.
+    """
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return False
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    host = endpoint.split("://", 1)[-1].split("/", 1)[0]
+    host, _, port = host.partition(":")
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((host, int(port or 443)), timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result and result[0])
+
+
+def hook_names(model) -> list[str]:
+    """Every hook name a TransformerLens model accepts, its aliases included (e.g. hook_resid_post)."""
+    names = set(getattr(model, "hook_dict", {}).keys())
+    # Aliases such as blocks.0.hook_resid_post resolve at run time and are not all keys of
+    # hook_dict; a one-token run_with_cache lists exactly the names the cache and hooks accept.
+    with torch.no_grad():
+        bos = model.tokenizer.bos_token_id or 0
+        tokens = torch.tensor([[bos]], device=model.cfg.device)
+        _, cache = model.run_with_cache(tokens)
+    names.update(cache.keys())
+    return sorted(names)
+
+
+def module_names(module: torch.nn.Module) -> list[str]:
+    """Hookable submodule paths of a plain PyTorch module (e.g. 'transformer.h.1')."""
+    return [n for n, _ in module.named_modules() if n]
+
+
+def check_hook(name: str, valid: list[str]) -> None:
+    """Raise a ValueError naming the closest valid hooks when ``name`` is not one of ``valid``."""
+    if name in valid:
+        return
+    close = difflib.get_close_matches(name, valid, n=5, cutoff=0.5)
+    if not close:  # e.g. 'resid_post' alone: offer names that contain it
+        close = [v for v in valid if name.split(".")[-1] in v][:5]
+    raise ValueError(
+        f"Hook {name!r} is not in this model. Closest valid names: {', '.join(close) or '(none)'}. "
+        f"The model has {len(valid)} hook sites; see saewidgets.models.hook_names(model)."
+    )
+
+
+def hook_layer(name: str) -> int | None:
+    """The block index in a TransformerLens hook name ('blocks.3.hook_resid_post' -> 3)."""
+    parts = name.split(".")
+    if len(parts) > 1 and parts[0] == "blocks" and parts[1].isdigit():
+        return int(parts[1])
+    return None
