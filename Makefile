@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check saewidgets tests bench
 
 retrain: $(STAMP)
-	$(BIN)/python -m saewidgets.zoo.train_storyteller
+	$(BIN)/python -m saewidgets.zoo.train_storyteller --figure docs/storyteller_training.png
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -36,7 +36,7 @@ def main() -> None:
     p.add_argument("--hook", default="blocks.1.hook_resid_post")
     p.add_argument("--n-docs", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     args = p.parse_args()
 
     model = load_model(args.model)

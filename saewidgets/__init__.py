@@ -17,6 +17,8 @@ _EXPORTS = {
     "harvest": "activations",
     "ActivationSet": "activations",
     "CachedActivations": "activation_cache",
+    "SAEConfig": "config",
+    "build_sae": "sae",
 }
 __all__ = ["__version__", *_EXPORTS]
 

@@ -23,7 +23,8 @@ def demo(args: argparse.Namespace) -> dict:
     t0 = time.time()
     model = load_model(args.model, device=args.device)
     t_load = time.time() - t0
-    n_params = sum(p.numel() for p in model.parameters())
+    # The wrapped Hugging Face module counts tied embedding/unembedding weights once.
+    n_params = sum(p.numel() for p in getattr(model, "original_model", model).parameters())
     print(f"model     {args.model}: {model.cfg.n_layers} layers, d_model {model.cfg.d_model}, "
           f"n_ctx {model.cfg.n_ctx}, {n_params / 1e6:.2f} M parameters, loaded in {t_load:.2f} s on "
           f"{model.cfg.device}")

@@ -26,8 +26,11 @@ import torch
 from .zoo import STORYTELLER_DIR
 
 BUNDLED = {"storyteller": STORYTELLER_DIR}
-# The names the notebooks and docs use; any other TransformerLens alias or hub id also works online.
-SUGGESTED_HUB_MODELS = ("gelu-1l", "tiny-stories-1M", "pythia-70m-deduped", "gpt2-small")
+# The names the notebooks and docs use, with their hub ids: resolved here without importing
+# TransformerLens (~4 s), so that offline they fail in well under two seconds. Any other
+# TransformerLens alias or hub id also works online.
+SUGGESTED_HUB_MODELS = {"gelu-1l": "NeelNanda/GELU_1L512W_C4_Code", "tiny-stories-1M": "roneneldan/TinyStories-1M",
+                        "pythia-70m-deduped": "EleutherAI/pythia-70m-deduped", "gpt2-small": "gpt2"}
 
 
 class OfflineError(RuntimeError):
@@ -70,28 +73,20 @@ def _boot(path: Path, device: torch.device, label: str):
             f"The weights of {label!r} are missing from {path}. Reinstall saewidgets, or rebuild them "
             "with `python -m saewidgets.zoo.train_storyteller`."
         )
-    model = TransformerBridge.boot_transformers(str(path), device=device)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a weight-loading bar for a 5 MB local file is only noise
+    try:
+        model = TransformerBridge.boot_transformers(str(path), device=device)
+    finally:
+        hf_logging.enable_progress_bar()
     model.eval()
     model.saew_name = label  # recorded in activation caches, so a cache knows which model made it
     return model
 
 
 def _boot_hub(name: str, device: torch.device):
-    from transformer_lens.supported_models import get_official_model_name
-
-    try:
-        repo = get_official_model_name(name)
-    except ValueError:
-        if "/" not in name:  # not an alias, not a hub id, not a folder: a typo most likely
-            known = list(BUNDLED) + list(SUGGESTED_HUB_MODELS)
-            close = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
-            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-            raise ValueError(
-                f"Unknown model {name!r}.{hint} Available: {', '.join(map(repr, known))} (bundled and "
-                "offline: 'storyteller'), any other TransformerLens or Hugging Face hub name, or the path "
-                "of a local Hugging Face checkpoint folder."
-            ) from None
-        repo = name
+    repo = SUGGESTED_HUB_MODELS.get(name) or (name if "/" in name else _official_name(name))
     if not _is_cached(repo) and not hub_reachable():
         raise OfflineError(
             f"{name!r} has to be downloaded from the Hugging Face Hub ({repo}), which is not reachable "
@@ -104,6 +99,23 @@ def _boot_hub(name: str, device: torch.device):
     model.eval()
     model.saew_name = repo
     return model
+
+
+def _official_name(name: str) -> str:
+    """A TransformerLens alias -> its hub id, or a ValueError listing what is available."""
+    from transformer_lens.supported_models import get_official_model_name
+
+    try:
+        return get_official_model_name(name)
+    except ValueError:
+        known = list(BUNDLED) + list(SUGGESTED_HUB_MODELS)
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(
+            f"Unknown model {name!r}.{hint} Available: {', '.join(map(repr, known))} (bundled and "
+            "offline: 'storyteller'), any other TransformerLens or Hugging Face hub name, or the path "
+            "of a local Hugging Face checkpoint folder."
+        ) from None
 
 
 def _is_cached(repo: str) -> bool:
@@ -144,6 +156,9 @@ def hub_reachable(timeout: float = 1.5) -> bool:
 
 def hook_names(model) -> list[str]:
     """Every hook name a TransformerLens model accepts, its aliases included (e.g. hook_resid_post)."""
+    cached = getattr(model, "_saew_hook_names", None)
+    if cached is not None:  # the hook sites are fixed by the architecture: list them once per model
+        return cached
     names = set(getattr(model, "hook_dict", {}).keys())
     # Aliases such as blocks.0.hook_resid_post resolve at run time and are not all keys of
     # hook_dict; a one-token run_with_cache lists exactly the names the cache and hooks accept.
@@ -152,7 +167,8 @@ def hook_names(model) -> list[str]:
         tokens = torch.tensor([[bos]], device=model.cfg.device)
         _, cache = model.run_with_cache(tokens)
     names.update(cache.keys())
-    return sorted(names)
+    model._saew_hook_names = sorted(names)
+    return model._saew_hook_names
 
 
 def module_names(module: torch.nn.Module) -> list[str]:

@@ -6,7 +6,7 @@ from saewidgets.cli import main
 
 
 def test_demo_runs_offline_and_writes_a_summary(tmp_path, capsys):
-    assert main(["demo", "--n-docs", "40", "--n-tokens", "3000", "--out", str(tmp_path)]) == 0
+    assert main(["demo", "--n-docs", "60", "--n-tokens", "3000", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "harvest   3,000 tokens" in out and "generate  Once upon a time" in out
     summary = json.loads((tmp_path / "summary.json").read_text())

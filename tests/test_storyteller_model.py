@@ -52,12 +52,13 @@ def test_greedy_story_reads_as_a_story(model):
 
 def test_training_script_smoke(tmp_path):
     card = ts.main(["--steps", "3", "--n-docs", "200", "--vocab", "400", "--n-layer", "2", "--d-model", "32",
-                    "--n-ctx", "64", "--out", str(tmp_path / "st")])
+                    "--n-ctx", "64", "--out", str(tmp_path / "st"), "--figure", str(tmp_path / "curve.png")])
     assert card["steps"] == 3 and len(card["curve"]) == 2
     small = load_model(tmp_path / "st", device="cpu")
     assert small.cfg.n_layers == 2 and small.cfg.d_model == 32
     assert json.loads((tmp_path / "st" / "training.json").read_text())["heldout_loss"] == card["heldout_loss"]
-    assert [p.name for p in tmp_path.iterdir()] == ["st"]  # no temporary folders left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.png", "st"]  # no temporary folders left
+    assert (tmp_path / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_pack_rows_starts_every_row_with_bos_and_a_whole_story():

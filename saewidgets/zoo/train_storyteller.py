@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--n-ctx", type=int, default=256)
     p.add_argument("--vocab", type=int, default=4096)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--figure", type=Path, default=None, help="also draw the training curve to this PNG")
     args = p.parse_args(argv)
 
     from transformers import GPT2Config, GPT2LMHeadModel
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> dict:
         opt.step()
         opt.zero_grad(set_to_none=True)
         if step % 50 == 0 or step == args.steps - 1:
-            point = {"step": step, "tokens": (step + 1) * x.numel(), "train_loss": round(float(loss), 4),
+            point = {"step": step, "tokens": (step + 1) * x.numel(), "train_loss": round(loss.item(), 4),
                      "seconds": round(time.time() - t_train, 1)}
             if step % 250 == 0 or step == args.steps - 1:
                 model.eval()
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict:
     unigram = unigram_loss(train_ids, heldout_ids, len(tok))
     prompt = tok("Once upon a time", add_special_tokens=False, return_tensors="pt")["input_ids"]
     prompt = torch.cat([torch.tensor([[bos]]), prompt], dim=1)
-    sample_ids = model.generate(prompt, max_new_tokens=80, do_sample=False, pad_token_id=tok.pad_token_id)
+    sample_ids = model.generate(prompt, max_new_tokens=min(80, args.n_ctx - prompt.shape[1]), do_sample=False, pad_token_id=tok.pad_token_id)
     sample = tok.decode(sample_ids[0, 1:], skip_special_tokens=True)
     card = {
         "architecture": "GPT2LMHeadModel", "n_params": n_params, "n_layer": args.n_layer,
@@ -174,7 +175,32 @@ def main(argv: list[str] | None = None) -> dict:
     }
     print(json.dumps({k: v for k, v in card.items() if k != "curve"}, indent=1))
     _save_atomically(model, tok, card, args.out)
+    if args.figure:
+        plot_curve(card, args.figure)
     return card
+
+
+def plot_curve(card: dict, path: Path) -> None:
+    """Training and held-out loss against tokens seen, with the unigram baseline for scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = card["curve"]
+    fig, ax = plt.subplots(figsize=(6, 3.4), dpi=120)
+    ax.plot([p["tokens"] / 1e6 for p in curve], [p["train_loss"] for p in curve], label="train")
+    held = [p for p in curve if "heldout_loss" in p]
+    ax.plot([p["tokens"] / 1e6 for p in held], [p["heldout_loss"] for p in held], "o-", label="held-out")
+    ax.axhline(card["unigram_loss"], color="grey", ls="--", label=f"unigram ({card['unigram_loss']:.2f})")
+    ax.set(xlabel="training tokens (millions)", ylabel="cross-entropy (nats/token)", ylim=(0, None),
+           title=f"storyteller: {card['n_params'] / 1e6:.2f} M parameters, {card['train_seconds'] / 60:.0f} min on "
+                 f"{card['threads']} CPU threads")
+    ax.legend()
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def _save_atomically(model, tok, card: dict, out: Path) -> None:
@@ -185,6 +211,9 @@ def _save_atomically(model, tok, card: dict, out: Path) -> None:
     model.save_pretrained(tmp, safe_serialization=True)
     tok.save_pretrained(tmp)
     (tmp / "training.json").write_text(json.dumps(card, indent=1) + "\n")
+    for f in tmp.iterdir():  # mkdtemp and the safetensors writer make owner-only files; installs need 644
+        f.chmod(0o644)
+    tmp.chmod(0o755)
     old = out.with_name(f".{out.name}-old-{os.getpid()}")
     if out.exists():
         out.rename(old)

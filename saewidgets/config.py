@@ -1,0 +1,147 @@
+"""Configuration dataclasses, validated on construction and saved next to the weights as ``cfg.json``.
+
+``SAEConfig`` describes one sparse autoencoder: its architecture, its size and the knobs of its
+loss. Every field has a default that works on the embedded ``storyteller`` model (inputs
+normalised so that E||x|| = sqrt(d_in), see ``activations.ActivationSet.norm_scale``) except the
+three that have no sensible default: ``architecture``, ``d_in`` and ``d_sae``.
+Fields that an architecture does not use are kept (so that ``cfg.json`` round-trips) and ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+ARCHITECTURES = ("relu", "gated", "topk", "batchtopk", "jumprelu")
+THETA_PARAMS = ("direct", "log")
+JUMPRELU_SPARSITY = ("l0", "tanh", "target_l0")
+DTYPES = ("float32", "float64", "bfloat16", "float16")
+
+
+@dataclass
+class SAEConfig:
+    """One sparse autoencoder. ``SAEConfig(architecture="topk", d_in=64, d_sae=512, k=16)``."""
+
+    architecture: str
+    """One of "relu", "gated", "topk", "batchtopk", "jumprelu"."""
+    d_in: int
+    """Width of the activations the SAE reads (the model's d_model at the hook)."""
+    d_sae: int
+    """Number of latents (dictionary size), usually 4-32 x d_in."""
+
+    k: int = 32
+    """topk / batchtopk: latents kept per token (batchtopk: on average over the batch). 0 < k <= d_sae."""
+    l1_coefficient: float = 5.0
+    """relu / gated: weight of the decoder-norm-weighted L1 penalty (SAELens tutorial value 5 for
+    sqrt(d_in)-normalised inputs)."""
+    l0_coefficient: float = 0.01
+    """jumprelu: weight of the sparsity penalty (L0, tanh or target-L0 form). SAELens issue #719 found the
+    useful range is about 1e-3..1e-1; above ~1 the L0 stops responding."""
+
+    jumprelu_bandwidth: float = 0.001
+    """jumprelu: STE kernel width epsilon. 0.001 is the paper's value (arXiv 2407.14435, App. I) for inputs
+    scaled to E||x|| = 1; with sqrt(d_in)-normalised inputs thresholds sit far from pre-activations this
+    close, so L0 moves slowly (SAELens issue #494 suggests a wider bandwidth if L0 does not drop)."""
+    jumprelu_init_threshold: float = 0.001
+    """jumprelu: initial threshold theta for every latent (paper, App. I). Must be > 0."""
+    jumprelu_theta_param: str = "direct"
+    """jumprelu: "direct" trains theta itself; "log" trains log(theta) as in the paper's pseudo-code
+    (App. J). Kept for the notebook that shows log(theta) freezing under Adam (SAELens PR #718)."""
+    jumprelu_sparsity: str = "l0"
+    """jumprelu: "l0" = sum of Heaviside steps (GDM, arXiv 2407.14435 §3); "tanh" = sum of
+    tanh(c * acts * ||W_dec||) (Anthropic, Jan 2025); "target_l0" = (L0 / target_l0 - 1)^2
+    (Gemma Scope 2 style, pulls L0 to a set value)."""
+    jumprelu_tanh_scale: float = 4.0
+    """jumprelu with "tanh" sparsity: the scale c inside tanh (Anthropic / SAELens default 4)."""
+    target_l0: float | None = None
+    """jumprelu with "target_l0" sparsity: the L0 to pull towards (required there, > 0)."""
+    pre_act_loss_coefficient: float = 0.0
+    """jumprelu: weight of Anthropic's pre-activation loss on dead latents, sum relu(theta - z) ||W_dec||;
+    0 turns it off (Anthropic used 3e-6)."""
+
+    auxk_k: int | None = None
+    """topk / batchtopk: dead latents used by the AuxK loss; None = d_in // 2 (the usual reading of
+    Gao et al. 2024, App. A.2/B.1, as in dictionary_learning and sparsify)."""
+    auxk_coefficient: float = 1 / 32
+    """topk / batchtopk: weight alpha of the AuxK loss (Gao et al. 2024, App. A.2: 1/32)."""
+    batchtopk_threshold_lr: float = 0.01
+    """batchtopk: rate of the exponential moving average that estimates the inference threshold (SAELens
+    ``topk_threshold_lr``). 0 < value <= 1."""
+
+    normalize_decoder: bool = False
+    """Keep decoder rows at unit norm (Towards Monosemanticity): init at norm 1, project the parallel part
+    out of the decoder gradient before each step and renormalise after it (``SAE.before_step`` /
+    ``SAE.after_step``). False (default): rows start at norm 0.1 and the sparsity penalty is weighted by
+    the row norms instead (Anthropic, April 2024 update). Honoured by every architecture."""
+    apply_b_dec_to_input: bool = True
+    """Subtract b_dec from x before encoding (SAELens default). Gemma Scope SAEs were trained without it."""
+    dtype: str = "float32"
+    """Parameter dtype: "float32", "float64", "bfloat16" or "float16"."""
+
+    def __post_init__(self) -> None:
+        _choice("architecture", self.architecture, ARCHITECTURES)
+        _positive_int("d_in", self.d_in)
+        _positive_int("d_sae", self.d_sae)
+        if self.architecture in ("topk", "batchtopk"):
+            _positive_int("k", self.k)
+            if self.k > self.d_sae:
+                raise ValueError(f"SAEConfig.k must be in 1..d_sae={self.d_sae} for {self.architecture}; got {self.k}")
+        for name in ("l1_coefficient", "l0_coefficient", "pre_act_loss_coefficient", "auxk_coefficient"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0:
+                raise ValueError(f"SAEConfig.{name} must be a number >= 0; got {value!r}")
+        for name in ("jumprelu_bandwidth", "jumprelu_init_threshold", "jumprelu_tanh_scale"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+                raise ValueError(f"SAEConfig.{name} must be a number > 0; got {value!r}")
+        _choice("jumprelu_theta_param", self.jumprelu_theta_param, THETA_PARAMS)
+        _choice("jumprelu_sparsity", self.jumprelu_sparsity, JUMPRELU_SPARSITY)
+        if self.target_l0 is not None and not (isinstance(self.target_l0, (int, float)) and self.target_l0 > 0):
+            raise ValueError(f"SAEConfig.target_l0 must be a number > 0 or None; got {self.target_l0!r}")
+        if self.architecture == "jumprelu" and self.jumprelu_sparsity == "target_l0" and self.target_l0 is None:
+            raise ValueError('SAEConfig.target_l0 must be set (> 0) when jumprelu_sparsity="target_l0"')
+        if self.auxk_k is not None:
+            _positive_int("auxk_k", self.auxk_k)
+        if not (isinstance(self.batchtopk_threshold_lr, (int, float)) and 0 < self.batchtopk_threshold_lr <= 1):
+            raise ValueError(f"SAEConfig.batchtopk_threshold_lr must be in (0, 1]; got {self.batchtopk_threshold_lr!r}")
+        for name in ("normalize_decoder", "apply_b_dec_to_input"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"SAEConfig.{name} must be True or False; got {getattr(self, name)!r}")
+        _choice("dtype", self.dtype, DTYPES)
+
+    @property
+    def sparsity_knob(self) -> str:
+        """The field a sparsity sweep should vary for this architecture (e.g. "k" or "l1_coefficient")."""
+        if self.architecture in ("topk", "batchtopk"):
+            return "k"
+        if self.architecture == "jumprelu":
+            return "target_l0" if self.jumprelu_sparsity == "target_l0" else "l0_coefficient"
+        return "l1_coefficient"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict of every field (what ``cfg.json`` holds)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SAEConfig:
+        """Inverse of ``to_dict``. Unknown keys are an error, not silently dropped."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ValueError(f"SAEConfig.from_dict: unknown keys {unknown}; valid keys are {sorted(names)}")
+        missing = sorted(f.name for f in dataclasses.fields(cls)
+                         if f.default is dataclasses.MISSING and f.name not in d)
+        if missing:
+            raise ValueError(f"SAEConfig.from_dict: missing required keys {missing}")
+        return cls(**d)
+
+
+def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"SAEConfig.{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"SAEConfig.{name} must be an integer > 0; got {value!r}")

@@ -1,0 +1,373 @@
+"""Sparse autoencoders behind one interface: ReLU, Gated, TopK, BatchTopK and JumpReLU.
+
+Every SAE follows the skeleton SAELens, dictionary_learning and sparsify converged on, and the architectures
+differ only in sigma and in the terms added to the reconstruction error:
+
+    pre = (x - b_dec) @ W_enc + b_enc  # [batch, d_sae];  acts = sigma(pre)  # [batch, d_sae]
+    recon = acts @ W_dec + b_dec       # [batch, d_in]
+
+One training step, the same for every architecture (``sae(x)`` -> SAEOutput, ``sae.loss`` -> LossOutput):
+
+    out = sae(x); losses = sae.loss(x, sparsity_scale=warmup, dead_mask=dead, out=out)
+    losses.total.backward(); sae.before_step(); opt.step(); sae.after_step(); opt.zero_grad()
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from .config import SAEConfig
+
+MIN_THRESHOLD = 1e-6  # JumpReLU theta is clamped to at least this after each step (it must stay > 0)
+
+
+class SAEOutput(NamedTuple):
+    """What ``sae(x)`` returns."""
+
+    recon: Tensor
+    """[batch, d_in] reconstruction x_hat = acts @ W_dec + b_dec."""
+    acts: Tensor
+    """[batch, d_sae] latent activations, mostly exact zeros."""
+    pre_acts: Tensor
+    """[batch, d_sae] encoder pre-activations before the nonlinearity (gated: the gate's pi_gate)."""
+
+
+class LossOutput(NamedTuple):
+    """What ``sae.loss(x)`` returns: scalar tensors, with total = mse + sparsity + aux."""
+
+    total: Tensor
+    """The loss to backpropagate."""
+    mse: Tensor
+    """||x - x_hat||^2 summed over d_in and averaged over the batch (the SAELens convention)."""
+    sparsity: Tensor
+    """Weighted sparsity penalty (L1, L0, tanh, target-L0) times ``sparsity_scale``; 0 for TopK/BatchTopK."""
+    aux: Tensor
+    """Weighted auxiliary loss (gated: frozen-decoder recon; topk: AuxK; jumprelu: pre-act loss); else 0."""
+
+
+class SAE(nn.Module):
+    """Base class. Subclasses set ``architecture`` and implement ``_encode`` (and their loss terms)."""
+
+    architecture = ""
+    _has_b_enc = True  # gated has b_gate / b_mag instead
+
+    def __init__(self, cfg: SAEConfig):
+        super().__init__()
+        if cfg.architecture != self.architecture:
+            raise ValueError(f"{type(self).__name__} needs architecture={self.architecture!r}, got "
+                             f"{cfg.architecture!r}; build_sae(cfg) picks the right class")
+        self.cfg = cfg
+        dtype = getattr(torch, cfg.dtype)
+        # Decoder rows: random directions of norm 0.1 (Anthropic April 2024 update, "decoder_init_norm" in
+        # SAELens), or norm 1 when the decoder is held at unit norm. W_enc = W_dec.T (Gao et al. 2024 §2.4):
+        # each latent starts by reading the direction it writes, which leaves few latents dead.
+        W_dec = torch.randn(cfg.d_sae, cfg.d_in, dtype=dtype)  # [d_sae, d_in]
+        W_dec *= (1.0 if cfg.normalize_decoder else 0.1) / W_dec.norm(dim=1, keepdim=True)
+        self.W_enc = nn.Parameter(W_dec.T.clone())  # [d_in, d_sae]
+        self.W_dec = nn.Parameter(W_dec)  # [d_sae, d_in]
+        if self._has_b_enc:
+            self.b_enc = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))  # [d_sae]
+        self.b_dec = nn.Parameter(torch.zeros(cfg.d_in, dtype=dtype))  # [d_in]
+
+    def encode(self, x: Tensor) -> Tensor:
+        """[batch, d_in] -> acts [batch, d_sae]."""
+        return self._encode(x)[0]
+
+    def decode(self, acts: Tensor) -> Tensor:
+        """acts [batch, d_sae] -> recon [batch, d_in]."""
+        return acts @ self.W_dec + self.b_dec
+
+    def forward(self, x: Tensor) -> SAEOutput:
+        acts, pre = self._encode(x)  # [batch, d_sae] each
+        return SAEOutput(self.decode(acts), acts, pre)
+
+    def loss(self, x: Tensor, sparsity_scale: float = 1.0, dead_mask: Tensor | None = None,
+             out: SAEOutput | None = None) -> LossOutput:
+        """Loss terms for a batch x [batch, d_in].
+
+        sparsity_scale: multiplies the sparsity term (coefficient warm-up from 0 to 1).
+        dead_mask: [d_sae] bool, latents that have not fired for a long while; feeds AuxK (topk, batchtopk) and
+            the pre-activation loss (jumprelu). None: those terms are 0.
+        out: ``self(x)`` if already computed (saves a second forward pass).
+        """
+        out = self(x) if out is None else out
+        mse = (out.recon - x).pow(2).sum(-1).mean()
+        sparsity = sparsity_scale * self._sparsity_loss(out)
+        aux = self._aux_loss(x, out, dead_mask)
+        return LossOutput(mse + sparsity + aux, mse, sparsity, aux)
+
+    def _encode(self, x: Tensor) -> tuple[Tensor, Tensor]:  # -> (acts, pre_acts), each [batch, d_sae]
+        raise NotImplementedError
+
+    def _sparsity_loss(self, out: SAEOutput) -> Tensor:
+        return out.acts.new_zeros(())
+
+    def _aux_loss(self, x: Tensor, out: SAEOutput, dead_mask: Tensor | None) -> Tensor:
+        return out.acts.new_zeros(())
+
+    def _center(self, x: Tensor) -> Tensor:
+        # Subtracting b_dec centres x on the bias the decoder adds back (Towards Monosemanticity, 2023).
+        return x - self.b_dec if self.cfg.apply_b_dec_to_input else x
+
+    def _pre(self, x: Tensor) -> Tensor:
+        return self._center(x) @ self.W_enc + self.b_enc  # [batch, d_sae]
+
+    def decoder_norms(self) -> Tensor:
+        return self.W_dec.norm(dim=1)  # [d_sae]
+
+    def before_step(self) -> None:
+        """Call between ``backward()`` and ``opt.step()``."""
+        if self.cfg.normalize_decoder:
+            self.project_decoder_grads()
+
+    def after_step(self) -> None:
+        """Call after ``opt.step()``: re-impose constraints (unit-norm decoder, positive JumpReLU theta)."""
+        if self.cfg.normalize_decoder:
+            self.normalize_decoder_()
+
+    @torch.no_grad()
+    def project_decoder_grads(self) -> None:
+        """Remove from W_dec.grad the part parallel to each row. Only a first-order fix (Adam rescales the step
+        per coordinate), so renormalise after the step too: skipping that is the bug 1L-Sparse-Autoencoder notes."""
+        if self.W_dec.grad is None:
+            return
+        unit = self.W_dec / self.W_dec.norm(dim=1, keepdim=True)  # [d_sae, d_in]
+        self.W_dec.grad -= (self.W_dec.grad * unit).sum(1, keepdim=True) * unit
+
+    @torch.no_grad()
+    def normalize_decoder_(self) -> None:
+        """Rescale every decoder row to unit norm."""
+        self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8)
+
+    @torch.no_grad()
+    def init_b_dec_(self, x: Tensor, n_iter: int = 50) -> None:
+        """b_dec = geometric median of x [n, d_in] (Weiszfeld; Towards Monosemanticity); n_iter=0: the mean."""
+        b = x.mean(0)  # [d_in]
+        for _ in range(n_iter):
+            w = 1 / (x - b).norm(dim=1).clamp_min(1e-8)  # [n]
+            b = (w[:, None] * x).sum(0) / w.sum()
+        self.b_dec.copy_(b)
+
+
+class ReLUSAE(SAE):
+    """acts = ReLU((x - b_dec) W_enc + b_enc), with an L1 penalty (Towards Monosemanticity; April 2024 update)."""
+
+    architecture = "relu"
+
+    def _encode(self, x):
+        pre = self._pre(x)  # [batch, d_sae]
+        return torch.relu(pre), pre
+
+    def _sparsity_loss(self, out):
+        # L1 weighted by decoder row norms (Anthropic April 2024 update): otherwise the SAE dodges the penalty by
+        # shrinking acts and growing W_dec rows. With a unit-norm decoder the weights are 1, the plain 2023 L1.
+        return self.cfg.l1_coefficient * (out.acts * self.decoder_norms()).sum(-1).mean()
+
+
+class GatedSAE(SAE):
+    """Gated SAE (Rajamanoharan et al. 2024a, arXiv 2404.16014, §3). A gate decides *which* latents fire, a
+    magnitude path decides *how much*. Only the gate is L1-penalised, so magnitudes are not shrunk. The paths
+    share W_enc; the magnitude path rescales each column by exp(r_mag) (the paper's weight sharing)."""
+
+    architecture = "gated"
+    _has_b_enc = False
+
+    def __init__(self, cfg: SAEConfig):
+        super().__init__(cfg)
+        dtype = self.W_enc.dtype
+        self.b_gate = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))  # [d_sae]
+        self.r_mag = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))  # [d_sae] log-scale; 0: W_mag = W_enc
+        self.b_mag = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))  # [d_sae]
+
+    def _encode(self, x):
+        x = self._center(x)  # [batch, d_in]
+        pi_gate = x @ self.W_enc + self.b_gate  # [batch, d_sae]
+        pi_mag = x @ (self.W_enc * self.r_mag.exp()) + self.b_mag  # [batch, d_sae]
+        return (pi_gate > 0).to(pi_mag.dtype) * torch.relu(pi_mag), pi_gate
+
+    def _sparsity_loss(self, out):
+        # L1 on ReLU(pi_gate). The paper keeps the decoder at unit norm; weighting by the row norms is the same
+        # thing then, and stops the gate's penalty from being dodged otherwise (as SAELens does).
+        return self.cfg.l1_coefficient * (torch.relu(out.pre_acts) * self.decoder_norms()).sum(-1).mean()
+
+    def _aux_loss(self, x, out, dead_mask):
+        # The step 1[pi_gate > 0] passes no gradient, so the gate learns to pick latents from this term: rebuild
+        # x from ReLU(pi_gate) through a frozen (detached) decoder (§3; their ablation shows freezing helps).
+        recon_gate = torch.relu(out.pre_acts) @ self.W_dec.detach() + self.b_dec.detach()  # [batch, d_in]
+        return (recon_gate - x).pow(2).sum(-1).mean()
+
+
+class TopKSAE(SAE):
+    """TopK SAE (Gao et al. 2024, arXiv 2406.04093, §2.3): keep each token's k largest pre-activations, then
+    ReLU. L0 <= k by construction, so there is no sparsity penalty and no shrinkage; AuxK revives dead latents."""
+
+    architecture = "topk"
+
+    def _encode(self, x):
+        pre = self._pre(x)  # [batch, d_sae]
+        vals, idx = pre.topk(self.cfg.k, dim=-1)  # [batch, k]
+        return torch.zeros_like(pre).scatter(-1, idx, torch.relu(vals)), pre
+
+    def _aux_loss(self, x, out, dead_mask):
+        # AuxK (Gao et al. App. A.2): the top-k_aux *dead* latents reconstruct the residual e = x - x_hat
+        # (detached), which gives dead latents a gradient again; weighted by alpha = 1/32 by default.
+        cfg = self.cfg
+        if dead_mask is None or cfg.auxk_coefficient == 0 or not bool(dead_mask.any()):
+            return out.acts.new_zeros(())
+        k_aux = min(cfg.auxk_k or max(1, cfg.d_in // 2), int(dead_mask.sum()))
+        pre_dead = out.pre_acts.masked_fill(~dead_mask, float("-inf"))  # [batch, d_sae]
+        vals, idx = pre_dead.topk(k_aux, dim=-1)  # [batch, k_aux]
+        acts_aux = torch.zeros_like(out.pre_acts).scatter(-1, idx, torch.relu(vals))  # [batch, d_sae]
+        err = (x - out.recon).detach()  # [batch, d_in]
+        return cfg.auxk_coefficient * (acts_aux @ self.W_dec - err).pow(2).sum(-1).mean()
+
+
+class BatchTopKSAE(TopKSAE):
+    """BatchTopK (Bussmann et al. 2024, arXiv 2412.06410): in training keep the k * batch largest activations of
+    the whole batch, so L0 averages k but adapts per token. Inference must not depend on the batch, so it uses
+    one global threshold (an EMA of the smallest kept activation): a JumpReLU with the same theta everywhere."""
+
+    architecture = "batchtopk"
+
+    def __init__(self, cfg: SAEConfig):
+        super().__init__(cfg)
+        self.register_buffer("threshold", torch.zeros((), dtype=self.W_enc.dtype))  # []; 0 = not estimated yet
+
+    def _encode(self, x):
+        pre = self._pre(x)  # [batch, d_sae]
+        relu_pre = torch.relu(pre)  # [batch, d_sae]
+        if not self.training and bool(self.threshold > 0):  # inference (until estimated: the batch rule)
+            return relu_pre * (pre > self.threshold), pre
+        flat = relu_pre.flatten()  # [batch * d_sae]
+        vals, idx = flat.topk(self.cfg.k * (flat.numel() // self.cfg.d_sae))  # [batch * k]
+        kept = vals.detach()[vals > 0]  # [n_kept] the positive selected activations
+        if self.training and kept.numel() > 0:  # EMA (SAELens topk_threshold_lr); the first estimate as is
+            rate = self.cfg.batchtopk_threshold_lr if bool(self.threshold > 0) else 1.0
+            self.threshold.lerp_(kept.min(), rate)
+        return torch.zeros_like(flat).scatter(0, idx, vals).view_as(pre), pre
+
+    def to_jumprelu(self) -> JumpReLUSAE:
+        """The same SAE as a ``JumpReLUSAE`` with theta_i = threshold for every latent (how SAELens saves
+        BatchTopK). Its outputs equal this SAE's in eval mode."""
+        thr = float(self.threshold)
+        if thr <= 0:
+            raise ValueError("BatchTopKSAE.threshold is not estimated yet: run training-mode forward passes first")
+        cfg = dataclasses.replace(self.cfg, architecture="jumprelu", jumprelu_init_threshold=thr,
+                                  jumprelu_theta_param="direct", jumprelu_sparsity="l0")
+        sae = JumpReLUSAE(cfg).to(self.W_enc.device)
+        sae.load_state_dict({**self.state_dict(), "threshold": self.threshold.expand(cfg.d_sae).clone()})
+        return sae.train(self.training)
+
+
+def rectangle(u: Tensor) -> Tensor:
+    """The rectangle kernel K(u) = 1 on (-1/2, 1/2), 0 elsewhere (the JumpReLU paper's choice, §4)."""
+    return ((u > -0.5) & (u < 0.5)).to(u.dtype)
+
+
+class Heaviside(torch.autograd.Function):
+    """H(z - theta) = 1[z > theta]. Backward (arXiv 2407.14435 §4): no gradient to z; pseudo-derivative
+    d/dtheta H(z - theta) := -(1/eps) K((z - theta)/eps), a kernel density estimate of the (negative) density
+    of z at theta -- the exact theta-derivative of H smoothed by a width-eps rectangle."""
+
+    @staticmethod
+    def forward(ctx, z: Tensor, theta: Tensor, eps: float) -> Tensor:  # z [batch, d_sae], theta [d_sae]
+        ctx.save_for_backward(z, theta)
+        ctx.eps = eps
+        return (z > theta).to(z.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):  # grad [batch, d_sae]
+        z, theta = ctx.saved_tensors
+        g_theta = -(1.0 / ctx.eps) * rectangle((z - theta) / ctx.eps) * grad  # [batch, d_sae]
+        return None, g_theta.sum_to_size(theta.shape), None
+
+
+class JumpReLUFn(torch.autograd.Function):
+    """JumpReLU_theta(z) = z * H(z - theta). Backward (§4): the ordinary gradient to z, H(z - theta) (no STE
+    for z); pseudo-derivative d/dtheta := -(theta/eps) K((z - theta)/eps), the jump of size theta spread
+    over a window of width eps."""
+
+    @staticmethod
+    def forward(ctx, z: Tensor, theta: Tensor, eps: float) -> Tensor:  # z [batch, d_sae], theta [d_sae]
+        ctx.save_for_backward(z, theta)
+        ctx.eps = eps
+        return z * (z > theta).to(z.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):  # grad [batch, d_sae]
+        z, theta = ctx.saved_tensors
+        g_z = (z > theta).to(grad.dtype) * grad  # [batch, d_sae]
+        g_theta = -(theta / ctx.eps) * rectangle((z - theta) / ctx.eps) * grad  # [batch, d_sae]
+        return g_z, g_theta.sum_to_size(theta.shape), None
+
+
+class JumpReLUSAE(SAE):
+    """JumpReLU SAE (Rajamanoharan et al. 2024b, arXiv 2407.14435, §3): acts = z * 1[z > theta] with a
+    learned per-latent threshold theta, and a penalty on L0 itself, trained through the step with
+    straight-through estimators (§4). Gemma Scope's architecture."""
+
+    architecture = "jumprelu"
+
+    def __init__(self, cfg: SAEConfig):
+        super().__init__(cfg)
+        theta = torch.full((cfg.d_sae,), cfg.jumprelu_init_threshold, dtype=self.W_enc.dtype)  # [d_sae]
+        # theta is trained directly by default. Adam divides each update by a running RMS of the gradient,
+        # so a parameter moves by about lr per step whatever the gradient's size. Training log(theta) (the
+        # paper's App. J pseudo-code) therefore changes theta by a factor ~(1 +- lr) per step: at theta = 1e-3
+        # and lr = 1e-4 that is ~1e-7 per step, and theta barely moves (SAELens PR #718, which switched to
+        # direct theta; dictionary_learning "had poor results" with log; see references/sae_anchors.md §1.3).
+        if cfg.jumprelu_theta_param == "log":
+            self.log_threshold = nn.Parameter(theta.log())  # [d_sae]
+        else:
+            self.threshold = nn.Parameter(theta)  # [d_sae]
+
+    @property
+    def threshold(self) -> Tensor:  # [d_sae]
+        """theta: the parameter itself ("direct") or exp(log_threshold) ("log")."""
+        params = self._parameters
+        if "log_threshold" in params:
+            return params["log_threshold"].exp()
+        if "threshold" in params:
+            return params["threshold"]
+        raise AttributeError("threshold")  # while __init__ registers it
+
+    def _encode(self, x):
+        pre = self._pre(x)  # [batch, d_sae]
+        return JumpReLUFn.apply(pre, self.threshold, self.cfg.jumprelu_bandwidth), pre
+
+    def _sparsity_loss(self, out):
+        cfg = self.cfg
+        if cfg.jumprelu_sparsity == "tanh":  # Anthropic, Jan 2025: smooth, saturating stand-in for L0
+            scaled = cfg.jumprelu_tanh_scale * out.acts * self.decoder_norms()  # [batch, d_sae]
+            return cfg.l0_coefficient * torch.tanh(scaled).sum(-1).mean()
+        # L0 = sum_i H(z_i - theta_i), averaged over the batch; its gradient reaches theta only (§3-4).
+        l0 = Heaviside.apply(out.pre_acts, self.threshold, cfg.jumprelu_bandwidth).sum(-1).mean()
+        if cfg.jumprelu_sparsity == "target_l0":  # pull L0 to a set value (Gemma Scope 2; dictionary_learning)
+            return cfg.l0_coefficient * (l0 / cfg.target_l0 - 1) ** 2
+        return cfg.l0_coefficient * l0
+
+    def _aux_loss(self, x, out, dead_mask):
+        # Anthropic's pre-activation loss (Jan 2025): push dead latents' pre-activations up towards theta.
+        c = self.cfg.pre_act_loss_coefficient
+        if dead_mask is None or c == 0:
+            return out.acts.new_zeros(())
+        gap = torch.relu(self.threshold - out.pre_acts) * dead_mask * self.decoder_norms()  # [batch, d_sae]
+        return c * gap.sum(-1).mean()
+
+    @torch.no_grad()
+    def after_step(self) -> None:
+        super().after_step()
+        if self.cfg.jumprelu_theta_param == "direct":  # log theta is positive by construction
+            self.threshold.clamp_(min=MIN_THRESHOLD)
+
+
+SAE_CLASSES: dict[str, type[SAE]] = {c.architecture: c for c in (ReLUSAE, GatedSAE, TopKSAE, BatchTopKSAE, JumpReLUSAE)}
+
+
+def build_sae(cfg: SAEConfig) -> SAE:
+    """A freshly initialised SAE of the class ``cfg.architecture`` names."""
+    return SAE_CLASSES[cfg.architecture](cfg)
