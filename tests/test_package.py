@@ -1,6 +1,6 @@
+import re
 import subprocess
 import sys
-import re
 from pathlib import Path
 
 import saewidgets
