@@ -68,3 +68,16 @@ def test_pack_rows_starts_every_row_with_bos_and_a_whole_story():
     assert rows[0].tolist() == [0] + [5] * 7  # a story longer than the context is cut
     assert rows[1].tolist() == [0, 6, 6, 6, 0, 7, 7, 7]  # the next story cut at the row end...
     assert rows[2].tolist() == [0] + [7] * 7  # ...starts the next row in full
+
+
+def test_training_is_reproducible_from_its_seed(tmp_path):
+    from safetensors.torch import load_file
+
+    args = ["--steps", "4", "--n-docs", "150", "--vocab", "350", "--n-layer", "2", "--d-model", "32", "--n-ctx", "64"]
+    first = ts.main(args + ["--out", str(tmp_path / "a")])
+    second = ts.main(args + ["--out", str(tmp_path / "b")])
+    assert [p["train_loss"] for p in first["curve"]] == [p["train_loss"] for p in second["curve"]]
+    wa, wb = load_file(tmp_path / "a" / "model.safetensors"), load_file(tmp_path / "b" / "model.safetensors")
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    other = ts.main(args + ["--seed", "1", "--out", str(tmp_path / "c")])
+    assert other["curve"][-1]["train_loss"] != first["curve"][-1]["train_loss"]
