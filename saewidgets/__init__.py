@@ -13,12 +13,18 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_corpus": "corpora",
     "load_model": "models",
-    "default_device": "models",
+    "default_device": "devices",
     "harvest": "activations",
     "ActivationSet": "activations",
     "CachedActivations": "activation_cache",
     "SAEConfig": "config",
+    "TrainConfig": "config",
     "build_sae": "sae",
+    "train": "training",
+    "evaluate": "metrics",
+    "save_sae": "io",
+    "load_sae": "io",
+    "load_gemma_scope": "io",
 }
 __all__ = ["__version__", *_EXPORTS]
 

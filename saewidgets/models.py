@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from .devices import default_device
 from .zoo import STORYTELLER_DIR
 
 BUNDLED = {"storyteller": STORYTELLER_DIR}
@@ -35,15 +36,6 @@ SUGGESTED_HUB_MODELS = {"gelu-1l": "NeelNanda/GELU_1L512W_C4_Code", "tiny-storie
 
 class OfflineError(RuntimeError):
     """A model that must come from the Hugging Face Hub was asked for while the hub is unreachable."""
-
-
-def default_device() -> torch.device:
-    """cuda > mps > cpu."""
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 def load_model(name: str = "storyteller", device: str | torch.device | None = None):

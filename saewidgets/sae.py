@@ -67,7 +67,7 @@ class SAE(nn.Module):
         # each latent starts by reading the direction it writes, which leaves few latents dead.
         W_dec = torch.randn(cfg.d_sae, cfg.d_in, dtype=dtype)  # [d_sae, d_in]
         W_dec *= (1.0 if cfg.normalize_decoder else 0.1) / W_dec.norm(dim=1, keepdim=True)
-        self.W_enc = nn.Parameter(W_dec.T.clone())  # [d_in, d_sae]
+        self.W_enc = nn.Parameter(W_dec.T.contiguous())  # [d_in, d_sae], a copy (contiguous, unlike .T.clone())
         self.W_dec = nn.Parameter(W_dec)  # [d_sae, d_in]
         if self._has_b_enc:
             self.b_enc = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))  # [d_sae]

@@ -1,0 +1,93 @@
+"""Resumable training checkpoints: weights, Adam state and loop state, with no pickle anywhere.
+
+A checkpoint folder holds ``state.safetensors`` (SAE parameters and buffers, Adam moments, the
+dead-latent counters, RNG states) and ``state.json`` (step, history, the configs it was made
+with). It is written to a temporary sibling and renamed into place, so a crash mid-save leaves
+the previous checkpoint intact. Resuming with a different configuration is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+# Fields that may differ between the run that saved and the run that resumes: they change how
+# the run is observed or where it runs, not what it computes.
+_FREE_TRAIN_FIELDS = ("log_every", "checkpoint_every", "checkpoint_dir", "device")
+
+
+def identity(sae_cfg: dict, train_cfg: dict, norm_scale: float, n_rows: int) -> dict:
+    """What a resumed run must share with the run that saved the checkpoint."""
+    train = {k: v for k, v in train_cfg.items() if k not in _FREE_TRAIN_FIELDS}
+    return {"sae": sae_cfg, "train": train, "norm_scale": norm_scale, "n_rows": n_rows}
+
+
+def save(path: str | Path, sae: torch.nn.Module, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
+         meta: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    flat = {f"sae.{k}": v.detach().cpu().contiguous() for k, v in sae.state_dict().items()}
+    names = {id(p): n for n, p in sae.named_parameters()}
+    for group in opt.param_groups:
+        for p in group["params"]:
+            for key, value in opt.state.get(p, {}).items():
+                flat[f"opt.{names[id(p)]}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    flat.update({f"loop.{k}": v.detach().cpu().contiguous() for k, v in tensors.items()})
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    try:
+        save_file(flat, str(tmp / "state.safetensors"))
+        (tmp / "state.json").write_text(json.dumps(meta))
+        old = path.with_name(f".{path.name}.old-{os.getpid()}")
+        if path.exists():
+            path.rename(old)
+        tmp.rename(path)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def exists(path: str | Path | None) -> bool:
+    return path is not None and (Path(path) / "state.json").is_file()
+
+
+def load(path: str | Path, sae: torch.nn.Module, opt: torch.optim.Optimizer, expected: dict) -> tuple[dict, dict]:
+    """Restore ``sae`` and ``opt`` in place; returns (loop tensors, meta). Refuses a different run."""
+    path = Path(path)
+    meta = json.loads((path / "state.json").read_text())
+    saved = meta["identity"]
+    if saved != expected:
+        diff = _diff(saved, expected)
+        raise ValueError(f"The checkpoint in {path} was made by a different run ({diff}). Refusing to resume: "
+                         "use another checkpoint_dir, or delete this one to start afresh.")
+    flat = load_file(str(path / "state.safetensors"))
+    sae.load_state_dict({k[4:]: v for k, v in flat.items() if k.startswith("sae.")})
+    device = next(sae.parameters()).device
+    params = dict(sae.named_parameters())
+    for name, p in params.items():
+        state = {key.split(".")[-1]: v.to(device) for key, v in flat.items()
+                 if key.startswith(f"opt.{name}.") and key.count(".") == name.count(".") + 2}
+        if state:
+            state["step"] = state["step"].cpu()  # Adam keeps its step counter on the CPU
+            opt.state[p] = state
+    loop = {k[5:]: v for k, v in flat.items() if k.startswith("loop.")}
+    return loop, meta
+
+
+def _diff(saved: dict, expected: dict, prefix: str = "") -> str:
+    out = []
+    for key in sorted(set(saved) | set(expected)):
+        a, b = saved.get(key), expected.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            inner = _diff(a, b, f"{prefix}{key}.")
+            if inner:
+                out.append(inner)
+        elif a != b:
+            out.append(f"{prefix}{key}: checkpoint {a!r}, now {b!r}")
+    return "; ".join(out)

@@ -1,0 +1,310 @@
+"""Save and load SAEs in the SAELens folder layout, and read Gemma Scope ``params.npz`` files.
+
+A SAE folder (file names from SAELens ``sae_lens/constants.py``) holds:
+
+    cfg.json                 architecture, d_in, d_sae, dtype, ..., metadata {hook_name, model_name, ...}
+    sae_weights.safetensors  W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_dec [d_in], and [d_sae] vectors:
+                             b_enc (standard, topk, jumprelu), threshold (jumprelu), b_gate, r_mag, b_mag (gated)
+    sparsity.safetensors     optional; key "sparsity": log10 firing density of each latent [d_sae]
+
+``save_sae`` writes a cfg.json that SAELens v6 reads (``SAE.load_from_disk``) plus our whole ``SAEConfig`` under
+"saewidgets", so ``load_sae`` gives back the same SAE bit for bit. ``load_sae`` also reads folders SAELens wrote,
+with the v6 cfg.json or the older (<= 5.x) one. ``load_sae`` and ``load_gemma_scope`` return the SAE in eval mode
+with three attributes added: ``hook_name`` and ``model_name`` (str or None) and ``metadata`` (the cfg.json
+metadata block, a dict). Nothing is ever unpickled: JSON, safetensors and ``np.load(allow_pickle=False)`` only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+
+from .config import SAEConfig
+from .sae import SAE, build_sae
+
+__all__ = ["save_sae", "load_sae", "load_sparsity", "load_gemma_scope"]
+
+CFG_FILE = "cfg.json"
+WEIGHTS_FILE = "sae_weights.safetensors"
+SPARSITY_FILE = "sparsity.safetensors"
+# Written as metadata.sae_lens_version: SAELens reads a cfg.json without one (or older than 6.0) as the pre-6 layout
+# (``handle_config_defaulting`` in sae_lens/loading/pretrained_sae_loaders.py) and would drop the metadata block.
+SAELENS_FORMAT_VERSION = "6.0.0"
+# Our architecture -> SAELens's. SAELens serves BatchTopK as a JumpReLU whose threshold is the BatchTopK threshold
+# for every latent (BatchTopKTrainingSAEConfig.get_inference_config_class -> JumpReLUSAEConfig).
+TO_SAELENS = {"relu": "standard", "gated": "gated", "topk": "topk", "batchtopk": "jumprelu", "jumprelu": "jumprelu"}
+FROM_SAELENS = {"standard": "relu", "gated": "gated", "topk": "topk", "batchtopk": "batchtopk", "jumprelu": "jumprelu"}
+_V5_METADATA = ("model_name", "hook_name", "hook_layer", "hook_head_index", "context_size", "dataset_path",
+                "prepend_bos", "neuronpedia_id", "sae_lens_training_version")
+
+
+def save_sae(sae: SAE, path: str | os.PathLike, *, hook: str | None = None, model_name: str | None = None,
+             sparsity: Tensor | None = None, metadata: dict | None = None) -> Path:
+    """Write ``sae`` to the folder ``path`` (SAELens layout) and return that path.
+
+    hook / model_name: where the SAE reads activations (saved as metadata.hook_name / model_name); default: the
+        ``hook_name`` / ``model_name`` attributes ``load_sae`` put on the SAE, if any.
+    sparsity: [d_sae] log10 firing density of each latent, written to sparsity.safetensors.
+    metadata: extra JSON-able entries for cfg.json's metadata block.
+
+    The folder is written whole into a temporary sibling and then renamed into place, so a failure leaves no
+    half-written SAE. An existing folder is replaced only if it is empty or holds a cfg.json.
+    """
+    cfg, dest = sae.cfg, Path(path)
+    tensors = _tensors_for_saving(sae)  # everything is checked before anything touches the disk
+    hook = hook if hook is not None else getattr(sae, "hook_name", None)
+    model_name = model_name if model_name is not None else getattr(sae, "model_name", None)
+    meta = {**(getattr(sae, "metadata", None) or {}), **(metadata or {})}
+    meta.update(sae_lens_version=SAELENS_FORMAT_VERSION, hook_name=hook, model_name=model_name)
+    if cfg.architecture == "batchtopk":  # as SAELens's own inference save records it
+        meta["training_architecture"] = "batchtopk"
+    arch = TO_SAELENS[cfg.architecture]
+    raw = {"architecture": arch, "d_in": cfg.d_in, "d_sae": cfg.d_sae, "dtype": cfg.dtype, "device": "cpu",
+           "apply_b_dec_to_input": cfg.apply_b_dec_to_input, "normalize_activations": "none",
+           "reshape_activations": "hook_z" if hook and hook.endswith("hook_z") else "none"}
+    if arch == "topk":
+        raw.update(k=cfg.k, rescale_acts_by_decoder_norm=False)
+    raw["metadata"] = meta
+    raw["saewidgets"] = {"format": 1, "config": cfg.to_dict()}
+    text = json.dumps(raw, indent=2)  # a TypeError here (metadata not JSON-able) happens before any write
+    if sparsity is not None:
+        if not isinstance(sparsity, Tensor) or tuple(sparsity.shape) != (cfg.d_sae,):
+            raise ValueError(f"sparsity must be a tensor of shape [d_sae={cfg.d_sae}]; got "
+                             f"{list(sparsity.shape) if isinstance(sparsity, Tensor) else type(sparsity).__name__}")
+        sparsity = sparsity.detach().float().cpu().contiguous()
+    _check_destination(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+    try:
+        (tmp / CFG_FILE).write_text(text)
+        save_file(tensors, str(tmp / WEIGHTS_FILE))
+        if sparsity is not None:
+            save_file({"sparsity": sparsity}, str(tmp / SPARSITY_FILE))
+        _move_into_place(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
+
+
+def load_sae(path: str | os.PathLike, device: str | torch.device | None = None) -> SAE:
+    """Read a SAE folder written by ``save_sae`` (exact round trip) or by SAELens (v6 or <= 5.x cfg.json).
+
+    Returns the SAE in eval mode with ``hook_name``, ``model_name`` and ``metadata`` attributes (see the module
+    docstring). Raises FileNotFoundError for a folder without cfg.json / sae_weights.safetensors and ValueError
+    for an unsupported architecture or a missing, extra or wrongly shaped tensor.
+    """
+    folder = Path(path)
+    if folder.is_file() and folder.name in (CFG_FILE, WEIGHTS_FILE, SPARSITY_FILE):
+        folder = folder.parent
+    for name in (CFG_FILE, WEIGHTS_FILE):
+        if not (folder / name).is_file():
+            hint = "; for a Gemma Scope params.npz use load_gemma_scope" if folder.suffix == ".npz" else ""
+            raise FileNotFoundError(f"{folder} is not a SAE folder: no {name}. A SAE folder (SAELens layout) must "
+                                    f"contain {CFG_FILE} and {WEIGHTS_FILE}, optionally {SPARSITY_FILE}{hint}")
+    raw = json.loads((folder / CFG_FILE).read_text())
+    tensors = load_file(str(folder / WEIGHTS_FILE))  # safetensors: plain arrays, nothing executed
+    where = str(folder)
+    cfg, state = _ours(raw, tensors, where) if "saewidgets" in raw else _from_saelens(raw, tensors, where)
+    meta = raw.get("metadata") or {k: raw[k] for k in _V5_METADATA if k in raw}
+    hook = meta.get("hook_name") or raw.get("hook_name") or raw.get("hook_point")
+    return _annotate(_build(cfg, state, device), hook, meta.get("model_name") or raw.get("model_name"), meta)
+
+
+def load_sparsity(path: str | os.PathLike) -> Tensor | None:
+    """The [d_sae] log10 firing densities in a SAE folder's sparsity.safetensors, or None if it has none."""
+    file = Path(path) / SPARSITY_FILE
+    return load_file(str(file))["sparsity"] if file.is_file() else None
+
+
+def load_gemma_scope(path: str | os.PathLike, device: str | torch.device | None = None) -> SAE:
+    """A ``JumpReLUSAE`` from a Gemma Scope ``params.npz`` (Lieberum et al. 2024, arXiv 2408.05147).
+
+    The file holds W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc [d_sae], b_dec [d_in], threshold [d_sae];
+    acts = (pre > threshold) * relu(pre) with pre = x @ W_enc + b_enc. Gemma Scope was trained without subtracting
+    b_dec from the input, so ``apply_b_dec_to_input=False``, as SAELens's ``gemma_2_sae_huggingface_loader`` sets.
+    hook_name and model_name are None (the file does not say); set them on the returned SAE if you know them.
+    """
+    data = np.load(path, allow_pickle=False)  # object arrays raise ValueError instead of being unpickled
+    if not hasattr(data, "files"):
+        raise ValueError(f"{path} is a single .npy array, not a Gemma Scope params.npz archive")
+    with data:  # SAELens renames lower-case "w_enc" / "w_dec" keys the same way
+        arrays = {("W_" + k[2:] if k.startswith("w_") else k): np.array(data[k], dtype=np.float32) for k in data.files}
+    if "W_enc" not in arrays or arrays["W_enc"].ndim != 2:
+        raise ValueError(f"{path}: no 2-D W_enc; a Gemma Scope params.npz holds W_enc, W_dec, b_enc, b_dec, threshold")
+    tensors = {k: torch.from_numpy(v) for k, v in arrays.items()}
+    d_in, d_sae = arrays["W_enc"].shape
+    _check_tensors(tensors, _file_shapes("jumprelu", d_in, d_sae), str(path))
+    tensors["threshold"] = tensors["threshold"].clamp_min(0)  # SAELens compares with threshold.relu()
+    cfg = SAEConfig(architecture="jumprelu", d_in=d_in, d_sae=d_sae, apply_b_dec_to_input=False)
+    return _annotate(_build(cfg, tensors, device), None, None, {})
+
+
+# ---- helpers ------------------------------------------------------------------------------------------------
+def _file_shapes(arch: str, d_in: int, d_sae: int) -> dict[str, tuple[int, ...]]:
+    """The tensors sae_weights.safetensors holds for a SAELens architecture, with their shapes."""
+    shapes = {"W_enc": (d_in, d_sae), "W_dec": (d_sae, d_in), "b_dec": (d_in,)}
+    if arch == "gated":  # gate and magnitude paths share W_enc; no b_enc
+        shapes.update(b_gate=(d_sae,), r_mag=(d_sae,), b_mag=(d_sae,))
+    else:
+        shapes["b_enc"] = (d_sae,)
+    if arch == "jumprelu":
+        shapes["threshold"] = (d_sae,)
+    if arch == "batchtopk":  # a SAELens *training* checkpoint: one scalar threshold (float64 there)
+        shapes["topk_threshold"] = ()
+    return shapes
+
+
+def _check_tensors(tensors: dict[str, Tensor], shapes: dict[str, tuple[int, ...]], where: str) -> None:
+    missing, extra = sorted(set(shapes) - set(tensors)), sorted(set(tensors) - set(shapes))
+    if missing:
+        raise ValueError(f"{where}: missing tensor(s) {missing}; this SAE needs exactly {sorted(shapes)}")
+    if extra:
+        raise ValueError(f"{where}: unexpected tensor(s) {extra}; this SAE needs exactly {sorted(shapes)}")
+    for name, shape in shapes.items():
+        if tuple(tensors[name].shape) != shape:
+            raise ValueError(f"{where}: tensor {name!r} has shape {list(tensors[name].shape)}, "
+                             f"expected {list(shape)} from the config")
+
+
+def _tensors_for_saving(sae: SAE) -> dict[str, Tensor]:
+    """The SAELens inference tensors of ``sae``: log(theta) stored as theta, BatchTopK as a JumpReLU."""
+    cfg = sae.cfg
+    if cfg.architecture == "batchtopk" and float(sae.threshold) > 0:
+        state = sae.to_jumprelu().state_dict()
+    elif cfg.architecture == "batchtopk":
+        warnings.warn("BatchTopKSAE.threshold is not estimated yet (0): SAELens will read this SAE as a JumpReLU "
+                      "with threshold 0, i.e. a plain ReLU SAE. Run training-mode forward passes first.", stacklevel=3)
+        state = {**sae.state_dict(), "threshold": sae.threshold.expand(cfg.d_sae)}
+    else:
+        state = dict(sae.state_dict())
+    if "log_threshold" in state:  # SAELens stores theta itself (its process_state_dict_for_saving)
+        state["threshold"] = state.pop("log_threshold").exp()
+    shapes = _file_shapes(TO_SAELENS[cfg.architecture], cfg.d_in, cfg.d_sae)
+    _check_tensors({k: state[k] for k in shapes if k in state}, shapes, type(sae).__name__)
+    return {k: state[k].detach().cpu().contiguous() for k in shapes}
+
+
+def _check_destination(dest: Path) -> None:
+    if dest.exists() and not dest.is_dir():
+        raise FileExistsError(f"cannot save a SAE to {dest}: it exists and is not a folder")
+    if dest.is_dir() and any(dest.iterdir()) and not (dest / CFG_FILE).is_file():
+        raise FileExistsError(f"refusing to overwrite {dest}: it is a non-empty folder without {CFG_FILE}, so not a "
+                              "SAE folder. Save to a new or empty folder, or to an existing SAE folder")
+
+
+def _move_into_place(tmp: Path, dest: Path) -> None:
+    """Rename the finished folder ``tmp`` to ``dest``, replacing an old ``dest`` (renamed aside, then deleted)."""
+    if not dest.exists():
+        os.rename(tmp, dest)
+        return
+    old = tmp.with_name(tmp.name + ".old")
+    os.rename(dest, old)
+    try:
+        os.rename(tmp, dest)
+    except BaseException:
+        os.rename(old, dest)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _ours(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SAEConfig, dict[str, Tensor]]:
+    """A folder save_sae wrote: our SAEConfig is in raw["saewidgets"]; undo the two SAELens conversions."""
+    cfg = SAEConfig.from_dict(raw["saewidgets"]["config"])
+    _check_tensors(tensors, _file_shapes(TO_SAELENS[cfg.architecture], cfg.d_in, cfg.d_sae), where)
+    if cfg.architecture == "batchtopk":  # one threshold copied to every latent -> the scalar buffer
+        thr = tensors.pop("threshold")
+        if not bool((thr == thr[0]).all()):
+            raise ValueError(f"{where}: a batchtopk SAE needs the same threshold for every latent")
+        tensors["threshold"] = thr[0].clone()
+    elif cfg.architecture == "jumprelu" and cfg.jumprelu_theta_param == "log":
+        tensors["log_threshold"] = _log_keeping_exp(tensors.pop("threshold"))
+    return cfg, tensors
+
+
+def _log_keeping_exp(thr: Tensor) -> Tensor:
+    """log(theta) [d_sae] whose exp() is theta again bit for bit (rounding can break exp(log(theta)) == theta;
+    where it does, take the neighbouring float that restores it). Many floats l round to one exp(l), so the raw
+    log can differ from the one saved in its last bits; theta, all the SAE computes with, is exact."""
+    log = thr.double().log().to(thr.dtype)
+    if thr.dtype in (torch.float32, torch.float64):
+        for step in (float("inf"), float("-inf")):
+            near = torch.nextafter(log, torch.full_like(log, step))
+            log = torch.where((log.exp() != thr) & (near.exp() == thr), near, log)
+    return log
+
+
+def _from_saelens(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SAEConfig, dict[str, Tensor]]:
+    """A folder SAELens wrote. v6 keeps hook/model names under "metadata"; <= 5.x keeps them at the top level and
+    writes TopK as architecture "standard" with activation_fn_str "topk" and activation_fn_kwargs {"k": k}."""
+    arch = raw.get("architecture", "standard")
+    act = raw.get("activation_fn_str", raw.get("activation_fn")) or "relu"  # "activation_fn" in some exports
+    k = raw.get("k", (raw.get("activation_fn_kwargs") or {}).get("k"))
+    if arch == "standard" and act == "topk":
+        arch = "topk"
+    elif arch == "standard" and act != "relu":
+        raise ValueError(f"{where}: standard SAE with activation {act!r} is not supported (only relu and topk)")
+    if arch not in FROM_SAELENS:
+        raise ValueError(f"unknown SAE architecture {arch!r} in {where}/{CFG_FILE}; supported: "
+                         f"{', '.join(sorted(FROM_SAELENS))} (SAELens names) and saewidgets' own folders")
+    norm = raw.get("normalize_activations")
+    if norm in ("constant_norm_rescale", "layer_norm"):
+        raise ValueError(f"{where}: normalize_activations={norm!r} rescales inputs at run time; not supported")
+    if norm in (True, "expected_average_only_in"):
+        warnings.warn(f"{where}: the SAE expects inputs scaled by a dataset norm factor that cfg.json does not hold "
+                      "(normalize_activations='expected_average_only_in'); scale inputs yourself", stacklevel=3)
+    try:
+        d_in, d_sae = int(raw["d_in"]), int(raw["d_sae"])
+    except KeyError as e:
+        raise ValueError(f"{where}: cfg.json has no {e.args[0]}") from None
+    ours, extra = FROM_SAELENS[arch], {}
+    if ours in ("topk", "batchtopk"):
+        if k is None or float(k) != int(k):
+            raise ValueError(f"{where}: a {arch} SAE needs an integer k in cfg.json; got {k!r}")
+        extra["k"] = int(k)
+    dtype = str(raw.get("dtype") or "float32").removeprefix("torch.")
+    cfg = SAEConfig(architecture=ours, d_in=d_in, d_sae=d_sae, dtype=dtype,
+                    apply_b_dec_to_input=bool(raw.get("apply_b_dec_to_input", True)), **extra)
+    t = dict(tensors)
+    # SAELens <= 5 could multiply acts by a per-latent finetuning scale before W_dec (older files: "scaling_factor")
+    scale = t.pop("finetuning_scaling_factor", t.pop("scaling_factor", None))
+    if "log_threshold" in t and "threshold" not in t:  # early SAELens JumpReLU checkpoints
+        t["threshold"] = t.pop("log_threshold").exp()
+    _check_tensors(t, _file_shapes(arch, d_in, d_sae), where)
+    if scale is not None and tuple(scale.shape) != (d_sae,):
+        raise ValueError(f"{where}: scaling factor has shape {list(scale.shape)}, expected [{d_sae}]")
+    t = {name: v.to(getattr(torch, dtype)) for name, v in t.items()}
+    if scale is not None:  # (acts * s) @ W_dec == acts @ (s[:, None] * W_dec)
+        t["W_dec"] = t["W_dec"] * scale.to(t["W_dec"].dtype)[:, None]
+    if ours in ("topk", "batchtopk") and raw.get("rescale_acts_by_decoder_norm", False):
+        # SAELens picks the top k of pre * ||W_dec_i|| and decodes (acts / ||W_dec_i||) @ W_dec: the same SAE as
+        # scaling W_enc's columns and b_enc by the norms and W_dec's rows to unit norm (its _fold_norm_topk).
+        norms = t["W_dec"].norm(dim=1).clamp_min(1e-8)  # [d_sae]
+        t["W_enc"], t["b_enc"], t["W_dec"] = t["W_enc"] * norms, t["b_enc"] * norms, t["W_dec"] / norms[:, None]
+    if ours == "batchtopk":
+        t["threshold"] = t.pop("topk_threshold").clamp_min(0)
+    elif ours == "jumprelu":  # SAELens compares pre with threshold.relu(); ours with theta, so clamp it
+        t["threshold"] = t["threshold"].clamp_min(0)
+    return cfg, t
+
+
+def _build(cfg: SAEConfig, state: dict[str, Tensor], device: str | torch.device | None) -> SAE:
+    # Build on the meta device and adopt the loaded tensors (assign=True): no random init, no second copy.
+    with torch.device("meta"):
+        sae = build_sae(cfg)
+    sae.load_state_dict(state, strict=True, assign=True)
+    return (sae.to(device) if device is not None else sae).eval()
+
+
+def _annotate(sae: SAE, hook_name: str | None, model_name: str | None, metadata: dict) -> SAE:
+    sae.hook_name, sae.model_name, sae.metadata = hook_name, model_name, dict(metadata)
+    return sae

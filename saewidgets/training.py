@@ -1,0 +1,233 @@
+"""One training loop for every SAE architecture: ``train(sae, activations, cfg)``.
+
+Adam with LR warm-up and decay, a sparsity-coefficient warm-up, gradient clipping, input
+normalisation (folded into the weights at the end), dead-latent tracking over a window of
+tokens (feeding AuxK / the pre-activation loss), optional resampling for ReLU SAEs, a history
+and a per-log-step callback, exact resume from checkpoints, and Ctrl-C that returns the SAE and
+history so far. Data-parallel over processes with torch.distributed (DDP) when initialised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from . import checkpoint
+from .config import TrainConfig
+from .devices import default_device
+from .sae import SAE, SAEOutput
+
+
+class TrainResult(NamedTuple):
+    sae: SAE
+    """The trained SAE, reading raw (unnormalised) activations, in eval mode."""
+    history: list[dict]
+    """One row per ``log_every`` steps: step, tokens, lr, sparsity_scale, loss terms, l0, fvu, dead_fraction."""
+    interrupted: bool
+    """True when Ctrl-C (KeyboardInterrupt) stopped the run early; the SAE is the one trained so far."""
+
+
+class _Step(nn.Module):
+    """Forward + loss as one module, so DistributedDataParallel sees every parameter's use."""
+
+    def __init__(self, sae: SAE):
+        super().__init__()
+        self.sae = sae
+
+    def forward(self, x, sparsity_scale: float, dead_mask):
+        out = self.sae(x)
+        return out, self.sae.loss(x, sparsity_scale, dead_mask, out=out)
+
+
+def train(sae: SAE, activations, cfg: TrainConfig | None = None, *, callback: Callable[[dict], None] | None = None,
+          progress: bool | None = None, resume: bool = True, **overrides) -> TrainResult:
+    """Train ``sae`` on ``activations`` (an ActivationSet or CachedActivations) and return a TrainResult.
+
+    ``cfg`` fields can also be given as keywords: ``train(sae, acts, n_tokens=1_000_000, lr=1e-3)``.
+    With ``checkpoint_dir`` set and ``resume``, a run picks up exactly where a saved checkpoint left off.
+    """
+    cfg = dataclasses.replace(cfg or TrainConfig(), **overrides) if overrides else (cfg or TrainConfig())
+    if activations.d_in != sae.cfg.d_in:
+        raise ValueError(f"The activations have d_in={activations.d_in} but the SAE expects d_in={sae.cfg.d_in}: "
+                         "harvest from the hook the SAE was built for, or build SAEConfig(d_in=...) to match.")
+    rank, world = _distributed()
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size {cfg.batch_size} must divide evenly over {world} processes")
+    device = torch.device(cfg.device) if cfg.device else default_device()
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", torch.cuda.current_device())
+    scale = float(activations.norm_scale) if cfg.normalize else 1.0
+    folded = getattr(sae, "_folded_scale", None)
+    if folded is not None:  # an SAE returned by an earlier train(): back to the space it was trained in
+        fold_input_scale_(sae, 1.0 / folded)
+        sae._folded_scale = None
+    sae.to(device).train()
+    opt = torch.optim.Adam(sae.parameters(), lr=cfg.lr, betas=cfg.adam_betas)
+    steps = cfg.steps
+    since_fired = torch.zeros(sae.cfg.d_sae, dtype=torch.long, device=device)  # [d_sae] tokens since last firing
+    gen = torch.Generator().manual_seed(cfg.seed + 1)  # resampling draws
+    history: list[dict] = []
+    start = 0
+    ident = checkpoint.identity(sae.cfg.to_dict(), cfg.to_dict(), scale, len(activations))
+    if resume and checkpoint.exists(cfg.checkpoint_dir):
+        loop, meta = checkpoint.load(cfg.checkpoint_dir, sae, opt, ident)
+        since_fired.copy_(loop["since_fired"])
+        gen.set_state(loop["generator"])
+        start, history = meta["step"], meta["history"]
+    elif cfg.init_b_dec:  # from the whole first (global) batch, so every process starts from the same b_dec
+        first = next(_stream(activations, cfg.batch_size, cfg.seed, 0))  # [batch, d_in]
+        sae.init_b_dec_(first.to(device, torch.float32) * scale)
+    step_module = _Step(sae)
+    if world > 1:  # after any resume or init: DDP broadcasts rank 0's parameters once, here
+        step_module = nn.parallel.DistributedDataParallel(step_module)
+
+    autocast = cfg.autocast == "bf16" or (cfg.autocast == "auto" and device.type == "cuda")
+    batches = _stream(activations, cfg.batch_size, cfg.seed, start)
+    local = cfg.batch_size // world
+    bar = _bar(steps, start, progress if progress is not None else (steps >= 200 and rank == 0))
+    interrupted, t0 = False, time.time()
+    try:
+        for step in range(start, steps):
+            x = next(batches)[rank * local : (rank + 1) * local].to(device, torch.float32) * scale  # [local, d_in]
+            _check_finite(x, step)
+            lr = cfg.lr * _lr_factor(step, steps, cfg)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            sparsity_scale = min(1.0, (step + 1) / max(1.0, cfg.sparsity_warmup_fraction * steps))
+            dead = since_fired >= cfg.dead_window_tokens  # [d_sae]
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+                out, losses = step_module(x, sparsity_scale, dead)
+            losses.total.backward()
+            if cfg.grad_clip:
+                nn.utils.clip_grad_norm_(sae.parameters(), cfg.grad_clip)
+            sae.before_step()
+            opt.step()
+            sae.after_step()
+            opt.zero_grad(set_to_none=True)
+            fired = (out.acts > 0).any(0)  # [d_sae]
+            if world > 1:  # every process must agree on which latents are dead
+                fired = fired.to(torch.int32)
+                torch.distributed.all_reduce(fired, op=torch.distributed.ReduceOp.MAX)
+                fired = fired.bool()
+            since_fired.add_(cfg.batch_size).masked_fill_(fired, 0)
+            if cfg.resample_every and sae.cfg.architecture == "relu" and (step + 1) % cfg.resample_every == 0:
+                _resample_dead_(sae, opt, x, out, since_fired >= cfg.dead_window_tokens, gen)
+                since_fired.masked_fill_(since_fired >= cfg.dead_window_tokens, 0)
+            if (step + 1) % cfg.log_every == 0 or step + 1 == steps:
+                row = _log_row(step, cfg, lr, sparsity_scale, losses, x, out, since_fired, time.time() - t0)
+                history.append(row)
+                bar.set_postfix(l0=f"{row['l0']:.1f}", fvu=f"{row['fvu']:.3f}", dead=f"{row['dead_fraction']:.2f}")
+                if callback is not None and rank == 0:
+                    callback(row)
+            bar.update(1)
+            if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and rank == 0:
+                checkpoint.save(cfg.checkpoint_dir, sae, opt,
+                                {"since_fired": since_fired, "generator": gen.get_state()},
+                                {"step": step + 1, "history": history, "identity": ident})
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+    sae.eval()
+    fold_input_scale_(sae, scale)  # the returned SAE reads raw activations
+    sae._folded_scale = scale
+    return TrainResult(sae, history, interrupted)
+
+
+def _distributed() -> tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def _stream(activations, batch_size: int, seed: int, start_step: int) -> Iterator[torch.Tensor]:
+    """Endless shuffled batches, epoch e in the order of seed + e; starts at batch ``start_step``."""
+    per_epoch = len(activations) // batch_size
+    if per_epoch == 0:
+        raise ValueError(f"There are {len(activations)} activations, fewer than one batch of {batch_size}: "
+                         "harvest more tokens or lower batch_size.")
+    epoch, skip = divmod(start_step, per_epoch)
+    while True:
+        for i, x in enumerate(activations.batches(batch_size, shuffle=True, seed=seed + epoch, drop_last=True)):
+            if i >= skip:
+                yield x  # [batch_size, d_in]
+        epoch, skip = epoch + 1, 0
+
+
+def _check_finite(x: torch.Tensor, step: int) -> None:
+    bad = ~torch.isfinite(x)
+    if bool(bad.any()):
+        raise ValueError(f"The activation batch at step {step} holds {int(bad.sum())} NaN/inf values. "
+                         "Check the model's activations (e.g. fp16 overflow) before training.")
+
+
+def _lr_factor(step: int, steps: int, cfg: TrainConfig) -> float:
+    warmup = int(cfg.lr_warmup_fraction * steps)
+    decay = int(cfg.lr_decay_fraction * steps)
+    if step < warmup:
+        return (step + 1) / warmup
+    if decay and step >= steps - decay:
+        return (steps - step) / decay
+    return 1.0
+
+
+def _log_row(step, cfg, lr, sparsity_scale, losses, x, out: SAEOutput, since_fired, seconds) -> dict:
+    with torch.no_grad():
+        err = (out.recon.float() - x).pow(2).sum()
+        var = (x - x.mean(0)).pow(2).sum()
+        return {"step": step + 1, "tokens": (step + 1) * cfg.batch_size, "lr": lr, "sparsity_scale": sparsity_scale,
+                "loss": float(losses.total), "mse": float(losses.mse), "sparsity": float(losses.sparsity),
+                "aux": float(losses.aux), "l0": float((out.acts > 0).sum(-1).float().mean()),
+                "fvu": float(err / var), "dead_fraction": float((since_fired >= cfg.dead_window_tokens).float().mean()),
+                "seconds": round(seconds, 3)}
+
+
+def _bar(total: int, start: int, show: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=start, disable=not show, unit="step", desc="train")
+
+
+@torch.no_grad()
+def fold_input_scale_(sae: SAE, scale: float) -> None:
+    """Make an SAE trained on x * scale read raw x, with identical latents.
+
+    pre = (s x - b_dec) W_enc + b_enc = (x - b_dec / s)(s W_enc) + b_enc, and the raw reconstruction
+    is (acts W_dec + b_dec) / s: so W_enc *= s, W_dec /= s, b_dec /= s; thresholds are unchanged.
+    """
+    if scale == 1.0:
+        return
+    sae.W_enc.mul_(scale)
+    sae.W_dec.div_(scale)
+    sae.b_dec.div_(scale)
+
+
+@torch.no_grad()
+def _resample_dead_(sae: SAE, opt: torch.optim.Adam, x, out: SAEOutput, dead: torch.Tensor, gen) -> None:
+    """Re-initialise dead latents towards inputs the SAE reconstructs badly (Towards Monosemanticity,
+    2023, "Neuron resampling"): sample inputs with probability proportional to their squared loss,
+    point the dead decoder rows at them, give the encoder 0.2 x the mean alive encoder norm, zero
+    b_enc, and reset Adam's moments for the touched entries."""
+    idx_dead = dead.nonzero().squeeze(1)  # [n_dead]
+    if idx_dead.numel() == 0:
+        return
+    loss = (out.recon.float() - x).pow(2).sum(-1)  # [batch]
+    weights = (loss.pow(2) + 1e-12).cpu()
+    pick = torch.multinomial(weights, idx_dead.numel(), replacement=True, generator=gen).to(x.device)  # [n_dead]
+    dirs = x[pick] - sae.b_dec  # [n_dead, d_in]
+    dirs = dirs / dirs.norm(dim=1, keepdim=True).clamp_min(1e-8)
+    alive = ~dead
+    enc_norm = sae.W_enc[:, alive].norm(dim=0).mean() if bool(alive.any()) else torch.tensor(1.0)
+    dec_norm = sae.W_dec[alive].norm(dim=1).mean() if bool(alive.any()) else torch.tensor(1.0)
+    sae.W_dec[idx_dead] = dirs * (1.0 if sae.cfg.normalize_decoder else dec_norm)
+    sae.W_enc[:, idx_dead] = dirs.T * 0.2 * enc_norm
+    sae.b_enc[idx_dead] = 0.0
+    for p, index in ((sae.W_dec, (idx_dead,)), (sae.W_enc, (slice(None), idx_dead)), (sae.b_enc, (idx_dead,))):
+        for key in ("exp_avg", "exp_avg_sq"):
+            if p in opt.state:
+                opt.state[p][key][index] = 0.0
