@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/saewidgets demo
+	$(BIN)/saewidgets demo --out out/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -177,7 +177,7 @@ def _pad(batch: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, tor
 def _progress(total: int, show: bool):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, disable=not show, unit="tok", desc="harvest")
+    return tqdm(total=total, disable=not show, unit="tok", desc="harvest", mininterval=1.0)
 
 
 class _Backend:

@@ -20,9 +20,9 @@ def demo(args: argparse.Namespace) -> dict:
 
     from . import harvest, load_corpus, load_model
 
-    t0 = time.time()
+    t_start = time.time()
     model = load_model(args.model, device=args.device)
-    t_load = time.time() - t0
+    t_load = time.time() - t_start
     # The wrapped Hugging Face module counts tied embedding/unembedding weights once.
     n_params = sum(p.numel() for p in getattr(model, "original_model", model).parameters())
     print(f"model     {args.model}: {model.cfg.n_layers} layers, d_model {model.cfg.d_model}, "
@@ -48,7 +48,6 @@ def demo(args: argparse.Namespace) -> dict:
     tokens = model.to_str_tokens(acts.text_of(row))
     context = "".join(tokens[max(1, pos - 8) : pos]) + "[[" + tokens[pos] + "]]" + "".join(tokens[pos + 1 : pos + 4])
     print(f"trace     largest-norm row {row}: document {doc}, position {pos}: ...{context}...")
-
     with torch.no_grad():
         story = model.generate("Once upon a time", max_new_tokens=args.max_new_tokens, do_sample=False,
                                verbose=False)
@@ -57,14 +56,54 @@ def demo(args: argparse.Namespace) -> dict:
                "d_model": model.cfg.d_model, "load_seconds": round(t_load, 3), "hook": args.hook,
                "n_docs": len(corpus), "n_tokens": len(acts), "harvest_seconds": round(dt, 3),
                "norm_scale": acts.norm_scale, "greedy_sample": story}
+    if args.sae_tokens:
+        summary |= _frontier(args, model, acts)
+    summary["total_seconds"] = round(time.time() - t_start, 1)
+    print(f"done      in {summary['total_seconds']:.0f} s")
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = out / ".summary.json.tmp"
-        tmp.write_text(json.dumps(summary, indent=1) + "\n")
-        tmp.replace(out / "summary.json")
-        print(f"wrote     {out / 'summary.json'}")
+        from .files import write_json_atomic
+
+        print(f"wrote     {write_json_atomic(Path(args.out) / 'summary.json', summary)}")
     return summary
+
+
+def _frontier(args: argparse.Namespace, model, acts) -> dict:
+    """Train the ReLU and JumpReLU sweeps, print the frontier, save the SAEs and frontier.json."""
+    import dataclasses
+
+    import torch
+
+    from . import harvest, load_corpus
+    from .frontier import DEMO_SWEEPS, DEMO_TRAIN, compare_at_matched_l0, format_table, run_frontier
+
+    eval_corpus = load_corpus("storyteller", n_docs=args.eval_docs, seed=args.seed + 1)
+    eval_acts = harvest(model, eval_corpus, args.hook)
+    cfg = dataclasses.replace(DEMO_TRAIN, n_tokens=args.sae_tokens, batch_size=min(DEMO_TRAIN.batch_size, len(acts)))
+    n_saes = sum(len(s.values) for s in DEMO_SWEEPS)
+    print(f"train     {n_saes} SAEs (d_sae {args.d_sae}) in one pass, {cfg.n_tokens:,} tokens each ...", flush=True)
+    t0 = time.time()
+    points, saes, densities = run_frontier(acts, DEMO_SWEEPS, cfg, d_sae=args.d_sae, eval_activations=eval_acts, model=model,
+                                eval_texts=eval_corpus.texts[: args.ce_docs], progress=args.progress)
+    print(f"          trained and evaluated in {time.time() - t0:.0f} s "
+          f"(metrics on {len(eval_acts):,} held-out tokens; dCE on {min(args.ce_docs, len(eval_corpus))} documents)")
+    print(format_table(points))
+    rows = compare_at_matched_l0(points)
+    for r in rows:
+        print(f"matched   L0 {r['l0']:6.1f}: FVU jumprelu {r['fvu']:.4f} vs relu {r['fvu_relu']:.4f}; "
+              f"dCE jumprelu {r['delta_ce']:.4f} vs relu {r['delta_ce_relu']:.4f}")
+    if args.out:
+        from .files import write_json_atomic
+        from .io import save_sae
+
+        out = Path(args.out)
+        for point, sae, density in zip(points, saes, densities):
+            density = torch.tensor(density)
+            save_sae(sae, out / "saes" / point["name"], hook=args.hook, model_name=args.model,
+                     sparsity=torch.log10(density + 1e-10), metadata={"frontier": point})
+        write_json_atomic(out / "frontier.json", {"hook": args.hook, "model": args.model, "train": cfg.to_dict(),
+                                                  "points": points, "matched_l0": rows})
+        print(f"wrote     {out / 'frontier.json'} and {len(saes)} SAEs under {out / 'saes'}/")
+    return {"frontier": points, "matched_l0": rows}
 
 
 def _label_line(labels: dict) -> str:
@@ -88,14 +127,20 @@ def main(argv: list[str] | None = None) -> int:
         s = sub.add_parser(name, help=help_)
         s.add_argument("--model", default="storyteller")
         s.add_argument("--hook", default=DEFAULT_HOOK)
-        s.add_argument("--n-docs", type=int, default=2000)
-        s.add_argument("--n-tokens", type=int, default=100_000)
+        s.add_argument("--n-docs", type=int, default=4000)
+        s.add_argument("--n-tokens", type=int, default=None, help="harvest at most this many (default: all)")
         s.add_argument("--seed", type=int, default=0)
         s.add_argument("--device", default=None)
         if name == "demo":
             s.add_argument("--cache-dir", default=None)
-            s.add_argument("--out", default=None, help="folder for summary.json")
+            s.add_argument("--out", default=None, help="folder for summary.json, frontier.json and saes/")
             s.add_argument("--max-new-tokens", type=int, default=60)
+            s.add_argument("--sae-tokens", type=int, default=1_000_000,
+                           help="training tokens per SAE of the frontier sweeps (0: skip the SAEs)")
+            s.add_argument("--d-sae", type=int, default=1024)
+            s.add_argument("--eval-docs", type=int, default=200, help="held-out documents for the metrics")
+            s.add_argument("--ce-docs", type=int, default=100, help="of which this many for dCE")
+            s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
         else:
             s.add_argument("--cache-dir", required=True)
     args = p.parse_args(argv)

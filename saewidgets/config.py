@@ -178,6 +178,9 @@ class TrainConfig:
     sparsity_warmup_fraction: float = 0.05
     """Fraction of the steps over which the sparsity coefficient rises from 0 to its value (SAELens
     l1_warm_up_steps; the JumpReLU paper warms its L0 coefficient up too, App. I)."""
+    threshold_lr_scale: float = 1.0
+    """jumprelu: the thresholds' LR is lr times this. Adam moves theta by about lr per step, so short runs
+    need > 1 to reach low L0 (the demo uses 10); 1 is the papers' setting."""
     grad_clip: float = 1.0
     """Max global gradient norm (0 = off)."""
     normalize: bool = True
@@ -214,6 +217,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.n_tokens ({self.n_tokens}) must be at least one batch ({self.batch_size})")
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
             raise ValueError(f"TrainConfig.lr must be > 0; got {self.lr!r}")
+        if not (isinstance(self.threshold_lr_scale, (int, float)) and self.threshold_lr_scale > 0):
+            raise ValueError(f"TrainConfig.threshold_lr_scale must be > 0; got {self.threshold_lr_scale!r}")
         if not (isinstance(self.grad_clip, (int, float)) and self.grad_clip >= 0):
             raise ValueError(f"TrainConfig.grad_clip must be >= 0 (0 = off); got {self.grad_clip!r}")
         self.adam_betas = tuple(self.adam_betas)

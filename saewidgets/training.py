@@ -51,10 +51,26 @@ def train(sae: SAE, activations, cfg: TrainConfig | None = None, *, callback: Ca
     ``cfg`` fields can also be given as keywords: ``train(sae, acts, n_tokens=1_000_000, lr=1e-3)``.
     With ``checkpoint_dir`` set and ``resume``, a run picks up exactly where a saved checkpoint left off.
     """
+    return train_sweep([sae], activations, cfg, callback=callback, progress=progress, resume=resume,
+                       **overrides)[0]
+
+
+def train_sweep(saes: list[SAE], activations, cfg: TrainConfig | None = None, *,
+                callback: Callable[[dict], None] | None = None, progress: bool | None = None, resume: bool = True,
+                **overrides) -> list[TrainResult]:
+    """Train several SAEs (e.g. a list of sparsity coefficients) in one pass over one activation stream.
+
+    Every batch is read, shuffled and normalised once and handed to each SAE in turn, so a sweep costs
+    one data pass instead of one per SAE. History rows carry ``"sae"``: the SAE's index in ``saes``.
+    Checkpoints go to ``checkpoint_dir/sae_<i>``.
+    """
     cfg = dataclasses.replace(cfg or TrainConfig(), **overrides) if overrides else (cfg or TrainConfig())
-    if activations.d_in != sae.cfg.d_in:
-        raise ValueError(f"The activations have d_in={activations.d_in} but the SAE expects d_in={sae.cfg.d_in}: "
-                         "harvest from the hook the SAE was built for, or build SAEConfig(d_in=...) to match.")
+    if not saes:
+        raise ValueError("train_sweep needs at least one SAE")
+    for sae in saes:
+        if activations.d_in != sae.cfg.d_in:
+            raise ValueError(f"The activations have d_in={activations.d_in} but the SAE expects d_in={sae.cfg.d_in}: "
+                             "harvest from the hook the SAE was built for, or build SAEConfig(d_in=...) to match.")
     rank, world = _distributed()
     if cfg.batch_size % world:
         raise ValueError(f"batch_size {cfg.batch_size} must divide evenly over {world} processes")
@@ -62,81 +78,118 @@ def train(sae: SAE, activations, cfg: TrainConfig | None = None, *, callback: Ca
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", torch.cuda.current_device())
     scale = float(activations.norm_scale) if cfg.normalize else 1.0
-    folded = getattr(sae, "_folded_scale", None)
-    if folded is not None:  # an SAE returned by an earlier train(): back to the space it was trained in
-        fold_input_scale_(sae, 1.0 / folded)
-        sae._folded_scale = None
-    sae.to(device).train()
-    opt = torch.optim.Adam(sae.parameters(), lr=cfg.lr, betas=cfg.adam_betas)
+    runs = [_Run(sae, i, len(saes), activations, cfg, device, scale, resume) for i, sae in enumerate(saes)]
+    start = min(run.start for run in runs)
+    if len({run.start for run in runs}) > 1:
+        raise ValueError("The sweep's checkpoints stopped at different steps; delete checkpoint_dir to restart.")
     steps = cfg.steps
-    since_fired = torch.zeros(sae.cfg.d_sae, dtype=torch.long, device=device)  # [d_sae] tokens since last firing
-    gen = torch.Generator().manual_seed(cfg.seed + 1)  # resampling draws
-    history: list[dict] = []
-    start = 0
-    ident = checkpoint.identity(sae.cfg.to_dict(), cfg.to_dict(), scale, len(activations))
-    if resume and checkpoint.exists(cfg.checkpoint_dir):
-        loop, meta = checkpoint.load(cfg.checkpoint_dir, sae, opt, ident)
-        since_fired.copy_(loop["since_fired"])
-        gen.set_state(loop["generator"])
-        start, history = meta["step"], meta["history"]
-    elif cfg.init_b_dec:  # from the whole first (global) batch, so every process starts from the same b_dec
-        first = next(_stream(activations, cfg.batch_size, cfg.seed, 0))  # [batch, d_in]
-        sae.init_b_dec_(first.to(device, torch.float32) * scale)
-    step_module = _Step(sae)
-    if world > 1:  # after any resume or init: DDP broadcasts rank 0's parameters once, here
-        step_module = nn.parallel.DistributedDataParallel(step_module)
-
-    autocast = cfg.autocast == "bf16" or (cfg.autocast == "auto" and device.type == "cuda")
     batches = _stream(activations, cfg.batch_size, cfg.seed, start)
     local = cfg.batch_size // world
-    bar = _bar(steps, start, progress if progress is not None else (steps >= 200 and rank == 0))
+    bar = _bar(steps * len(runs), start * len(runs), progress if progress is not None else
+               (steps * len(runs) >= 200 and rank == 0))
     interrupted, t0 = False, time.time()
     try:
         for step in range(start, steps):
             x = next(batches)[rank * local : (rank + 1) * local].to(device, torch.float32) * scale  # [local, d_in]
             _check_finite(x, step)
-            lr = cfg.lr * _lr_factor(step, steps, cfg)
-            for group in opt.param_groups:
-                group["lr"] = lr
-            sparsity_scale = min(1.0, (step + 1) / max(1.0, cfg.sparsity_warmup_fraction * steps))
-            dead = since_fired >= cfg.dead_window_tokens  # [d_sae]
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                out, losses = step_module(x, sparsity_scale, dead)
-            losses.total.backward()
-            if cfg.grad_clip:
-                nn.utils.clip_grad_norm_(sae.parameters(), cfg.grad_clip)
-            sae.before_step()
-            opt.step()
-            sae.after_step()
-            opt.zero_grad(set_to_none=True)
-            fired = (out.acts > 0).any(0)  # [d_sae]
-            if world > 1:  # every process must agree on which latents are dead
-                fired = fired.to(torch.int32)
-                torch.distributed.all_reduce(fired, op=torch.distributed.ReduceOp.MAX)
-                fired = fired.bool()
-            since_fired.add_(cfg.batch_size).masked_fill_(fired, 0)
-            if cfg.resample_every and sae.cfg.architecture == "relu" and (step + 1) % cfg.resample_every == 0:
-                _resample_dead_(sae, opt, x, out, since_fired >= cfg.dead_window_tokens, gen)
-                since_fired.masked_fill_(since_fired >= cfg.dead_window_tokens, 0)
-            if (step + 1) % cfg.log_every == 0 or step + 1 == steps:
-                row = _log_row(step, cfg, lr, sparsity_scale, losses, x, out, since_fired, time.time() - t0)
-                history.append(row)
-                bar.set_postfix(l0=f"{row['l0']:.1f}", fvu=f"{row['fvu']:.3f}", dead=f"{row['dead_fraction']:.2f}")
-                if callback is not None and rank == 0:
-                    callback(row)
-            bar.update(1)
-            if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and rank == 0:
-                checkpoint.save(cfg.checkpoint_dir, sae, opt,
-                                {"since_fired": since_fired, "generator": gen.get_state()},
-                                {"step": step + 1, "history": history, "identity": ident})
+            for run in runs:
+                row = run.step(x, step, t0)
+                if row is not None:
+                    bar.set_postfix(l0=f"{row['l0']:.1f}", fvu=f"{row['fvu']:.3f}",
+                                    dead=f"{row['dead_fraction']:.2f}")
+                    if callback is not None and rank == 0:
+                        callback(row)
+                bar.update(1)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         bar.close()
-    sae.eval()
-    fold_input_scale_(sae, scale)  # the returned SAE reads raw activations
-    sae._folded_scale = scale
-    return TrainResult(sae, history, interrupted)
+    return [run.finish(interrupted) for run in runs]
+
+
+class _Run:
+    """One SAE's share of a run: its optimiser, dead-latent counters, history and checkpoints."""
+
+    def __init__(self, sae: SAE, index: int, n_saes: int, activations, cfg: TrainConfig, device, scale: float,
+                 resume: bool):
+        self.sae, self.index, self.cfg, self.scale, self.device = sae, index, cfg, scale, device
+        self.label = {"sae": index} if n_saes > 1 else {}
+        self.ckpt = (None if not cfg.checkpoint_dir else
+                     cfg.checkpoint_dir if n_saes == 1 else f"{cfg.checkpoint_dir}/sae_{index}")
+        folded = getattr(sae, "_folded_scale", None)
+        if folded is not None:  # an SAE returned by an earlier train(): back to the space it was trained in
+            fold_input_scale_(sae, 1.0 / folded)
+            sae._folded_scale = None
+        sae.to(device).train()
+        # JumpReLU thresholds may get their own LR: Adam moves a parameter by about lr per step whatever
+        # its gradient, so over a short CPU-sized run theta cannot travel far enough for low L0 (the L0
+        # coefficient "saturates"); threshold_lr_scale lets it.
+        thresholds = [p for n, p in sae.named_parameters() if n in ("threshold", "log_threshold")]
+        others = [p for n, p in sae.named_parameters() if n not in ("threshold", "log_threshold")]
+        groups = [{"params": others, "lr_scale": 1.0}]
+        if thresholds:
+            groups.append({"params": thresholds, "lr_scale": cfg.threshold_lr_scale})
+        self.opt = torch.optim.Adam(groups, lr=cfg.lr, betas=cfg.adam_betas)
+        self.since_fired = torch.zeros(sae.cfg.d_sae, dtype=torch.long, device=device)  # [d_sae] tokens
+        self.gen = torch.Generator().manual_seed(cfg.seed + 1 + index)  # resampling draws
+        self.history: list[dict] = []
+        self.start = 0
+        self.ident = checkpoint.identity(sae.cfg.to_dict(), cfg.to_dict(), scale, len(activations))
+        if resume and checkpoint.exists(self.ckpt):
+            loop, meta = checkpoint.load(self.ckpt, sae, self.opt, self.ident)
+            self.since_fired.copy_(loop["since_fired"])
+            self.gen.set_state(loop["generator"])
+            self.start, self.history = meta["step"], meta["history"]
+        elif cfg.init_b_dec:  # from the whole first (global) batch, so every process starts from the same b_dec
+            first = next(_stream(activations, cfg.batch_size, cfg.seed, 0))  # [batch, d_in]
+            sae.init_b_dec_(first.to(device, torch.float32) * scale)
+        self.module = _Step(sae)
+        if _distributed()[1] > 1:  # after any resume or init: DDP broadcasts rank 0's parameters once, here
+            self.module = nn.parallel.DistributedDataParallel(self.module)
+        self.autocast = cfg.autocast == "bf16" or (cfg.autocast == "auto" and device.type == "cuda")
+
+    def step(self, x: torch.Tensor, step: int, t0: float) -> dict | None:
+        """One optimiser step on x [batch, d_in]; returns a history row on logging steps."""
+        cfg, sae, opt, steps = self.cfg, self.sae, self.opt, self.cfg.steps
+        lr = cfg.lr * _lr_factor(step, steps, cfg)
+        for group in opt.param_groups:
+            group["lr"] = lr * group["lr_scale"]
+        sparsity_scale = min(1.0, (step + 1) / max(1.0, cfg.sparsity_warmup_fraction * steps))
+        dead = self.since_fired >= cfg.dead_window_tokens  # [d_sae]
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            out, losses = self.module(x, sparsity_scale, dead)
+        losses.total.backward()
+        if cfg.grad_clip:
+            nn.utils.clip_grad_norm_(sae.parameters(), cfg.grad_clip)
+        sae.before_step()
+        opt.step()
+        sae.after_step()
+        opt.zero_grad(set_to_none=True)
+        fired = (out.acts > 0).any(0)  # [d_sae]
+        if _distributed()[1] > 1:  # every process must agree on which latents are dead
+            fired = fired.to(torch.int32)
+            torch.distributed.all_reduce(fired, op=torch.distributed.ReduceOp.MAX)
+            fired = fired.bool()
+        self.since_fired.add_(cfg.batch_size).masked_fill_(fired, 0)
+        if cfg.resample_every and sae.cfg.architecture == "relu" and (step + 1) % cfg.resample_every == 0:
+            dead = self.since_fired >= cfg.dead_window_tokens
+            _resample_dead_(sae, opt, x, out, dead, self.gen)
+            self.since_fired.masked_fill_(dead, 0)
+        row = None
+        if (step + 1) % cfg.log_every == 0 or step + 1 == steps:
+            row = self.label | _log_row(step, cfg, lr, sparsity_scale, losses, x, out, self.since_fired,
+                                        time.time() - t0)
+            self.history.append(row)
+        if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and _distributed()[0] == 0:
+            checkpoint.save(self.ckpt, sae, opt, {"since_fired": self.since_fired, "generator": self.gen.get_state()},
+                            {"step": step + 1, "history": self.history, "identity": self.ident})
+        return row
+
+    def finish(self, interrupted: bool) -> TrainResult:
+        self.sae.eval()
+        fold_input_scale_(self.sae, self.scale)  # the returned SAE reads raw activations
+        self.sae._folded_scale = self.scale
+        return TrainResult(self.sae, self.history, interrupted)
 
 
 def _distributed() -> tuple[int, int]:
@@ -190,7 +243,7 @@ def _log_row(step, cfg, lr, sparsity_scale, losses, x, out: SAEOutput, since_fir
 def _bar(total: int, start: int, show: bool):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=start, disable=not show, unit="step", desc="train")
+    return tqdm(total=total, initial=start, disable=not show, unit="step", desc="train", mininterval=1.0)
 
 
 @torch.no_grad()

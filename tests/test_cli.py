@@ -5,13 +5,32 @@ import sys
 from saewidgets.cli import main
 
 
-def test_demo_runs_offline_and_writes_a_summary(tmp_path, capsys):
-    assert main(["demo", "--n-docs", "60", "--n-tokens", "3000", "--out", str(tmp_path)]) == 0
+SMALL = ["--n-docs", "60", "--n-tokens", "3000", "--sae-tokens", "8192", "--d-sae", "64", "--eval-docs", "10",
+         "--ce-docs", "4"]
+
+
+def test_demo_runs_offline_and_writes_frontier_and_saes(tmp_path, capsys):
+    from saewidgets import load_sae
+
+    assert main(["demo", *SMALL, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "harvest   3,000 tokens" in out and "generate  Once upon a time" in out
+    assert "architecture knob" in out and out.count("jumprelu     l0_coefficient") == 4
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["n_tokens"] == 3000 and summary["d_model"] == 128
     assert summary["greedy_sample"].startswith("Once upon a time")
+    frontier = json.loads((tmp_path / "frontier.json").read_text())
+    names = [p["name"] for p in frontier["points"]]
+    assert len(names) == 9 and {p["architecture"] for p in frontier["points"]} == {"relu", "jumprelu"}
+    assert all({"l0", "fvu", "delta_ce", "dead_fraction"} <= set(p) for p in frontier["points"])
+    sae = load_sae(tmp_path / "saes" / names[0])
+    assert sae.cfg.d_sae == 64 and sae.hook_name == "blocks.1.hook_resid_post" and sae.model_name == "storyteller"
+    assert (tmp_path / "saes" / names[0] / "sparsity.safetensors").is_file()
+
+
+def test_demo_without_saes(capsys):
+    assert main(["demo", "--n-docs", "20", "--sae-tokens", "0"]) == 0
+    assert "architecture knob" not in capsys.readouterr().out
 
 
 def test_demo_reports_bad_input_clearly(capsys):

@@ -236,3 +236,26 @@ def test_ddp_two_gloo_processes_match_one_process(tmp_path):
     one, two = load_file(tmp_path / "one.safetensors"), load_file(tmp_path / "two.safetensors")
     for key in one:
         assert torch.allclose(one[key], two[key], atol=1e-5, rtol=1e-4), key
+
+
+def test_sweep_equals_separate_runs_and_labels_rows(toy, tmp_path):
+    from saewidgets.training import train_sweep
+
+    acts, _ = toy
+    coefs = [0.1, 0.3, 1.0]
+    sweep = train_sweep([small("relu", l1_coefficient=c) for c in coefs], acts, **FAST)
+    for c, result in zip(coefs, sweep):
+        alone = train(small("relu", l1_coefficient=c), acts, **FAST)
+        assert all(torch.equal(alone.sae.state_dict()[k], v) for k, v in result.sae.state_dict().items())
+        assert [r | {"seconds": 0} for r in alone.history] == [
+            {k: v for k, v in r.items() if k != "sae"} | {"seconds": 0} for r in result.history]
+    assert [r["sae"] for r in sweep[2].history] == [2] * len(sweep[2].history)
+    l0 = [result.history[-1]["l0"] for result in sweep]
+    assert l0[0] > l0[1] > l0[2]  # a stronger L1 penalty gives a sparser SAE
+    # mixed architectures share the stream too, and checkpoint into one folder each
+    mixed = train_sweep([small("topk"), small("jumprelu")], acts, **FAST, checkpoint_every=40,
+                        checkpoint_dir=str(tmp_path / "sweep"))
+    assert sorted(p.name for p in (tmp_path / "sweep").iterdir()) == ["sae_0", "sae_1"]
+    assert len(mixed) == 2 and all(not r.interrupted for r in mixed)
+    with pytest.raises(ValueError, match="at least one SAE"):
+        train_sweep([], acts, **FAST)
