@@ -69,7 +69,7 @@ def run_frontier(activations, sweeps=DEMO_SWEEPS, cfg: TrainConfig = DEMO_TRAIN,
         saes.append(build_sae(c))
     results = train_sweep(saes, activations, cfg, progress=progress)
     points, densities = [], []
-    for (sweep, c), result in zip(configs, results):
+    for (_, c), result in zip(configs, results):
         knob = c.sparsity_knob
         with_ce = model is not None and eval_texts is not None
         m = evaluate(result.sae, eval_activations if eval_activations is not None else activations,

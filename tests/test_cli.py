@@ -4,7 +4,6 @@ import sys
 
 from saewidgets.cli import main
 
-
 SMALL = ["--n-docs", "60", "--n-tokens", "3000", "--sae-tokens", "8192", "--d-sae", "64", "--eval-docs", "10",
          "--ce-docs", "4"]
 
