@@ -165,7 +165,9 @@ class ReLUSAE(SAE):
     def _sparsity_loss(self, out):
         # L1 weighted by decoder row norms (Anthropic April 2024 update): otherwise the SAE dodges the penalty by
         # shrinking acts and growing W_dec rows. With a unit-norm decoder the weights are 1, the plain 2023 L1.
-        return self.cfg.l1_coefficient * (out.acts * self.decoder_norms()).sum(-1).mean()
+        # sum_i ||W_dec_i|| * mean_batch(acts_i), summing over the batch first: neither the forward nor the
+        # backward (sum's gradient is a broadcast view) materialises a [batch, d_sae] product (bench/).
+        return self.cfg.l1_coefficient * (out.acts.sum(0) @ self.decoder_norms()) / out.acts.shape[0]
 
 
 class GatedSAE(SAE):
@@ -192,7 +194,8 @@ class GatedSAE(SAE):
     def _sparsity_loss(self, out):
         # L1 on ReLU(pi_gate). The paper keeps the decoder at unit norm; weighting by the row norms is the same
         # thing then, and stops the gate's penalty from being dodged otherwise (as SAELens does).
-        return self.cfg.l1_coefficient * (torch.relu(out.pre_acts) * self.decoder_norms()).sum(-1).mean()
+        gate = torch.relu(out.pre_acts)  # [batch, d_sae]
+        return self.cfg.l1_coefficient * (gate.sum(0) @ self.decoder_norms()) / gate.shape[0]
 
     def _aux_loss(self, x, out, dead_mask):
         # The step 1[pi_gate > 0] passes no gradient, so the gate learns to pick latents from this term: rebuild

@@ -165,7 +165,7 @@ class _Run:
         opt.step()
         sae.after_step()
         opt.zero_grad(set_to_none=True)
-        fired = (out.acts > 0).any(0)  # [d_sae]
+        fired = out.acts.detach().amax(0) > 0  # [d_sae]; amax reads acts once, (acts > 0).any(0) also writes a mask
         if _distributed()[1] > 1:  # every process must agree on which latents are dead
             fired = fired.to(torch.int32)
             torch.distributed.all_reduce(fired, op=torch.distributed.ReduceOp.MAX)
