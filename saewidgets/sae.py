@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import SAEConfig
+from .kernels import SparseDecode, TopKEncode
 
 MIN_THRESHOLD = 1e-6  # JumpReLU theta is clamped to at least this after each step (it must stay > 0)
 
@@ -210,10 +211,19 @@ class TopKSAE(SAE):
 
     architecture = "topk"
 
+    def _topk(self, x):
+        # kernels.py: only the encoder GEMM is dense; decoder and backward touch the k chosen latents only.
+        return TopKEncode.apply(x, self.b_dec, self.W_enc, self.b_enc, self.cfg.k,  # vals, idx [batch, k]; pre
+                                self.cfg.apply_b_dec_to_input)
+
     def _encode(self, x):
-        pre = self._pre(x)  # [batch, d_sae]
-        vals, idx = pre.topk(self.cfg.k, dim=-1)  # [batch, k]
-        return torch.zeros_like(pre).scatter(-1, idx, torch.relu(vals)), pre
+        vals, idx, pre = self._topk(x)
+        return torch.zeros_like(pre).scatter_(-1, idx, vals), pre  # [batch, d_sae] each; in place: no 2nd copy
+
+    def forward(self, x: Tensor) -> SAEOutput:
+        vals, idx, pre = self._topk(x)
+        recon = SparseDecode.apply(vals, idx, self.W_dec) + self.b_dec  # [batch, d_in]
+        return SAEOutput(recon, torch.zeros_like(pre).scatter_(-1, idx, vals), pre)
 
     def _aux_loss(self, x, out, dead_mask):
         # AuxK (Gao et al. App. A.2): the top-k_aux *dead* latents reconstruct the residual e = x - x_hat
@@ -221,12 +231,14 @@ class TopKSAE(SAE):
         cfg = self.cfg
         if dead_mask is None or cfg.auxk_coefficient == 0 or not bool(dead_mask.any()):
             return out.acts.new_zeros(())
-        k_aux = min(cfg.auxk_k or max(1, cfg.d_in // 2), int(dead_mask.sum()))
-        pre_dead = out.pre_acts.masked_fill(~dead_mask, float("-inf"))  # [batch, d_sae]
+        dead = dead_mask.nonzero().squeeze(1)  # [n_dead]
+        k_aux = min(cfg.auxk_k or max(1, cfg.d_in // 2), len(dead))
+        # Only the dead latents' columns: the cost scales with how many are dead, not with d_sae.
+        pre_dead = self._center(x) @ self.W_enc[:, dead] + self.b_enc[dead]  # [batch, n_dead]
         vals, idx = pre_dead.topk(k_aux, dim=-1)  # [batch, k_aux]
-        acts_aux = torch.zeros_like(out.pre_acts).scatter(-1, idx, torch.relu(vals))  # [batch, d_sae]
+        acts_aux = torch.zeros_like(pre_dead).scatter(-1, idx, torch.relu(vals))  # [batch, n_dead]
         err = (x - out.recon).detach()  # [batch, d_in]
-        return cfg.auxk_coefficient * (acts_aux @ self.W_dec - err).pow(2).sum(-1).mean()
+        return cfg.auxk_coefficient * (acts_aux @ self.W_dec[dead] - err).pow(2).sum(-1).mean()
 
 
 class BatchTopKSAE(TopKSAE):
@@ -235,6 +247,7 @@ class BatchTopKSAE(TopKSAE):
     one global threshold (an EMA of the smallest kept activation): a JumpReLU with the same theta everywhere."""
 
     architecture = "batchtopk"
+    forward = SAE.forward  # the batch-level choice needs the dense path; TopK's sparse kernels do not apply
 
     def __init__(self, cfg: SAEConfig):
         super().__init__(cfg)

@@ -1,0 +1,76 @@
+"""Sparse TopK kernels: a TopK SAE touches only k of its d_sae latents per token, so should its step.
+
+A dense TopK step costs six [batch x d_in x d_sae] GEMMs like any SAE. Here only the forward
+encoder GEMM stays dense (every pre-activation is needed to choose the top k); the decoder, and
+the backward into W_enc, b_enc, W_dec and the input, read the k selected latents per token only:
+O(batch * k * d_in) instead of O(batch * d_sae * d_in) (the same idea as Gao et al. 2024, §5.3's
+sparse kernels, and sparsify's). tests/test_kernels.py checks values and gradients against plain
+autograd through ``torch.topk`` and a dense decoder.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _coo(vals: Tensor, idx: Tensor, d_sae: int) -> Tensor:
+    """[batch, k] values at [batch, k] latent indices -> a sparse [batch, d_sae] matrix."""
+    batch, k = idx.shape
+    rows = torch.arange(batch, device=idx.device).repeat_interleave(k)  # [batch * k]
+    return torch.sparse_coo_tensor(torch.stack([rows, idx.reshape(-1)]), vals.reshape(-1), (batch, d_sae),
+                                   is_coalesced=True, check_invariants=False)  # rows ascending, unique (row, latent)
+
+
+class TopKEncode(torch.autograd.Function):
+    """(x, b_dec, W_enc, b_enc, k, center) -> vals [batch, k] = ReLU(top-k of pre), idx [batch, k],
+    pre [batch, d_sae], with pre = (x - b_dec if center else x) @ W_enc + b_enc.
+
+    pre and idx carry no gradient; the backward scatters grad(vals) only into the selected latents. The
+    input x is data (no gradient, usually), so b_dec's gradient is computed from G's column sums,
+    -colsum(G) @ W_enc^T, without ever forming the [batch, d_in] gradient of x."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, b_dec: Tensor, W_enc: Tensor, b_enc: Tensor, k: int, center: bool):
+        x_c = x - b_dec if center else x  # [batch, d_in]
+        pre = torch.addmm(b_enc, x_c, W_enc)  # [batch, d_sae]
+        vals, idx = pre.topk(k, dim=-1)  # [batch, k]
+        vals = vals.clamp_min(0)
+        ctx.save_for_backward(x_c, W_enc, vals, idx)
+        ctx.center = center
+        ctx.mark_non_differentiable(idx, pre)
+        return vals, idx, pre
+
+    @staticmethod
+    def backward(ctx, g_vals: Tensor, _g_idx, _g_pre):  # g_vals [batch, k]
+        x_c, W_enc, vals, idx = ctx.saved_tensors
+        need_x, need_b_dec, need_w, need_b = ctx.needs_input_grad[:4]
+        g = (g_vals * (vals > 0)).float()  # [batch, k]; ReLU after the top-k
+        G = _coo(g, idx, W_enc.shape[1])  # [batch, d_sae], k non-zeros per row
+        col = torch.zeros(W_enc.shape[1], device=g.device).index_add_(0, idx.reshape(-1), g.reshape(-1))  # [d_sae]
+        grad_x = torch.sparse.mm(G, W_enc.t().float()).to(x_c.dtype) if need_x else None  # [batch, d_in]
+        grad_b_dec = -(col @ W_enc.t().float()).to(W_enc.dtype) if need_b_dec and ctx.center else None
+        grad_W = torch.sparse.mm(G.t(), x_c.float()).t().contiguous().to(W_enc.dtype) if need_w else None
+        grad_b = col.to(W_enc.dtype) if need_b else None  # [d_sae]
+        return grad_x, grad_b_dec, grad_W, grad_b, None, None
+
+
+class SparseDecode(torch.autograd.Function):
+    """(vals [batch, k], idx [batch, k], W_dec [d_sae, d_in]) -> sum_j vals[:, j] W_dec[idx[:, j]]: [batch, d_in]."""
+
+    @staticmethod
+    def forward(ctx, vals: Tensor, idx: Tensor, W_dec: Tensor):
+        ctx.save_for_backward(vals, idx, W_dec)
+        return F.embedding_bag(idx, W_dec, per_sample_weights=vals.to(W_dec.dtype), mode="sum")  # [batch, d_in]
+
+    @staticmethod
+    def backward(ctx, g: Tensor):  # g [batch, d_in]
+        vals, idx, W_dec = ctx.saved_tensors
+        grad_vals = grad_W = None
+        if ctx.needs_input_grad[0]:  # <g_b, W_dec[idx_bj]>: one dense GEMM then a gather beats gathering
+            # a [batch, k, d_in] copy of W_dec's rows (memory-bound) at the shapes of bench/.
+            grad_vals = (g.float() @ W_dec.t().float()).gather(1, idx).to(vals.dtype)  # [batch, k]
+        if ctx.needs_input_grad[2]:  # W_dec rows of unselected latents get exactly zero
+            grad_W = torch.sparse.mm(_coo(vals.float(), idx, W_dec.shape[0]).t(), g.float()).to(W_dec.dtype)
+        return grad_vals, None, grad_W
