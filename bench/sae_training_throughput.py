@@ -22,7 +22,7 @@ import torch
 from saewidgets.activations import ActivationSet
 from saewidgets.config import SAEConfig
 from saewidgets.sae import build_sae
-from saewidgets.training import train, train_sweep
+from saewidgets.training import train_sweep
 
 
 def gemm_seconds_per_step(d_in: int, d_sae: int, batch: int, dtype=torch.float32, reps: int = 5) -> float:
@@ -98,8 +98,8 @@ def main() -> None:
     f32 = run("relu", acts, long, autocast="off", lr=1e-3)[1][0].history[-1]["fvu"]
     f16 = run("relu", acts, long, autocast="bf16", lr=1e-3)[1][0].history[-1]["fvu"]
     print(f"(b) bf16 autocast: {bf16_rate:,.0f} vs fp32 {fp32_rate:,.0f} tokens/s = {bf16_rate / fp32_rate:.2f}x "
-          f"(target >= 1.5x); final FVU after {args.fvu_steps} steps at d_sae {long.d_sae}: bf16 {f16:.4f} vs fp32 "
-          f"{f32:.4f} ({abs(f16 - f32) / f32:.1%} relative, target <= 2 %)")
+          f"(target >= 1.5x); final FVU after {args.fvu_steps} steps at d_sae {long.d_sae}: bf16 {f16:.6f} vs fp32 "
+          f"{f32:.6f} ({abs(f16 - f32) / f32:.2%} relative, target <= 2 %)")
 
     topk_rate, _ = run("topk", acts, args)
     print(f"(c) TopK k={args.k}: {topk_rate:,.0f} tokens/s = {topk_rate / statistics.median(dense_rates):.2f}x "
