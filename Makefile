@@ -27,6 +27,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/harvest_throughput.py
+	$(BIN)/python bench/sae_training_throughput.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check saewidgets tests bench
