@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+
+from .files import commit_folder, partial_folder
 
 FORMAT = "saewidgets-activations/1"
 META = "meta.json"
@@ -54,7 +54,7 @@ class CacheWriter:
 
     def __init__(self, final: Path, meta: dict, shard_tokens: int):
         self.final, self.meta, self.shard_tokens = final, meta, shard_tokens
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+        self.tmp = partial_folder(final)
         self.pending: list[tuple[torch.Tensor, ...]] = []
         self.n_pending = self.n_rows = 0
         self.shards: list[dict] = []
@@ -109,10 +109,7 @@ class CacheWriter:
                     norm_scale=norm_scale, shards=self.shards)
         (self.tmp / "texts.json").write_text(json.dumps(texts))
         (self.tmp / META).write_text(json.dumps(meta, indent=1))  # written last: marks a complete cache
-        if self.final.exists():
-            self.final.rmdir()  # empty (checked in open)
-        os.replace(self.tmp, self.final)
-        return CachedActivations(self.final)
+        return CachedActivations(commit_folder(self.tmp, self.final))
 
     def abort(self) -> None:
         """Drop the partial folder (an interrupted or failed harvest leaves nothing behind)."""

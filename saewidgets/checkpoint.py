@@ -9,13 +9,12 @@ the previous checkpoint intact. Resuming with a different configuration is refus
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
+
+from .files import atomic_folder
 
 # Fields that may differ between the run that saved and the run that resumes: they change how
 # the run is observed or where it runs, not what it computes.
@@ -30,8 +29,6 @@ def identity(sae_cfg: dict, train_cfg: dict, norm_scale: float, n_rows: int) -> 
 
 def save(path: str | Path, sae: torch.nn.Module, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
          meta: dict) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     flat = {f"sae.{k}": v.detach().cpu().contiguous() for k, v in sae.state_dict().items()}
     names = {id(p): n for n, p in sae.named_parameters()}
     for group in opt.param_groups:
@@ -39,18 +36,9 @@ def save(path: str | Path, sae: torch.nn.Module, opt: torch.optim.Optimizer, ten
             for key, value in opt.state.get(p, {}).items():
                 flat[f"opt.{names[id(p)]}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
     flat.update({f"loop.{k}": v.detach().cpu().contiguous() for k, v in tensors.items()})
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
-    try:
+    with atomic_folder(path) as tmp:
         save_file(flat, str(tmp / "state.safetensors"))
         (tmp / "state.json").write_text(json.dumps(meta))
-        old = path.with_name(f".{path.name}.old-{os.getpid()}")
-        if path.exists():
-            path.rename(old)
-        tmp.rename(path)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def exists(path: str | Path | None) -> bool:

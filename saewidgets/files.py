@@ -1,10 +1,13 @@
-"""Atomic file writes: a reader never sees a half-written file, even after a crash or Ctrl-C."""
+"""Atomic writes of files and folders: a reader never sees a half-written one, even after a crash or Ctrl-C."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -26,3 +29,45 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 def write_json_atomic(path: str | Path, obj) -> Path:
     return write_text_atomic(path, json.dumps(obj, indent=1) + "\n")
+
+
+def partial_folder(dest: str | Path) -> Path:
+    """A new hidden temporary folder beside ``dest``, to be filled and then ``commit_folder``-ed."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+
+
+def commit_folder(tmp: Path, dest: str | Path) -> Path:
+    """Rename the finished ``tmp`` to ``dest``; an old ``dest`` is renamed aside first and deleted after, so
+    at every moment either the old or the new folder is whole."""
+    dest = Path(dest)
+    for f in tmp.iterdir():  # mkdtemp and some writers make owner-only files; shared installs need 644
+        if f.is_file():
+            f.chmod(0o644)
+    tmp.chmod(0o755)
+    if not dest.exists():
+        os.rename(tmp, dest)
+        return dest
+    old = tmp.with_name(tmp.name + ".old")
+    os.rename(dest, old)
+    try:
+        os.rename(tmp, dest)
+    except BaseException:
+        os.rename(old, dest)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return dest
+
+
+@contextmanager
+def atomic_folder(dest: str | Path) -> Iterator[Path]:
+    """``with atomic_folder(dest) as tmp:`` write files into ``tmp``; they replace ``dest`` only if the block
+    finishes, and nothing is left behind if it raises (Ctrl-C included)."""
+    tmp = partial_folder(dest)
+    try:
+        yield tmp
+        commit_folder(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

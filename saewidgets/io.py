@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from .config import SAEConfig
+from .files import atomic_folder
 from .sae import SAE, build_sae
 
 __all__ = ["save_sae", "load_sae", "load_sparsity", "load_gemma_scope"]
@@ -82,17 +81,11 @@ def save_sae(sae: SAE, path: str | os.PathLike, *, hook: str | None = None, mode
                              f"{list(sparsity.shape) if isinstance(sparsity, Tensor) else type(sparsity).__name__}")
         sparsity = sparsity.detach().float().cpu().contiguous()
     _check_destination(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-    try:
+    with atomic_folder(dest) as tmp:
         (tmp / CFG_FILE).write_text(text)
         save_file(tensors, str(tmp / WEIGHTS_FILE))
         if sparsity is not None:
             save_file({"sparsity": sparsity}, str(tmp / SPARSITY_FILE))
-        _move_into_place(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return dest
 
 
@@ -200,21 +193,6 @@ def _check_destination(dest: Path) -> None:
     if dest.is_dir() and any(dest.iterdir()) and not (dest / CFG_FILE).is_file():
         raise FileExistsError(f"refusing to overwrite {dest}: it is a non-empty folder without {CFG_FILE}, so not a "
                               "SAE folder. Save to a new or empty folder, or to an existing SAE folder")
-
-
-def _move_into_place(tmp: Path, dest: Path) -> None:
-    """Rename the finished folder ``tmp`` to ``dest``, replacing an old ``dest`` (renamed aside, then deleted)."""
-    if not dest.exists():
-        os.rename(tmp, dest)
-        return
-    old = tmp.with_name(tmp.name + ".old")
-    os.rename(dest, old)
-    try:
-        os.rename(tmp, dest)
-    except BaseException:
-        os.rename(old, dest)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _ours(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SAEConfig, dict[str, Tensor]]:

@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+from ..files import atomic_folder
 from . import STORYTELLER_DIR
 from .corpus import generate_storyteller
 from .tokenizer import train_tokenizer
@@ -205,20 +203,10 @@ def plot_curve(card: dict, path: Path) -> None:
 
 def _save_atomically(model, tok, card: dict, out: Path) -> None:
     """Write the checkpoint into a temporary sibling folder, then swap it in: never half-written."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    model.save_pretrained(tmp, safe_serialization=True)
-    tok.save_pretrained(tmp)
-    (tmp / "training.json").write_text(json.dumps(card, indent=1) + "\n")
-    for f in tmp.iterdir():  # mkdtemp and the safetensors writer make owner-only files; installs need 644
-        f.chmod(0o644)
-    tmp.chmod(0o755)
-    old = out.with_name(f".{out.name}-old-{os.getpid()}")
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    with atomic_folder(out) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tok.save_pretrained(tmp)
+        (tmp / "training.json").write_text(json.dumps(card, indent=1) + "\n")
 
 
 if __name__ == "__main__":
