@@ -1,0 +1,126 @@
+"""What every saewidgets widget shares: static files, binary arrays, a readable repr, offline HTML export.
+
+- ESM and CSS are plain files in ``saewidgets/static`` loaded by path: no build step, no CDN.
+- Arrays cross to the browser as binary buffers: ``{"shape": [...], "dtype": "float32", "data": bytes}``
+  (jupyter-scatter's pattern), never as JSON lists. ``static/arrays.js`` turns them back into typed arrays.
+- ``to_html(path)`` writes one self-contained page: the widget's ESM, CSS and current state inlined, with a
+  small in-page model that stands in for the kernel, so the file opens from disk with no network and no
+  kernel. Interactions that need Python (a new prompt, regenerating text) say so in the page.
+- ``_repr_mimebundle_`` adds a readable ``text/plain`` and, where a widget draws one, a static ``image/png``
+  so GitHub and nbviewer show something.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+import anywidget
+import numpy as np
+import traitlets
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def static_text(*names: str) -> str:
+    """The concatenated contents of files in ``saewidgets/static`` (e.g. base.css + a widget's CSS)."""
+    return "\n".join((STATIC / name).read_text() for name in names)
+
+
+def array_to_json(value, widget=None) -> dict | None:
+    """numpy/torch array -> {"shape", "dtype", "data": bytes} for a binary comm buffer (float32 or int32)."""
+    if value is None:
+        return None
+    arr = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+    arr = np.ascontiguousarray(arr.astype(np.int32 if np.issubdtype(arr.dtype, np.integer) else np.float32))
+    return {"shape": list(arr.shape), "dtype": str(arr.dtype), "data": memoryview(arr.reshape(-1).view(np.uint8))}
+
+
+def array_from_json(value, widget=None):
+    if value is None:
+        return None
+    data = value["data"]
+    raw = data.tobytes() if hasattr(data, "tobytes") else bytes(data)
+    return np.frombuffer(raw, dtype=value["dtype"]).reshape(value["shape"]).copy()
+
+
+def Array(**kwargs) -> traitlets.Any:  # noqa: N802  (a trait factory reads like a trait class)
+    """A synced trait holding a float32/int32 numpy array, sent as a binary buffer."""
+    return traitlets.Any(None, allow_none=True, **kwargs).tag(sync=True, to_json=array_to_json,
+                                                              from_json=array_from_json)
+
+
+class SaeWidget(anywidget.AnyWidget):
+    """Base class: subclasses set ``_esm`` / ``_css`` (via ``static_text``) and may override ``_summary``
+    (one line of text/plain) and ``_png`` (a static picture, bytes)."""
+
+    def _summary(self) -> str:
+        return type(self).__name__
+
+    def _png(self) -> bytes | None:
+        return None
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        data["text/plain"] = self._summary()
+        png = self._png()
+        if png:
+            data["image/png"] = base64.b64encode(png).decode()
+        return data, metadata
+
+    def _state_for_html(self) -> dict:
+        """Synced, non-private-to-anywidget state, arrays as base64 so they fit in a JSON page."""
+        out = {}
+        for name in self.keys:
+            if name.startswith("_") and name not in self._html_private:
+                continue
+            trait = self.traits()[name]
+            value = getattr(self, name)
+            to_json = trait.metadata.get("to_json")
+            if to_json is array_to_json:
+                value = array_to_json(value)
+                if value is not None:
+                    value["data"] = base64.b64encode(bytes(value["data"])).decode()
+                    value["b64"] = True
+            elif to_json is not None:
+                value = to_json(value, self)
+            out[name] = value
+        return out
+
+    # private traits the offline page still needs (e.g. precomputed grids); subclasses extend
+    _html_private: tuple[str, ...] = ()
+
+    def to_html(self, path: str | Path, title: str | None = None) -> Path:
+        """Write a self-contained interactive HTML file (no network, no kernel) and return its path."""
+        from ..files import write_text_atomic
+
+        page = render_page(self._esm, self._css, self._state_for_html(), title or self._summary())
+        return write_text_atomic(path, page)
+
+
+def _script_json(obj) -> str:
+    """JSON safe inside <script>: '</' and '<!--' cannot close or comment out the tag."""
+    return json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render_page(esm: str, css: str, state: dict, title: str) -> str:
+    """The offline page: CSS inline, state + ESM as inert JSON, a tiny model shim, then render()."""
+    shim = static_text("offline.js")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>{css}</style></head>
+<body class="saew-page">
+<div id="saew-root"></div>
+<script type="application/json" id="saew-state">{_script_json(state)}</script>
+<script type="application/json" id="saew-esm">{_script_json(esm)}</script>
+<script type="module">{shim}</script>
+</body></html>
+"""
