@@ -1,0 +1,56 @@
+"""SteeringPanel's offline page: sliders walk the precomputed grid, text stays text."""
+
+import pytest
+import torch
+
+import saewidgets as sw
+from saewidgets.widgets.steering_panel import SteeringPanel
+
+LAST = "blocks.3.hook_resid_post"
+
+
+@pytest.fixture(scope="module")
+def panel_html(model, tmp_path_factory):
+    W_U = model.original_model.lm_head.weight.detach()
+    sea = model.tokenizer(" sea", add_special_tokens=False)["input_ids"][0]
+    torch.manual_seed(0)
+    sae = sw.build_sae(sw.SAEConfig("relu", d_in=128, d_sae=8))
+    with torch.no_grad():
+        sae.W_dec[0] = W_U[sea] / W_U[sea].norm()
+    panel = SteeringPanel(model, sae, LAST, [0, 5], labels=["sea direction", "<b>latent</b> 5"],
+                          prompt="Once upon a time, <img src=x onerror=alert(1)>", max_new_tokens=24, seed=1)
+    path = panel.to_html(tmp_path_factory.mktemp("steer") / "steering.html", grid=(-4.0, 0.0, 4.0, 12.0))
+    return panel, path
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_offline_sliders_walk_the_grid(panel_html, page, scheme):
+    panel, path = panel_html
+    p = page(scheme)
+    dialogs = []
+    pg = p.open(path)
+    pg.on("dialog", lambda d: dialogs.append(d.message))
+    texts = pg.locator(".saew-steer-text")
+    assert texts.nth(0).inner_text() == panel._grid["unsteered"] == texts.nth(1).inner_text()
+    slider = pg.locator(".saew-steer-slider").first
+    slider.focus()
+    for _ in range(2):  # keyboard: 0 -> 4 -> 12 (grid steps)
+        pg.keyboard.press("ArrowRight")
+    assert pg.locator(".saew-steer-value").first.inner_text() == "+12.0 × typical max"
+    assert texts.nth(1).inner_text() == panel._grid["texts"][0][3]
+    assert texts.nth(1).inner_text().count(" sea") > 5
+    p.shot(f"steering_panel_{scheme}")
+    # moving the second slider resets the first (one latent at a time offline)
+    second = pg.locator(".saew-steer-slider").nth(1)
+    second.focus()
+    pg.keyboard.press("ArrowLeft")
+    assert pg.locator(".saew-steer-value").first.inner_text() == "+0.0 × typical max"
+    assert texts.nth(1).inner_text() == panel._grid["texts"][1][0]
+    # corpus-like text in labels and generations stays text
+    assert pg.locator("img").count() == 0 and pg.locator(".saew-steer-label b").count() == 0
+    assert "<b>latent</b> 5" in pg.locator(".saew-steer-label").nth(1).inner_text()
+    pg.locator(".saew-steer-prompt").fill("A new prompt")
+    pg.locator(".saew-steer-prompt").press("Enter")
+    pg.locator(".saew-steer-prompt").blur()
+    assert pg.locator(".saew-offline-note").count() >= 1
+    assert dialogs == []
