@@ -25,6 +25,10 @@ _EXPORTS = {
     "save_sae": "io",
     "load_sae": "io",
     "load_gemma_scope": "io",
+    "FeatureActivations": "widgets.feature_activations",
+    "FrontierPlot": "widgets.frontier_plot",
+    "SteeringPanel": "widgets.steering_panel",
+    "TrainingMonitor": "widgets.training_monitor",
 }
 __all__ = ["__version__", *_EXPORTS]
 

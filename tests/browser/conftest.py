@@ -1,7 +1,7 @@
 """A real browser for the widget tests: Playwright driving Debian's Chromium (never `playwright install`).
 
-Pages are opened from disk; every request that is not file:, data: or blob: is recorded, and a test
-fails if a page asked for anything. Screenshots go to tests/browser/artifacts/ (git-ignored) to look at.
+Pages are opened from disk (or from a loopback JupyterLab server); every other request is recorded,
+and a test fails if a page asked for anything. Screenshots go to tests/browser/artifacts/ (git-ignored) to look at.
 """
 
 from __future__ import annotations
@@ -29,6 +29,14 @@ def browser():
         b.close()
 
 
+def _local(url: str) -> bool:
+    """file:, data: and blob: URLs, and the loopback JupyterLab server: nothing else may be asked for."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    return parsed.scheme in ("file", "data", "blob") or parsed.hostname in ("127.0.0.1", "localhost", "::1")
+
+
 class Page:
     """A browser page that records outside requests and console errors."""
 
@@ -37,8 +45,7 @@ class Page:
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.errors: list[str] = []
-        self.page.on("request", lambda r: None if r.url.split(":", 1)[0] in ("file", "data", "blob")
-                     else self.requests.append(r.url))
+        self.page.on("request", lambda r: None if _local(r.url) else self.requests.append(r.url))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
 

@@ -1,0 +1,356 @@
+"""Look at one SAE latent: where it fires, how strongly, on what, and what it writes to the logits.
+
+Everything here returns plain numbers, numpy arrays and dicts, so tests call it directly and the
+``FeatureActivations`` widget only ships the results to the browser. Terms (sae_vis / OpenAI viewer):
+
+- *token table*: the rows of an ``ActivationSet`` (BOS excluded), each with its token string, document
+  and position; rows of a document are contiguous and in order (``harvest`` guarantees it).
+- *example*: a window of rows ``[start, stop)`` inside one document around a ``center`` row, e.g. the
+  rows where the latent fires hardest (top-k) or rows drawn from quantile bands of its non-zero values.
+- *density*: the fraction of tokens where the latent is non-zero (its firing frequency).
+- *logit effects*: ``W_dec[i] @ W_U`` -- what the decoder direction pushes up or down at the output,
+  ignoring the final layer norm and later layers (sae_vis' logits table; direct path only).
+
+Large inputs are capped (``MAX_TOKENS``) and every pass over the rows encodes in batches, so memory
+stays at ``[batch, d_sae]`` whatever the number of tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+MAX_TOKENS = 20_000  # default cap on harvested tokens for the widget: 20k x 32 latents stays a few MB
+TOP_PER_TOKEN = 5  # latents listed per token in the hover tooltip (Neuronpedia shows up to 20)
+
+
+# --------------------------------------------------------------------------------------------------------
+# encoding in batches
+
+
+def _encode_batches(sae, acts, batch_size: int = 4096):
+    """Yield (start, acts [b, d_sae] torch tensor) over rows of acts [n, d_in] (tensor or array)."""
+    import torch
+
+    p = next(sae.parameters())
+    x_all = torch.as_tensor(np.asarray(acts) if not hasattr(acts, "detach") else acts)
+    was_training = sae.training
+    sae.eval()  # inference behaviour (BatchTopK: its global threshold)
+    try:
+        with torch.no_grad():
+            for start in range(0, x_all.shape[0], batch_size):
+                x = x_all[start : start + batch_size].to(p.device, p.dtype)  # [b, d_in]
+                yield start, sae.encode(x).float()  # [b, d_sae]
+    finally:
+        sae.train(was_training)
+
+
+def _rows(activations):
+    """Raw activation rows [n, d_in] of an ActivationSet (or a tensor / array)."""
+    return activations.acts if hasattr(activations, "acts") else activations
+
+
+def encode(sae, activations, batch_size: int = 4096) -> np.ndarray:
+    """Dense latent activations [n, d_sae] (float32). Only for small inputs: prefer the column functions."""
+    d_sae = int(sae.W_dec.shape[0])
+    x = _rows(activations)
+    out = np.zeros((len(x), d_sae), np.float32)
+    for start, a in _encode_batches(sae, x, batch_size):
+        out[start : start + len(a)] = a.cpu().numpy()
+    return out
+
+
+def latent_activations(sae, activations, latents: Sequence[int], batch_size: int = 4096) -> np.ndarray:
+    """Activations of the chosen latents at every row: [n, len(latents)] float32."""
+    idx = np.asarray(list(latents), dtype=np.int64)
+    x = _rows(activations)
+    out = np.zeros((len(x), len(idx)), np.float32)
+    for start, a in _encode_batches(sae, x, batch_size):
+        out[start : start + len(a)] = a[:, idx].cpu().numpy()
+    return out
+
+
+def scan(sae, activations, top_per_token: int = TOP_PER_TOKEN, batch_size: int = 4096) -> dict:
+    """One pass over the rows: per-latent max / non-zero count / sum, and per-token top latents.
+
+    Returns ``max``, ``count``, ``sum`` ([d_sae] each), ``top_ids`` [n, top_per_token] int32 (-1 where
+    fewer latents fire) and ``top_vals`` [n, top_per_token] float32, largest first.
+    """
+    import torch
+
+    d_sae = int(sae.W_dec.shape[0])
+    x = _rows(activations)
+    n, k = len(x), min(top_per_token, d_sae)
+    mx, cnt, tot = np.zeros(d_sae, np.float32), np.zeros(d_sae, np.int64), np.zeros(d_sae, np.float64)
+    top_ids, top_vals = np.full((n, k), -1, np.int32), np.zeros((n, k), np.float32)
+    for start, a in _encode_batches(sae, x, batch_size):
+        mx = np.maximum(mx, a.max(0).values.cpu().numpy())
+        cnt += (a != 0).sum(0).cpu().numpy()
+        tot += a.double().sum(0).cpu().numpy()
+        vals, ids = torch.topk(a, k, dim=1)  # [b, k] each
+        vals, ids = vals.cpu().numpy(), ids.cpu().numpy().astype(np.int32)
+        ids[vals <= 0] = -1
+        top_ids[start : start + len(a)] = ids
+        top_vals[start : start + len(a)] = np.where(vals > 0, vals, 0)
+    return {"max": mx, "count": cnt, "sum": tot, "top_ids": top_ids, "top_vals": top_vals, "n_tokens": n}
+
+
+def top_latents(max_per_latent: np.ndarray, n: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """The latents with the largest max activation over the text: (ids [<=n] int, max values), largest first;
+    latents that never fire are left out."""
+    mx = np.asarray(max_per_latent, np.float32)
+    order = np.argsort(-mx, kind="stable")[:n]
+    order = order[mx[order] > 0]
+    return order.astype(np.int64), mx[order]
+
+
+# --------------------------------------------------------------------------------------------------------
+# statistics of one latent's activation column
+
+
+def latent_stats(col: np.ndarray) -> dict:
+    """density (fraction non-zero), max, mean over all tokens, mean over non-zero ones, counts."""
+    col = np.asarray(col, np.float32)
+    nz = col[col != 0]
+    n = len(col)
+    return {"density": float(len(nz) / n) if n else 0.0, "max": float(col.max()) if n else 0.0,
+            "mean": float(col.mean()) if n else 0.0, "mean_nonzero": float(nz.mean()) if len(nz) else 0.0,
+            "n_nonzero": int(len(nz)), "n_tokens": int(n)}
+
+
+def activation_histogram(col: np.ndarray, bins: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """Histogram of the non-zero activations: (edges [bins + 1] float32, counts [bins] int32).
+    No non-zero value: edges all 0 and counts all 0 (nothing to draw)."""
+    nz = np.asarray(col, np.float32)
+    nz = nz[nz != 0]
+    if len(nz) == 0:
+        return np.zeros(bins + 1, np.float32), np.zeros(bins, np.int32)
+    lo, hi = float(min(nz.min(), 0.0)), float(nz.max())
+    counts, edges = np.histogram(nz, bins=bins, range=(lo, hi if hi > lo else lo + 1.0))
+    return edges.astype(np.float32), counts.astype(np.int32)
+
+
+# --------------------------------------------------------------------------------------------------------
+# examples: windows of rows inside one document
+
+
+def doc_bounds(doc_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the first row of its document and one past its last (rows of a document contiguous)."""
+    doc_ids = np.asarray(doc_ids)
+    change = np.flatnonzero(np.diff(doc_ids)) + 1  # first row of every document but the first
+    starts = np.concatenate([[0], change])
+    stops = np.concatenate([change, [len(doc_ids)]])
+    run = np.repeat(np.arange(len(starts)), stops - starts)  # [n] which run each row is in
+    return starts[run], stops[run]
+
+
+def _window(rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, before: int, after: int) -> np.ndarray:
+    """[m, 3] int32 (start, stop, center) windows around ``rows`` clipped to their documents."""
+    rows = np.asarray(rows, np.int64)
+    start = np.maximum(rows - before, lo[rows])
+    stop = np.minimum(rows + after + 1, hi[rows])
+    return np.stack([start, stop, rows], axis=1).astype(np.int32).reshape(-1, 3)
+
+
+def top_examples(col: np.ndarray, doc_ids: np.ndarray, k: int = 10, window: tuple[int, int] = (8, 4)) -> np.ndarray:
+    """The k rows where the latent fires hardest, as windows [m <= k, 3] (start, stop, center), sorted by
+    the center's activation, largest first. Rows closer than the window to an already chosen center in the
+    same document are skipped, so examples do not repeat one passage."""
+    col = np.asarray(col, np.float32)
+    lo, hi = doc_bounds(doc_ids)
+    cand = np.flatnonzero(col > 0)
+    cand = cand[np.argsort(-col[cand], kind="stable")]
+    gap = max(window)
+    chosen: list[int] = []
+    for r in cand:  # greedy; stops after k picks (and m <= k * (2 * gap + 1) skips)
+        if all(abs(r - c) > gap or lo[r] != lo[c] for c in chosen):
+            chosen.append(int(r))
+            if len(chosen) == k:
+                break
+    return _window(np.array(chosen, np.int64), lo, hi, *window)
+
+
+def quantile_examples(col: np.ndarray, doc_ids: np.ndarray, n_bands: int = 4, per_band: int = 3,
+                      window: tuple[int, int] = (8, 4), seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Examples drawn at random from quantile bands of the non-zero activations (sae_vis' quantile groups).
+
+    Returns (windows [n_bands, per_band, 3] int32 with -1 rows where a band has fewer examples, band
+    edges [n_bands + 1] float32 in activation units). Band 0 is the weakest; each band's examples are
+    sorted largest first.
+    """
+    col = np.asarray(col, np.float32)
+    lo, hi = doc_bounds(doc_ids)
+    out = np.full((n_bands, per_band, 3), -1, np.int32)
+    nz = np.flatnonzero(col > 0)
+    if len(nz) == 0:
+        return out, np.zeros(n_bands + 1, np.float32)
+    edges = np.quantile(col[nz], np.linspace(0, 1, n_bands + 1)).astype(np.float32)
+    band = np.clip(np.searchsorted(edges, col[nz], side="right") - 1, 0, n_bands - 1)  # [nnz]
+    rng = np.random.default_rng(seed)
+    for b in range(n_bands):
+        rows = nz[band == b]
+        if len(rows):
+            pick = rng.choice(rows, size=min(per_band, len(rows)), replace=False)
+            pick = pick[np.argsort(-col[pick], kind="stable")]
+            out[b, : len(pick)] = _window(pick, lo, hi, *window)
+    return out, edges
+
+
+# --------------------------------------------------------------------------------------------------------
+# logit effects
+
+
+def unembedding(model):
+    """The unembedding [d_model, vocab] as a torch tensor (TransformerLens W_U, or a HF lm_head)."""
+    if hasattr(model, "W_U"):
+        return model.W_U
+    inner = getattr(model, "original_model", model)
+    return inner.lm_head.weight.T
+
+
+def logit_effects(sae, W_U, latent: int, k: int = 10) -> dict:
+    """W_dec[latent] @ W_U: the k most promoted and most suppressed output token ids with their values.
+    Returns ``promoted_ids``, ``promoted`` (descending) and ``suppressed_ids``, ``suppressed`` (ascending)."""
+    import torch
+
+    with torch.no_grad():
+        W_U = torch.as_tensor(W_U)
+        w = sae.W_dec[latent].detach().to(W_U.device, W_U.dtype)  # [d_in]
+        effect = (w @ W_U).float().cpu().numpy()  # [vocab]
+    k = min(k, len(effect))
+    up = np.argsort(-effect, kind="stable")[:k]
+    down = np.argsort(effect, kind="stable")[:k]
+    return {"promoted_ids": up, "promoted": effect[up], "suppressed_ids": down, "suppressed": effect[down]}
+
+
+# --------------------------------------------------------------------------------------------------------
+# tokens as strings
+
+
+def token_strings(tokenizer, ids) -> list[str]:
+    """Token ids -> strings, decoding each distinct id once."""
+    ids = np.asarray(ids).reshape(-1)
+    uniq, inv = np.unique(ids, return_inverse=True)
+    table = [tokenizer.decode([int(i)]) for i in uniq]
+    return [table[j] for j in inv.reshape(-1)]
+
+
+def token_activations(sae, model, texts, hook: str, latents: Sequence[int], max_tokens: int | None = MAX_TOKENS,
+                      batch_size: int = 4096) -> dict:
+    """Per-token activations of ``latents`` over ``texts`` (BOS excluded): ``tokens`` (strings), ``doc_ids``,
+    ``positions`` and ``acts`` [n, len(latents)]."""
+    acts = _as_activation_set(model, texts, hook, max_tokens)
+    return {"tokens": token_strings(model.tokenizer, acts.token_ids), "doc_ids": acts.doc_ids.numpy(),
+            "positions": acts.positions.numpy(), "acts": latent_activations(sae, acts, latents, batch_size)}
+
+
+def _as_activation_set(model, texts, hook, max_tokens):
+    if hasattr(texts, "acts") and hasattr(texts, "doc_ids"):
+        return texts
+    if hasattr(texts, "load"):  # an on-disk cache
+        return texts.load()
+    import warnings
+
+    from .activations import harvest
+
+    with warnings.catch_warnings():  # max_tokens is a cap, not a request: fewer tokens is fine
+        warnings.filterwarnings("ignore", message="The texts hold only")
+        return harvest(model, texts, hook, n_tokens=max_tokens)
+
+
+def prompt_features(sae, model, hook: str, text: str, k: int = TOP_PER_TOKEN,
+                    latents: Sequence[int] | None = None) -> dict:
+    """Prompt-centric view: run ``text`` through the model and the SAE.
+
+    Returns ``tokens`` (strings, BOS excluded), ``top_ids`` [m, k] int32 (-1 where fewer fire),
+    ``top_vals`` [m, k], ``top_latents`` (ids ranked by max activation over the text), ``top_max``
+    and, if ``latents`` is given, ``acts`` [len(latents), m] for those latents.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("The prompt is empty: type some text.")
+    from .activations import harvest
+
+    acts = harvest(model, [text], hook)
+    dense = encode(sae, acts)  # [m, d_sae]: one prompt is short
+    s = scan(sae, acts, top_per_token=k)
+    ids, mx = top_latents(s["max"], 32)
+    out = {"tokens": token_strings(model.tokenizer, acts.token_ids), "top_ids": s["top_ids"],
+           "top_vals": s["top_vals"], "top_latents": ids, "top_max": mx}
+    if latents is not None:
+        out["acts"] = dense[:, np.asarray(list(latents), np.int64)].T.copy()
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------
+# everything the widget shows, for a set of candidate latents
+
+
+def latent_panels(sae, activations, latents: Sequence[int], *, W_U=None, k_top: int = 10, n_bands: int = 4,
+                  per_band: int = 3, window: tuple[int, int] = (8, 4), bins: int = 30, k_logits: int = 10,
+                  seed: int = 0) -> dict:
+    """Per candidate latent (axis 0 of every array): activations (sparse), examples, histogram, stats,
+    logit effects. ``activations`` needs ``.acts`` and ``.doc_ids`` (an ActivationSet).
+
+    Returns ``latents`` [c], ``act_offsets`` [c + 1] / ``act_rows`` / ``act_values`` (the non-zero
+    activations of candidate j are rows ``act_rows[o[j]:o[j+1]]``), ``examples`` [c, k_top + n_bands *
+    per_band, 3] (top-k first, then bands weakest first; -1 rows pad), ``band_edges`` [c, n_bands + 1],
+    ``hist_edges`` [c, bins + 1], ``hist_counts`` [c, bins], ``stats`` [c, 5] (density, max, mean,
+    mean_nonzero, n_nonzero) and, with ``W_U``, ``logit_ids`` [c, 2, k] / ``logit_vals`` [c, 2, k]
+    (row 0 promoted, row 1 suppressed).
+    """
+    latents = np.asarray(list(latents), np.int64)
+    c = len(latents)
+    doc_ids = np.asarray(activations.doc_ids)
+    cols = latent_activations(sae, activations, latents)  # [n, c]
+    n_ex = k_top + n_bands * per_band
+    out = {"latents": latents.astype(np.int32), "examples": np.full((c, n_ex, 3), -1, np.int32),
+           "band_edges": np.zeros((c, n_bands + 1), np.float32), "hist_edges": np.zeros((c, bins + 1), np.float32),
+           "hist_counts": np.zeros((c, bins), np.int32), "stats": np.zeros((c, 5), np.float32)}
+    offsets, rows, values = [0], [], []
+    for j in range(c):
+        col = cols[:, j]
+        nz = np.flatnonzero(col)
+        rows.append(nz)
+        values.append(col[nz])
+        offsets.append(offsets[-1] + len(nz))
+        top = top_examples(col, doc_ids, k_top, window)
+        out["examples"][j, : len(top)] = top
+        bands, edges = quantile_examples(col, doc_ids, n_bands, per_band, window, seed)
+        out["examples"][j, k_top:] = bands.reshape(-1, 3)
+        out["band_edges"][j] = edges
+        out["hist_edges"][j], out["hist_counts"][j] = activation_histogram(col, bins)
+        st = latent_stats(col)
+        out["stats"][j] = [st["density"], st["max"], st["mean"], st["mean_nonzero"], st["n_nonzero"]]
+    out["act_offsets"] = np.asarray(offsets, np.int32)
+    out["act_rows"] = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
+    out["act_values"] = np.concatenate(values).astype(np.float32) if values else np.zeros(0, np.float32)
+    if W_U is not None:
+        k_logits = min(k_logits, int(W_U.shape[1]))
+        out["logit_ids"] = np.zeros((c, 2, k_logits), np.int64)
+        out["logit_vals"] = np.zeros((c, 2, k_logits), np.float32)
+        for j, latent in enumerate(latents):
+            le = logit_effects(sae, W_U, int(latent), k_logits)
+            kk = len(le["promoted"])
+            out["logit_ids"][j, 0, :kk], out["logit_vals"][j, 0, :kk] = le["promoted_ids"], le["promoted"]
+            out["logit_ids"][j, 1, :kk], out["logit_vals"][j, 1, :kk] = le["suppressed_ids"], le["suppressed"]
+    return out
+
+
+def candidate_latents(max_per_latent: np.ndarray, latent: int | None, n_latents: int) -> list[int]:
+    """The top ``n_latents`` latents in the text, plus ``latent`` if given (first in the list)."""
+    ids, _ = top_latents(max_per_latent, n_latents)
+    ids = [int(i) for i in ids]
+    if latent is not None:
+        ids = [int(latent)] + [i for i in ids if i != int(latent)]
+    return ids or [0]
+
+
+def decode_table(tokens: Sequence[str], extra: Callable[[int], str] | None = None, extra_ids=()) -> tuple:
+    """Compact token strings for the browser: (vocab list[str], index [n] int32 into vocab,
+    extra_index [len(extra_ids)] int32 for ids decoded with ``extra``)."""
+    vocab: dict[str, int] = {}
+    index = np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), np.int32, len(tokens))
+    extra_index = np.fromiter((vocab.setdefault(extra(int(i)), len(vocab)) for i in np.asarray(extra_ids).reshape(-1)),
+                              np.int32) if extra is not None else np.zeros(0, np.int32)
+    return list(vocab), index, extra_index

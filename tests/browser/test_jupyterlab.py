@@ -1,0 +1,85 @@
+"""Every widget in a real JupyterLab: rendered by a notebook run, and talking back to the kernel."""
+
+import pytest
+
+from .jupyterlab import Lab, menu, open_and_run, write_notebook
+
+SETUP = """
+import torch, ipywidgets, saewidgets as sw
+from saewidgets.widgets.steering_panel import SteeringPanel
+model = sw.load_model("storyteller", device="cpu")
+W_U = model.original_model.lm_head.weight.detach()
+sea = model.tokenizer(" sea", add_special_tokens=False)["input_ids"][0]
+torch.manual_seed(0)
+sae = sw.build_sae(sw.SAEConfig("relu", d_in=128, d_sae=8))
+with torch.no_grad():
+    sae.W_dec[0] = W_U[sea] / W_U[sea].norm()
+"""
+FEATURES = """
+from saewidgets.widgets.feature_activations import FeatureActivations
+from saewidgets.widgets.training_monitor import TrainingMonitor
+corpus = sw.load_corpus("storyteller", n_docs=40, seed=0)
+acts = sw.harvest(model, corpus, "blocks.1.hook_resid_post")
+monitor = TrainingMonitor()
+display(monitor)
+topk = monitor.train(sw.build_sae(sw.SAEConfig("topk", d_in=128, d_sae=256, k=8)), acts, n_tokens=40_960,
+                     batch_size=1024, progress=False).sae
+FeatureActivations.from_sae(topk, model, corpus.texts[:6], "blocks.1.hook_resid_post")
+"""
+FRONTIER = """
+import json
+from saewidgets.widgets.frontier_plot import FrontierPlot
+points = [{"name": f"{a}_{i}", "architecture": a, "knob": "c", "value": i, "l0": l0, "fvu": fvu, "dead_fraction": 0.0}
+          for a, rows in {"relu": [(70, .044), (35, .075), (16, .125), (9, .22)],
+                          "jumprelu": [(80, .025), (31, .048), (12, .083), (5, .125)]}.items()
+          for i, (l0, fvu) in enumerate(rows)]
+plot = FrontierPlot(points)
+chosen = ipywidgets.Label("kernel: nothing selected")
+plot.observe(lambda c: setattr(chosen, "value", f"kernel: selected {plot.selected_point['name']}"), "selected")
+display(plot, chosen)
+"""
+STEERING = """
+panel = SteeringPanel(model, sae, "blocks.3.hook_resid_post", [0], labels=["sea direction"], units=torch.full((8,), 3.0),
+                      max_new_tokens=24, seed=1)
+echo = ipywidgets.Label("kernel: waiting")
+panel.observe(lambda c: setattr(echo, "value", f"kernel: strengths {panel.strengths}"), "steered")
+display(panel, echo)
+"""
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    write_notebook(root / "widgets.ipynb", [SETUP, FEATURES, FRONTIER, STEERING])
+    server = Lab(root)
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_widgets_render_and_reach_the_kernel(lab, page, theme):
+    p = page(theme)
+    pg = p.page
+    open_and_run(pg, lab, "widgets.ipynb")
+    menu(pg, "Settings", "Theme", "JupyterLab Dark" if theme == "dark" else "JupyterLab Light")
+    pg.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{str(theme == 'light').lower()}'",
+                         timeout=20_000)
+    steered = pg.locator(".saew-steer-text[data-kind='steered']")
+    before = steered.inner_text()
+    assert before and before == pg.locator(".saew-steer-text[data-kind='unsteered']").inner_text()
+    slider = pg.locator(".saew-steer-slider").first
+    slider.focus()
+    pg.keyboard.press("End")  # +5 x typical max
+    pg.wait_for_function("() => document.querySelector('.saew-steer-text[data-kind=steered]').textContent"
+                         ".includes('sea sea')", timeout=30_000)
+    pg.get_by_text("kernel: strengths [5.0]").wait_for(timeout=30_000)
+    # the training monitor filled up and finished; the feature view coloured its tokens
+    assert "finished" in pg.locator(".saew-tm-status").inner_text()
+    assert pg.locator(".saew-fa-tok").count() > 50
+    # a click on a frontier point reaches the kernel, whose observer writes back into a Label
+    pg.locator(".saew-fp-point").nth(5).click()
+    pg.get_by_text("kernel: selected jumprelu_1").wait_for(timeout=30_000)
+    for i, name in enumerate(("monitor", "features", "frontier", "steering")):
+        widget = pg.locator(".saew-widget").nth(i)
+        widget.scroll_into_view_if_needed()
+        widget.screenshot(path=str(p.shot(f"jupyterlab_{theme}").with_name(f"jupyterlab_{theme}_{name}.png")))
