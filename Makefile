@@ -35,6 +35,7 @@ test: $(STAMP) chromium
 bench: $(STAMP)
 	$(BIN)/python bench/harvest_throughput.py
 	$(BIN)/python bench/sae_training_throughput.py
+	$(BIN)/python bench/widget_latency.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check saewidgets tests bench

@@ -76,6 +76,18 @@ def test_widgets_render_and_reach_the_kernel(lab, page, theme):
     # the training monitor filled up and finished; the feature view coloured its tokens
     assert "finished" in pg.locator(".saew-tm-status").inner_text()
     assert pg.locator(".saew-fa-tok").count() > 50
+    # prompt-centric mode: the kernel runs model + SAE on typed text and sends the tokens back
+    pg.locator(".saew-fa-prompt").fill("The dragon <img src=x> flew over the sea.")
+    pg.locator(".saew-fa-run").click()
+    pg.wait_for_function("() => document.querySelector('.saew-fa-prompt-tokens')?.textContent.includes('dragon')",
+                         timeout=30_000)
+    assert pg.locator(".saew-fa-prompt-tokens img").count() == 0
+    # a latent that was not precomputed is computed by the kernel on request
+    title = pg.locator(".saew-fa-title").inner_text()
+    pg.locator(".saew-fa-input").fill("255")
+    pg.locator(".saew-fa-go").click()
+    pg.get_by_text("Latent 255", exact=True).wait_for(timeout=30_000)
+    assert title != "Latent 255"
     # a click on a frontier point reaches the kernel, whose observer writes back into a Label
     pg.locator(".saew-fp-point").nth(5).click()
     pg.get_by_text("kernel: selected jumprelu_1").wait_for(timeout=30_000)
