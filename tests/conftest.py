@@ -39,3 +39,18 @@ def no_network(monkeypatch):
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def sea_sae(model):
+    """A toy SAE (d_sae 8) whose latent 0 writes the unembedding direction of ' sea': steering with it
+    at the last layer visibly makes a story about the sea (or, too strong, 'sea sea sea')."""
+    import saewidgets as sw
+
+    W_U = model.original_model.lm_head.weight.detach()  # [vocab, d_model]
+    sea = model.tokenizer(" sea", add_special_tokens=False)["input_ids"][0]
+    torch.manual_seed(0)
+    sae = sw.build_sae(sw.SAEConfig("relu", d_in=128, d_sae=8))
+    with torch.no_grad():
+        sae.W_dec[0] = W_U[sea] / W_U[sea].norm()
+    return sae

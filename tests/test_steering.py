@@ -7,18 +7,6 @@ from saewidgets.steering import compare, generate, steering_hook, typical_max
 LAST = "blocks.3.hook_resid_post"
 
 
-@pytest.fixture(scope="module")
-def sea_sae(model):
-    """A toy SAE whose latent 0 writes the unembedding direction of ' sea'."""
-    W_U = model.original_model.lm_head.weight.detach()  # [vocab, d_model]
-    sea = model.tokenizer(" sea", add_special_tokens=False)["input_ids"][0]
-    torch.manual_seed(0)
-    sae = sw.build_sae(sw.SAEConfig("relu", d_in=128, d_sae=8))
-    with torch.no_grad():
-        sae.W_dec[0] = W_U[sea] / W_U[sea].norm()
-    return sae
-
-
 def test_same_seed_same_text_and_zero_strength_changes_nothing(model, sea_sae):
     a = generate(model, "Once upon a time", max_new_tokens=20, temperature=0.8, seed=3)
     assert a == generate(model, "Once upon a time", max_new_tokens=20, temperature=0.8, seed=3)

@@ -1,22 +1,9 @@
 import pytest
-import torch
 
-import saewidgets as sw
 from saewidgets.steering import compare
 from saewidgets.widgets.steering_panel import SteeringPanel
 
 LAST = "blocks.3.hook_resid_post"
-
-
-@pytest.fixture(scope="module")
-def sea_sae(model):
-    W_U = model.original_model.lm_head.weight.detach()
-    sea = model.tokenizer(" sea", add_special_tokens=False)["input_ids"][0]
-    torch.manual_seed(0)
-    sae = sw.build_sae(sw.SAEConfig("relu", d_in=128, d_sae=8))
-    with torch.no_grad():
-        sae.W_dec[0] = W_U[sea] / W_U[sea].norm()
-    return sae
 
 
 def test_sliders_regenerate_and_the_latest_value_wins(model, sea_sae):

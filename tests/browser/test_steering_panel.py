@@ -1,23 +1,15 @@
 """SteeringPanel's offline page: sliders walk the precomputed grid, text stays text."""
 
 import pytest
-import torch
 
-import saewidgets as sw
 from saewidgets.widgets.steering_panel import SteeringPanel
 
 LAST = "blocks.3.hook_resid_post"
 
 
 @pytest.fixture(scope="module")
-def panel_html(model, tmp_path_factory):
-    W_U = model.original_model.lm_head.weight.detach()
-    sea = model.tokenizer(" sea", add_special_tokens=False)["input_ids"][0]
-    torch.manual_seed(0)
-    sae = sw.build_sae(sw.SAEConfig("relu", d_in=128, d_sae=8))
-    with torch.no_grad():
-        sae.W_dec[0] = W_U[sea] / W_U[sea].norm()
-    panel = SteeringPanel(model, sae, LAST, [0, 5], labels=["sea direction", "<b>latent</b> 5"],
+def panel_html(model, sea_sae, tmp_path_factory):
+    panel = SteeringPanel(model, sea_sae, LAST, [0, 5], labels=["sea direction", "<b>latent</b> 5"],
                           prompt="Once upon a time, <img src=x onerror=alert(1)>", max_new_tokens=24, seed=1)
     path = panel.to_html(tmp_path_factory.mktemp("steer") / "steering.html", grid=(-4.0, 0.0, 4.0, 12.0))
     return panel, path
