@@ -22,8 +22,9 @@ def demo(args: argparse.Namespace) -> dict:
     t_start = time.time()
     model = load_model(args.model, device=args.device)
     t_load = time.time() - t_start
-    # The wrapped Hugging Face module counts tied embedding/unembedding weights once.
-    n_params = sum(p.numel() for p in getattr(model, "original_model", model).parameters())
+    from .models import n_parameters
+
+    n_params = n_parameters(model)
     print(f"model     {args.model}: {model.cfg.n_layers} layers, d_model {model.cfg.d_model}, "
           f"n_ctx {model.cfg.n_ctx}, {n_params / 1e6:.2f} M parameters, loaded in {t_load:.2f} s on "
           f"{model.cfg.device}")

@@ -181,6 +181,14 @@ def check_hook(name: str, valid: list[str]) -> None:
     )
 
 
+def n_parameters(model: torch.nn.Module) -> int:
+    """Parameters of the checkpoint, shared storage counted once: a TransformerBridge's own modules add
+    views (q/k/v split from c_attn) and an unembedding bias that the checkpoint does not have."""
+    module = getattr(model, "original_model", model)
+    seen = {p.data_ptr(): p.numel() for _, p in torch.nn.Module.named_parameters(module, remove_duplicate=False)}
+    return sum(seen.values())
+
+
 def hook_layer(name: str) -> int | None:
     """The block index in a TransformerLens hook name ('blocks.3.hook_resid_post' -> 3)."""
     parts = name.split(".")

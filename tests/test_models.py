@@ -89,3 +89,13 @@ def test_check_hook_suggests_closest_names(model):
 def test_bad_name_type():
     with pytest.raises(TypeError, match="model name"):
         load_model(42)
+
+
+def test_parameter_count_matches_the_model_card(model):
+    import json
+
+    from saewidgets.models import n_parameters
+    from saewidgets.zoo import STORYTELLER_DIR
+
+    card = json.loads((STORYTELLER_DIR / "training.json").read_text())
+    assert n_parameters(model) == card["n_params"] == 1_310_720
