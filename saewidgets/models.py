@@ -185,8 +185,12 @@ def n_parameters(model: torch.nn.Module) -> int:
     """Parameters of the checkpoint, shared storage counted once: a TransformerBridge's own modules add
     views (q/k/v split from c_attn) and an unembedding bias that the checkpoint does not have."""
     module = getattr(model, "original_model", model)
-    seen = {p.data_ptr(): p.numel() for _, p in torch.nn.Module.named_parameters(module, remove_duplicate=False)}
-    return sum(seen.values())
+    try:  # the wrapped Hugging Face module lists only its own weights, tied ones under each name
+        params = [p for _, p in module.named_parameters(remove_duplicate=False)]
+    except TypeError:  # a module whose named_parameters takes no remove_duplicate
+        params = list(module.parameters())
+    storages = {p.untyped_storage().data_ptr(): p.untyped_storage().nbytes() // p.element_size() for p in params}
+    return sum(storages.values())
 
 
 def hook_layer(name: str) -> int | None:
