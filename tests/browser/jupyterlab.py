@@ -62,6 +62,18 @@ class Lab:
         self.stop()
         raise RuntimeError(f"JupyterLab did not start; see {root / 'jupyterlab.log'}")
 
+    def wait_for_idle_kernel(self, notebook: str, timeout: float = 90) -> None:
+        """Until the server reports the notebook's session with a started, idle kernel."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with urllib.request.urlopen(f"{self.url}/api/sessions", timeout=5) as r:  # noqa: S310 (loopback)
+                sessions = json.loads(r.read())
+            states = [s["kernel"].get("execution_state") for s in sessions if s.get("path") == notebook]
+            if states == ["idle"]:
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"no idle kernel for {notebook} after {timeout} s")
+
     def stop(self):
         self.proc.terminate()
         try:
@@ -79,21 +91,13 @@ def menu(page, *path: str) -> None:
 
 
 def open_and_run(page, lab: Lab, name: str, timeout_ms: int = 180_000) -> None:
-    page.goto(f"{lab.url}/lab/tree/{name}")
+    # A workspace of its own: JupyterLab restores the last layout of a workspace, so in a shared one an
+    # earlier test's notebook could be the current tab when "Run All" is clicked.
+    page.goto(f"{lab.url}/lab/workspaces/{Path(name).stem}/tree/{name}")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_function("() => document.body.textContent.includes('Kernel status: Idle')", timeout=60_000)
-    # "Idle" can show before the session's kernel really is; if Run All came too early, nothing starts,
-    # so look for the first cell to be queued or done, and ask again if it is not.
-    started = "() => /\\[(\\*|\\d+)\\]/.test(document.querySelector('.jp-InputArea-prompt')?.textContent || '')"
-    for attempt in range(4):
-        menu(page, "Run", "Run All Cells")
-        try:
-            page.wait_for_function(started, timeout=15_000)
-            break
-        except Exception:
-            if attempt == 3:
-                raise
+    lab.wait_for_idle_kernel(name)  # the REST API knows when the session's kernel is really up, the DOM may not
+    menu(page, "Run", "Run All Cells")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-InputArea-prompt')].every(p => /\\[\\d+\\]/.test(p.textContent))",
         timeout=timeout_ms)

@@ -50,7 +50,8 @@ display(panel, echo)
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
-    write_notebook(root / "widgets.ipynb", [SETUP, FEATURES, FRONTIER, STEERING])
+    for theme in ("light", "dark"):  # one notebook (so one session and kernel) per test
+        write_notebook(root / f"widgets_{theme}.ipynb", [SETUP, FEATURES, FRONTIER, STEERING])
     server = Lab(root)
     yield server
     server.stop()
@@ -60,7 +61,7 @@ def lab(tmp_path_factory):
 def test_widgets_render_and_reach_the_kernel(lab, page, theme):
     p = page(theme)
     pg = p.page
-    open_and_run(pg, lab, "widgets.ipynb")
+    open_and_run(pg, lab, f"widgets_{theme}.ipynb")
     menu(pg, "Settings", "Theme", "JupyterLab Dark" if theme == "dark" else "JupyterLab Light")
     pg.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{str(theme == 'light').lower()}'",
                          timeout=20_000)
@@ -71,8 +72,8 @@ def test_widgets_render_and_reach_the_kernel(lab, page, theme):
     slider.focus()
     pg.keyboard.press("End")  # +5 x typical max
     pg.wait_for_function("() => document.querySelector('.saew-steer-text[data-kind=steered]').textContent"
-                         ".includes('sea sea')", timeout=30_000)
-    pg.get_by_text("kernel: strengths [5.0]").wait_for(timeout=30_000)
+                         ".includes('sea sea')", timeout=60_000)
+    pg.get_by_text("kernel: strengths [5.0]").wait_for(timeout=60_000)
     # the training monitor filled up and finished; the feature view coloured its tokens
     assert "finished" in pg.locator(".saew-tm-status").inner_text()
     assert pg.locator(".saew-fa-tok").count() > 50
@@ -80,17 +81,17 @@ def test_widgets_render_and_reach_the_kernel(lab, page, theme):
     pg.locator(".saew-fa-prompt").fill("The dragon <img src=x> flew over the sea.")
     pg.locator(".saew-fa-run").click()
     pg.wait_for_function("() => document.querySelector('.saew-fa-prompt-tokens')?.textContent.includes('dragon')",
-                         timeout=30_000)
+                         timeout=60_000)
     assert pg.locator(".saew-fa-prompt-tokens img").count() == 0
     # a latent that was not precomputed is computed by the kernel on request
     title = pg.locator(".saew-fa-title").inner_text()
     pg.locator(".saew-fa-input").fill("255")
     pg.locator(".saew-fa-go").click()
-    pg.get_by_text("Latent 255", exact=True).wait_for(timeout=30_000)
+    pg.get_by_text("Latent 255", exact=True).wait_for(timeout=60_000)
     assert title != "Latent 255"
     # a click on a frontier point reaches the kernel, whose observer writes back into a Label
     pg.locator(".saew-fp-point").nth(5).click()
-    pg.get_by_text("kernel: selected jumprelu_1").wait_for(timeout=30_000)
+    pg.get_by_text("kernel: selected jumprelu_1").wait_for(timeout=60_000)
     for i, name in enumerate(("monitor", "features", "frontier", "steering")):
         widget = pg.locator(".saew-widget").nth(i)
         widget.scroll_into_view_if_needed()

@@ -1,0 +1,73 @@
+"""Generate the learner notebooks (notebooks/NN_*.ipynb) from the solution notebooks (notebooks/solutions/).
+
+The solution notebooks are the one source of truth: CI executes them. In a learner notebook every block
+between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes ``raise NotImplementedError(...)`` at the same
+indentation, and outputs are cleared. ``--check`` exits 1 if a learner notebook is out of date.
+
+    python notebooks/make_exercises.py          # write
+    python notebooks/make_exercises.py --check  # verify (the test suite does this)
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+SOLUTIONS = HERE / "solutions"
+STUB = 'raise NotImplementedError("Your code here: write it, then run the check below.")'
+
+
+def strip_solutions(source: str) -> str:
+    out, inside = [], False
+    for line in source.splitlines():
+        marker = line.strip()
+        if marker == "# BEGIN SOLUTION":
+            inside = True
+            out.append(line[: len(line) - len(line.lstrip())] + STUB)
+        elif marker == "# END SOLUTION":
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError("a '# BEGIN SOLUTION' has no matching '# END SOLUTION'")
+    return "\n".join(out)
+
+
+def exercise_notebook(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(solution)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = strip_solutions(cell.source)
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def targets() -> list[tuple[Path, Path]]:
+    return [(src, HERE / src.name) for src in sorted(SOLUTIONS.glob("*.ipynb"))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--check", action="store_true")
+    args = p.parse_args(argv)
+    stale = []
+    for src, dst in targets():
+        text = nbformat.writes(exercise_notebook(nbformat.read(str(src), as_version=4))) + "\n"
+        if args.check:
+            if not dst.is_file() or dst.read_text() != text:
+                stale.append(dst.name)
+        else:
+            dst.write_text(text)
+    if stale:
+        print(f"out of date (run python notebooks/make_exercises.py): {', '.join(stale)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
