@@ -161,3 +161,17 @@ def test_from_history_plain_rows_and_mimebundle():
     assert "application/vnd.jupyter.widget-view+json" in data
     mon.update(fake_row(130))  # a finished monitor keeps accepting rows (e.g. a resumed run)
     assert mon.history.shape[0] == 13
+
+
+def test_static_png_leaves_the_notebooks_matplotlib_backend_alone():
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        mon = TrainingMonitor.from_history([{"step": i, "tokens": 100 * i, "loss": 1.0 / i, "l0": 5.0, "fvu": 0.5,
+                                             "dead_fraction": 0.0} for i in range(1, 4)])
+        assert mon._png()[:4] == b"\x89PNG"
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)

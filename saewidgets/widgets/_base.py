@@ -29,6 +29,26 @@ def static_text(*names: str) -> str:
     return "\n".join((STATIC / name).read_text() for name in names)
 
 
+def new_figure(**kwargs):
+    """A matplotlib Figure on its own Agg canvas: drawing it never touches pyplot or the notebook's backend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def figure_png(fig, dpi: float | None = None) -> bytes:
+    """PNG bytes of a figure from ``new_figure`` (the static fallback GitHub and nbviewer show)."""
+    import io
+
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi)
+    return buf.getvalue()
+
+
 def array_to_json(value, widget=None) -> dict | None:
     """numpy/torch array -> {"shape", "dtype", "data": bytes} for a binary comm buffer (float32 or int32)."""
     if value is None:

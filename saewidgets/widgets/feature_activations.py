@@ -12,13 +12,11 @@ latent computes it in Python and appends it to the candidates; typing a prompt r
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import traitlets
 
 from .. import features as F
-from ._base import Array, SaeWidget, static_text
+from ._base import Array, SaeWidget, figure_png, new_figure, static_text
 
 _PANEL_ARRAYS = ("examples", "band_edges", "hist_edges", "hist_counts", "stats", "logit_vals")
 
@@ -221,14 +219,10 @@ class FeatureActivations(SaeWidget):
     def _png(self) -> bytes | None:
         if self._stats is None or not self.candidates:
             return None
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         j = self._index()
         col, st = self.column(self.candidates[j]), self._stats[j]
-        fig, (ax_t, ax_h) = plt.subplots(2, 1, figsize=(8, 3.2), gridspec_kw={"height_ratios": [1, 1.4]})
+        fig = new_figure(figsize=(8, 3.2))
+        ax_t, ax_h = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.4]})
         ax_t.set_axis_off()
         ex = self._examples[j, 0]
         scale = float(st[1]) or 1.0
@@ -250,11 +244,7 @@ class FeatureActivations(SaeWidget):
         ax_h.set_xlabel("non-zero activation", fontsize=8)
         ax_h.set_ylabel("tokens", fontsize=8)
         ax_h.tick_params(labelsize=7)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=80)
-        plt.close(fig)
-        return buf.getvalue()
+        return figure_png(fig, dpi=80)
 
 
 def _panel_traits(p: dict, logit_idx: np.ndarray) -> dict:

@@ -11,7 +11,6 @@ front is still "fewest active latents for the best fidelity" whichever way the m
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from numbers import Real
@@ -20,7 +19,7 @@ from pathlib import Path
 import traitlets
 
 from ..metrics import pareto_front
-from ._base import SaeWidget, static_text
+from ._base import SaeWidget, figure_png, new_figure, static_text
 
 HIGHER_IS_BETTER = frozenset({"ce_loss_score", "explained_variance", "cossim", "kl_score", "kl_div_score"})
 """Metrics where a larger value is better; every other key is lower-is-better on the front."""
@@ -207,9 +206,7 @@ class FrontierPlot(SaeWidget):
                 f"y={self.y_metric}, selected={self.selected})")
 
     def _png(self) -> bytes | None:
-        from matplotlib.figure import Figure  # no pyplot: leaves the notebook's backend alone
-
-        fig = Figure(figsize=(6.4, 4.0), dpi=100)
+        fig = new_figure(figsize=(6.4, 4.0), dpi=100)
         ax = fig.add_subplot()
         fronts = pareto_fronts(self.points, self.y_metric)
         for k, arch in enumerate(self.architectures):
@@ -245,7 +242,4 @@ class FrontierPlot(SaeWidget):
         ax.legend(title="architecture (line: Pareto front)", fontsize=8, title_fontsize=8)
         if self.title:
             ax.set_title(self.title, fontsize=9)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        return buf.getvalue()
+        return figure_png(fig)

@@ -14,14 +14,13 @@ front end. The packing and grouping are plain functions below, which the tests c
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 
 import numpy as np
 import traitlets
 
-from ._base import Array, SaeWidget, static_text
+from ._base import Array, SaeWidget, figure_png, new_figure, static_text
 
 COLUMNS = ("sae", "step", "tokens", "lr", "sparsity_scale", "loss", "mse", "sparsity", "aux", "l0", "fvu",
            "dead_fraction", "seconds")
@@ -223,15 +222,11 @@ class TrainingMonitor(SaeWidget):
         groups = self.per_sae()
         if not groups:
             return None
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        from matplotlib.figure import Figure
         from matplotlib.ticker import FuncFormatter, MaxNLocator
 
         plain = FuncFormatter(lambda v, _: _short(v))
 
-        fig = Figure(figsize=(8, 5), dpi=80)
+        fig = new_figure(figsize=(8, 5), dpi=80)
         axes = fig.subplots(2, 2, sharex=True).ravel()
         x_col = self.columns.index(self.x_axis)
         for ax, (col, name, log) in zip(axes, PANELS):
@@ -254,7 +249,4 @@ class TrainingMonitor(SaeWidget):
         if len(groups) > 1:
             axes[0].legend(fontsize=8)
         fig.suptitle(f"{self.title} — {self.status}", fontsize=11)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        return buf.getvalue()
+        return figure_png(fig)
