@@ -2,7 +2,8 @@
 
 The solution notebooks are the one source of truth: CI executes them. In a learner notebook every block
 between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes ``raise NotImplementedError(...)`` at the same
-indentation, and outputs are cleared. ``--check`` exits 1 if a learner notebook is out of date.
+indentation, outputs are cleared, and the title cell gets an "Open in Colab" badge pointing at the
+learner notebook on the main branch. ``--check`` exits 1 if a learner notebook is out of date.
 
     python notebooks/make_exercises.py          # write
     python notebooks/make_exercises.py --check  # verify (the test suite does this)
@@ -20,6 +21,8 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 SOLUTIONS = HERE / "solutions"
 STUB = 'raise NotImplementedError("Your code here: write it, then run the check below.")'
+COLAB = "https://colab.research.google.com/github/saewidgets/saewidgets/blob/main/notebooks/{name}"
+BADGE = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
 
 
 def strip_solutions(source: str) -> str:
@@ -38,8 +41,12 @@ def strip_solutions(source: str) -> str:
     return "\n".join(out)
 
 
-def exercise_notebook(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def exercise_notebook(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     nb = copy.deepcopy(solution)
+    title = nb.cells[0]
+    if title.cell_type != "markdown" or not title.source.startswith("# "):
+        raise ValueError(f"{name}: the first cell must be the markdown title ('# NN · ...')")
+    title.source = BADGE.format(url=COLAB.format(name=name)) + "\n\n" + title.source
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = strip_solutions(cell.source)
@@ -57,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     stale = []
     for src, dst in targets():
-        text = nbformat.writes(exercise_notebook(nbformat.read(str(src), as_version=4))) + "\n"
+        text = nbformat.writes(exercise_notebook(nbformat.read(str(src), as_version=4), dst.name)) + "\n"
         if args.check:
             if not dst.is_file() or dst.read_text() != text:
                 stale.append(dst.name)

@@ -72,3 +72,23 @@ def test_encoder_check_names_the_mistake(wrong, hint):
 def test_l1_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_l1_penalty(wrong)
+
+
+@pytest.mark.parametrize("path", sorted((NOTEBOOKS / "solutions").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_notebook_follows_the_series_conventions(path):
+    """Title + goals/prerequisites/difficulty/time, the Colab install cell pinned to this version, and a
+    size switch so CI runs it small."""
+    import saewidgets
+
+    nb = nbformat.read(str(path), as_version=4)
+    head = nb.cells[0].source
+    assert head.startswith(f"# {path.stem[:2]} · "), "first cell: '# NN · Title'"
+    for field in ("**Goals.**", "**Prerequisites.**", "**Difficulty:**", "**Time:**"):
+        assert field in head, f"{path.name}: the title cell lacks {field}"
+    install = nb.cells[1].source
+    assert '"google.colab" in sys.modules' in install
+    assert f"saewidgets=={saewidgets.__version__}" in install, "pin the install cell to the package version"
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "size(" in code, f"{path.name}: use saewidgets.notebook.size(small=..., full=...) for CI's size"
+    learner = nbformat.read(str(NOTEBOOKS / path.name), as_version=4)
+    assert "colab.research.google.com/github/" in learner.cells[0].source and path.name in learner.cells[0].source

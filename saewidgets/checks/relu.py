@@ -1,10 +1,4 @@
-"""Exercise checks for the notebooks: compare a learner's function with the library's and give a hint.
-
-The library is the answer key (ARENA style): each ``check_*`` takes the learner's function, runs it
-next to the reference implementation on small random inputs, prints a tick when they agree, and
-otherwise raises an ``ExerciseError`` that names the most likely mistake. The tests check that every
-check passes on the reference and fails, with its hint, on typical wrong answers.
-"""
+"""Checks for the ReLU SAE exercises (notebooks 01 and 02): the encoder and the L1 penalty."""
 
 from __future__ import annotations
 
@@ -12,18 +6,9 @@ from collections.abc import Callable
 
 import torch
 
+from ._core import ExerciseError, close, passed
 
-class ExerciseError(AssertionError):
-    """A learner's answer disagrees with the reference; the message says how."""
-
-
-def _close(a, b, tol: float = 1e-5) -> bool:
-    return isinstance(a, torch.Tensor) and a.shape == b.shape and torch.allclose(a.float(), b.float(), atol=tol,
-                                                                                   rtol=tol)
-
-
-def _passed(name: str) -> None:
-    print(f"✓ {name} matches the reference implementation.")
+__all__ = ["check_relu_encode", "check_l1_penalty", "relu_encode_reference", "l1_penalty_reference"]
 
 
 # ---- reference implementations (the same maths as sae.py, written out for teaching) ----
@@ -49,8 +34,8 @@ def check_relu_encode(fn: Callable) -> None:
     x, W_enc, b_enc, b_dec, _ = _inputs()
     want = relu_encode_reference(x, W_enc, b_enc, b_dec)
     got = fn(x, W_enc, b_enc, b_dec)
-    if _close(got, want):
-        return _passed("relu_encode")
+    if close(got, want):
+        return passed("relu_encode")
     if not isinstance(got, torch.Tensor) or got.shape != want.shape:
         raise ExerciseError(f"Expected a tensor of shape {tuple(want.shape)} [batch, d_sae]; got "
                             f"{getattr(got, 'shape', type(got).__name__)}. Multiply x [batch, d_in] by W_enc [d_in, d_sae].")
@@ -61,7 +46,7 @@ def check_relu_encode(fn: Callable) -> None:
         (torch.relu(x @ W_enc + b_enc), "Subtract b_dec from x before encoding: the SAE centres inputs on its decoder bias."),
     ]
     for wrong, hint in hints:
-        if _close(got, wrong):
+        if close(got, wrong):
             raise ExerciseError(hint)
     raise ExerciseError("The values differ from ReLU((x - b_dec) @ W_enc + b_enc); check the order of operations.")
 
@@ -72,8 +57,8 @@ def check_l1_penalty(fn: Callable) -> None:
     acts = torch.relu(torch.randn(16, 12, generator=torch.Generator().manual_seed(1)))
     want = l1_penalty_reference(acts, W_dec, 0.5)
     got = fn(acts, W_dec, 0.5)
-    if isinstance(got, torch.Tensor) and got.ndim == 0 and _close(got, want):
-        return _passed("l1_penalty")
+    if isinstance(got, torch.Tensor) and got.ndim == 0 and close(got, want):
+        return passed("l1_penalty")
     if isinstance(got, torch.Tensor) and got.ndim > 0:
         raise ExerciseError(f"Return one number (a 0-d tensor), not shape {tuple(got.shape)}: sum over latents, "
                             "then average over the batch.")
@@ -86,6 +71,6 @@ def check_l1_penalty(fn: Callable) -> None:
                                                              "W_dec.norm(dim=1)."),
     ]
     for wrong, hint in hints:
-        if isinstance(got, torch.Tensor) and _close(got, wrong):
+        if isinstance(got, torch.Tensor) and close(got, wrong):
             raise ExerciseError(hint)
     raise ExerciseError(f"Expected {float(want):.5f}, got {got!r}.")
