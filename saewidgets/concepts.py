@@ -1,0 +1,126 @@
+"""Match SAE latents to labelled concepts: how well does a latent's firing predict a label?
+
+The storyteller corpus labels every document (``labels``) and marks the sentences that carry each
+concept (``spans``), so a latent can be scored like a classifier: it *predicts* a token (or document)
+carries the concept when it fires there. For latent ``i`` and label ``y``:
+
+- precision = P(y | latent i fires)  -- when it fires, is the concept there?
+- recall    = P(latent i fires | y)  -- when the concept is there, does it fire?
+- F1, their harmonic mean, ranks latents (as in Bricken et al. 2023's "specificity / sensitivity").
+
+A concept is named ``"dialogue"`` (a binary label), or ``"tone=sad"`` / ``"topic=sea"`` (a label with
+a value). At the token level a row is positive when its token overlaps one of the sentences
+``spans`` gives for that concept; at the document level when the document carries it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .features import _encode_batches, _rows
+
+
+def parse_concept(concept: str) -> tuple[str, object]:
+    """``"tone=sad"`` -> ("tone", "sad"); ``"dialogue"`` -> ("dialogue", True)."""
+    if not isinstance(concept, str) or not concept.strip():
+        raise ValueError(f"a concept is a label name like 'dialogue' or 'topic=sea', got {concept!r}")
+    key, sep, value = concept.partition("=")
+    return (key.strip(), value.strip()) if sep else (key.strip(), True)
+
+
+def document_labels(corpus, concept: str) -> np.ndarray:
+    """[n_docs] bool: which documents carry the concept."""
+    key, value = parse_concept(concept)
+    if not len(corpus):
+        raise ValueError("the corpus is empty")
+    values = corpus.label(key)  # raises KeyError naming the known labels
+    if value is True:
+        if not all(isinstance(v, bool) for v in values):
+            examples = sorted({str(v) for v in values})[:5]
+            raise ValueError(f"label {key!r} has values, not True/False: name one, e.g. '{key}={examples[0]}' "
+                             f"(values: {examples})")
+        return np.array(values, dtype=bool)
+    return np.array([str(v) == value for v in values], dtype=bool)
+
+
+def _check_alignment(activations, corpus) -> None:
+    texts = getattr(activations, "texts", None)
+    if texts is None or len(texts) != len(corpus) or texts[:1] != corpus.texts[:1] or texts[-1:] != corpus.texts[-1:]:
+        raise ValueError("these activations were not harvested from this corpus: call "
+                         "sw.harvest(model, corpus, hook) on the same corpus (same n_docs and seed)")
+
+
+def token_labels(activations, corpus, tokenizer, concept: str) -> np.ndarray:
+    """[n_rows] bool: rows whose token overlaps a sentence that carries the concept.
+
+    ``activations`` must come from ``harvest(model, corpus, hook)`` (rows keep their document and
+    position); ``tokenizer`` is the model's (``model.tokenizer``), used for character offsets.
+    """
+    _check_alignment(activations, corpus)
+    key, _ = parse_concept(concept)
+    in_docs = document_labels(corpus, concept)
+    doc_ids = activations.doc_ids.numpy()
+    positions = activations.positions.numpy()
+    n_bos = int(tokenizer.bos_token_id is not None)
+    out = np.zeros(len(doc_ids), dtype=bool)
+    rows_of = np.flatnonzero(in_docs[doc_ids])
+    for doc in np.unique(doc_ids[rows_of]):
+        spans = corpus[int(doc)].spans.get(key, ())
+        if not spans:
+            continue
+        offsets = tokenizer(corpus[int(doc)].text, add_special_tokens=False, return_offsets_mapping=True)[
+            "offset_mapping"]
+        rows = rows_of[doc_ids[rows_of] == doc]
+        for row in rows:
+            start, end = offsets[positions[row] - n_bos]
+            out[row] = any(start < s_end and s_start < end for s_start, s_end in spans)
+    return out
+
+
+def latent_scores(sae, activations, labels, threshold: float = 0.0, batch_size: int = 4096) -> dict:
+    """Every latent scored as a classifier of ``labels`` ([n_rows] bool): its firing is ``acts > threshold``.
+
+    Returns ``precision``, ``recall``, ``f1`` and ``density`` (fraction of rows where it fires),
+    each [d_sae] float64, plus ``base_rate`` (the fraction of positive rows; a latent that fires
+    everywhere has this precision).
+    """
+    import torch
+
+    x = _rows(activations)
+    labels = np.asarray(labels, dtype=bool)
+    if labels.shape != (len(x),):
+        raise ValueError(f"labels must be one bool per activation row: shape ({len(x)},), got {labels.shape}")
+    if not labels.any():
+        raise ValueError("no row carries this label: pick a concept present in the corpus (or more documents)")
+    y = torch.as_tensor(labels)
+    fires = hits = None
+    for start, a in _encode_batches(sae, x, batch_size):
+        on = (a > threshold).cpu()  # [b, d_sae]
+        f, h = on.sum(0), on[y[start : start + len(a)]].sum(0)
+        fires, hits = (f, h) if fires is None else (fires + f, hits + h)
+    fires, hits = fires.double().numpy(), hits.double().numpy()
+    precision = np.divide(hits, fires, out=np.zeros_like(hits), where=fires > 0)
+    recall = hits / labels.sum()
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
+    return {"precision": precision, "recall": recall, "f1": f1, "density": fires / len(x),
+            "base_rate": float(labels.mean())}
+
+
+def best_latents(scores: dict, n: int = 5, by: str = "f1") -> list[dict]:
+    """The ``n`` latents with the highest ``scores[by]``: [{latent, f1, precision, recall, density}]."""
+    order = np.argsort(-scores[by], kind="stable")[:n]
+    return [{"latent": int(i), **{k: float(scores[k][i]) for k in ("f1", "precision", "recall", "density")}}
+            for i in order]
+
+
+def concept_table(sae, activations, corpus, tokenizer, concepts: Sequence[str]) -> list[dict]:
+    """For each concept, its best-matching latent at the token level (highest F1) and the scores."""
+    rows = []
+    for concept in concepts:
+        labels = token_labels(activations, corpus, tokenizer, concept)
+        best = best_latents(latent_scores(sae, activations, labels), n=1)[0]
+        rows.append({"concept": concept, "base_rate": float(labels.mean()), **best})
+    return rows

@@ -1,0 +1,91 @@
+"""Latents scored as classifiers of the corpus's planted concepts (saewidgets.concepts)."""
+
+import numpy as np
+import pytest
+import torch
+
+import saewidgets as sw
+from saewidgets import concepts
+
+
+class FixedSAE(torch.nn.Module):
+    """An 'SAE' whose encode returns chosen activations for rows given by index (x[:, 0] is the row id)."""
+
+    def __init__(self, acts):
+        super().__init__()
+        self.register_buffer("table", torch.as_tensor(acts, dtype=torch.float32))
+        self.W_dec = torch.nn.Parameter(torch.zeros(self.table.shape[1], 1))
+
+    def encode(self, x):
+        return self.table[x[:, 0].long()]
+
+
+@pytest.fixture(scope="module")
+def harvested(model, corpus):
+    return sw.harvest(model, corpus, "blocks.0.hook_resid_post")
+
+
+def test_document_labels_for_binary_and_valued_concepts(corpus):
+    assert concepts.document_labels(corpus, "dialogue").tolist() == corpus.label("dialogue")
+    sea = concepts.document_labels(corpus, "topic=sea")
+    assert sea.tolist() == [t == "sea" for t in corpus.label("topic")] and 0 < sea.sum() < len(corpus)
+    with pytest.raises(ValueError, match="topic=animals"):
+        concepts.document_labels(corpus, "topic")
+    with pytest.raises(KeyError, match="unknown label"):
+        concepts.document_labels(corpus, "pirates")
+
+
+def test_token_labels_mark_exactly_the_tokens_inside_concept_sentences(model, corpus, harvested):
+    labels = concepts.token_labels(harvested, corpus, model.tokenizer, "question")
+    tokens = [model.tokenizer.decode([t]) for t in harvested.token_ids.tolist()]
+    docs = harvested.doc_ids.numpy()
+    question_docs = np.array(corpus.label("question"))
+    assert labels.any() and not labels[~question_docs[docs]].any()
+    # every '?' is inside a question sentence, and every labelled token's text lies in its document's spans
+    assert all(labels[i] for i, t in enumerate(tokens) if "?" in t)
+    for i in np.flatnonzero(labels)[:200]:
+        doc = corpus[int(docs[i])]
+        assert any(tokens[i].strip() in doc.text[s:e] for s, e in doc.spans["question"])
+    # a token outside the spans of a question document is not labelled
+    outside = [i for i in range(len(tokens)) if question_docs[docs[i]] and not labels[i]]
+    assert outside
+
+
+def test_latent_scores_are_precision_recall_and_f1(harvested):
+    n = len(harvested)
+    y = np.zeros(n, bool)
+    y[: n // 4] = True
+    acts = np.zeros((n, 3), np.float32)
+    acts[: n // 4, 0] = 1.0        # latent 0: the label exactly
+    acts[: n // 8, 1] = 2.0        # latent 1: half the label, never outside it
+    acts[:, 2] = 0.5               # latent 2: fires everywhere
+    rows = torch.arange(n, dtype=torch.float32)[:, None]
+    s = concepts.latent_scores(FixedSAE(acts), rows, y)
+    np.testing.assert_allclose(s["precision"], [1.0, 1.0, y.mean()])
+    np.testing.assert_allclose(s["recall"], [1.0, (n // 8) / (n // 4), 1.0])
+    np.testing.assert_allclose(s["f1"][0], 1.0)
+    assert concepts.best_latents(s, n=2)[0]["latent"] == 0
+    assert s["base_rate"] == pytest.approx(y.mean())
+
+
+def test_a_trained_sae_has_a_latent_for_question_marks(model, corpus, harvested):
+    torch.manual_seed(0)
+    sae = sw.train(sw.build_sae(sw.SAEConfig("topk", d_in=128, d_sae=256, k=8)), harvested, n_tokens=60_000,
+                   lr=3e-3, progress=False).sae
+    table = concepts.concept_table(sae, harvested, corpus, model.tokenizer, ["question", "topic=sea"])
+    assert [r["concept"] for r in table] == ["question", "topic=sea"]
+    question = table[0]
+    # far better than chance: a latent firing at random at the label's rate has precision = base rate
+    assert question["precision"] > 3 * question["base_rate"] and question["f1"] > 0.2
+
+
+def test_bad_input_is_explained(model, corpus, harvested):
+    other = sw.load_corpus("storyteller", n_docs=10, seed=5)
+    with pytest.raises(ValueError, match="not harvested from this corpus"):
+        concepts.token_labels(harvested, other, model.tokenizer, "question")
+    with pytest.raises(ValueError, match="one bool per activation row"):
+        concepts.latent_scores(FixedSAE(np.zeros((3, 2))), torch.zeros(3, 1), [True])
+    with pytest.raises(ValueError, match="no row carries"):
+        concepts.latent_scores(FixedSAE(np.zeros((3, 2))), torch.zeros(3, 1), [False] * 3)
+    with pytest.raises(ValueError, match="label name"):
+        concepts.parse_concept("")
