@@ -8,10 +8,15 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
+    "ClusterBrowser": "cluster_browser",
+    "DiffBars": "diff_bars",
     "FeatureActivations": "feature_activations",
     "FrontierPlot": "frontier_plot",
+    "NPMIScatter": "npmi_scatter",
+    "RetrievalBox": "retrieval_box",
     "SteeringPanel": "steering_panel",
     "TrainingMonitor": "training_monitor",
+    "link_latent": "_links",
 }
 __all__ = list(_EXPORTS)
 
