@@ -92,10 +92,17 @@ def save_sae(sae: SAE, path: str | os.PathLike, *, hook: str | None = None, mode
 def load_sae(path: str | os.PathLike, device: str | torch.device | None = None) -> SAE:
     """Read a SAE folder written by ``save_sae`` (exact round trip) or by SAELens (v6 or <= 5.x cfg.json).
 
+    ``"storyteller"`` loads the SAE shipped with the package: a TopK SAE (d_sae 2048, k 8) on the bundled
+    model's ``blocks.1.hook_resid_post`` (``python -m saewidgets.zoo.train_reader_sae`` retrains it).
+
     Returns the SAE in eval mode with ``hook_name``, ``model_name`` and ``metadata`` attributes (see the module
     docstring). Raises FileNotFoundError for a folder without cfg.json / sae_weights.safetensors and ValueError
     for an unsupported architecture or a missing, extra or wrongly shaped tensor.
     """
+    if str(path) == "storyteller" and not Path(path).exists():
+        from .zoo import READER_SAE_DIR
+
+        path = READER_SAE_DIR
     folder = Path(path)
     if folder.is_file() and folder.name in (CFG_FILE, WEIGHTS_FILE, SPARSITY_FILE):
         folder = folder.parent

@@ -135,6 +135,23 @@ def test_npmi_values_match_the_definition():
     assert all(p["x"] < p["y"] for p in r.pairs())  # each unordered pair once, no diagonal
 
 
+def test_smoothing_pulls_evidence_free_rare_pairs_to_zero_and_keeps_real_ones():
+    n = 1000
+    x = np.zeros((n, 4), np.float32)
+    x[:20, 0] = x[:20, 1] = 1  # co-planted in 2 %
+    x[100:120, 2] = 1
+    x[200:220, 3] = 1  # independent of 2, same rate, never together here
+    plain, smooth = dc.npmi(x), dc.npmi(x, smoothing=0.5)
+    assert plain.lookup(2, 3) == -1.0 and abs(smooth.lookup(2, 3)) < 0.05
+    assert smooth.lookup(0, 1) > 0.95
+    y = np.zeros((n, 2), np.float32)
+    y[:500, 0] = 1
+    y[500:900, 1] = 1  # frequent and never together: still strongly negative
+    assert dc.npmi(y, smoothing=0.5).lookup(0, 1) < -0.7
+    with pytest.raises(ValueError, match="pseudo-count"):
+        dc.npmi(x, smoothing=-1)
+
+
 def test_cross_matrix_npmi_pairs_row_i_of_x_with_row_i_of_y():
     rng = np.random.default_rng(0)
     prompts = (rng.random((200, 5)) < 0.3).astype(np.float32)

@@ -7,3 +7,4 @@ inside the package (config.json, model.safetensors, tokenizer files, training.js
 from pathlib import Path
 
 STORYTELLER_DIR = Path(__file__).parent / "storyteller"
+READER_SAE_DIR = Path(__file__).parent / "storyteller_sae"  # a TopK SAE on blocks.1.hook_resid_post

@@ -1,0 +1,73 @@
+"""Checks for the data-centric exercises (notebook 09): NPMI from counts, and Jaccard similarity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from ._core import ExerciseError, first_match, passed
+
+__all__ = ["check_npmi", "check_jaccard", "npmi_reference", "jaccard_reference"]
+
+
+def npmi_reference(co, count_x, count_y, n):
+    """NPMI from document counts (tensors of one shape): log(P(x,y) / (P(x) P(y))) / -log P(x,y)."""
+    p_xy, p_x, p_y = co / n, count_x / n, count_y / n
+    return torch.log(p_xy / (p_x * p_y)) / -torch.log(p_xy)
+
+
+def jaccard_reference(a, b):
+    """|A ∩ B| / |A ∪ B| of two binary vectors [d] (0 when both are empty)."""
+    inter = (a * b).sum()
+    union = a.sum() + b.sum() - inter
+    return inter / union if union > 0 else torch.zeros(())
+
+
+def check_npmi(fn: Callable) -> None:
+    """``fn(co, count_x, count_y, n)`` -> NPMI, elementwise over tensors of counts."""
+    n = 1000.0
+    co = torch.tensor([20.0, 5.0, 1.0, 50.0])
+    cx = torch.tensor([20.0, 40.0, 30.0, 500.0])
+    cy = torch.tensor([22.0, 60.0, 30.0, 400.0])
+    want = npmi_reference(co, cx, cy, n)
+    got = fn(co, cx, cy, n)
+    if not isinstance(got, torch.Tensor):
+        got = torch.as_tensor(np.asarray(got, dtype=np.float64)).float()
+    if got.shape != want.shape:
+        raise ExerciseError(f"Return one NPMI per pair, shape {tuple(want.shape)}; got {tuple(got.shape)}.")
+    if torch.allclose(got.float(), want, atol=1e-5):
+        return passed("npmi")
+    p_xy, p_x, p_y = co / n, cx / n, cy / n
+    hint = first_match(got.float(), [
+        (torch.log(p_xy / (p_x * p_y)), "That is PMI; divide it by -log P(x, y) to normalise it into [-1, 1]."),
+        (torch.log(p_xy / (p_x * p_y)) / torch.log(p_xy), "Divide by -log P(x, y), not log P(x, y): the sign flips."),
+        (torch.log(co / (cx * cy)) / -torch.log(co), "Turn counts into probabilities first: divide each count by n."),
+        (torch.log(p_xy / (p_x * p_y)) / -torch.log(p_x * p_y), "Normalise by -log P(x, y), the joint probability, "
+                                                                 "not by -log P(x)P(y)."),
+    ], tol=1e-4)
+    raise ExerciseError(hint or f"Expected {want.tolist()}, got {got.tolist()}.")
+
+
+def check_jaccard(fn: Callable) -> None:
+    """``fn(a, b)`` -> |A ∩ B| / |A ∪ B| for two 0/1 float vectors."""
+    a = torch.tensor([1.0, 1, 0, 1, 0, 0])
+    b = torch.tensor([1.0, 0, 0, 1, 1, 1])
+    want = jaccard_reference(a, b)  # 2 / 5
+    got = torch.as_tensor(fn(a, b)).float()
+    if got.ndim != 0:
+        raise ExerciseError(f"Return one number for the pair, not shape {tuple(got.shape)}.")
+    if torch.allclose(got, want, atol=1e-6):
+        empty = torch.as_tensor(fn(torch.zeros(4), torch.zeros(4))).float()
+        if not torch.isfinite(empty) or float(empty) != 0.0:
+            raise ExerciseError("Two documents with no active latent share nothing: return 0 when the union is "
+                                "empty (don't divide by zero).")
+        return passed("jaccard")
+    hint = first_match(got, [
+        ((a * b).sum() / (a.sum() + b.sum()), "The union counts shared latents once: |A| + |B| - |A ∩ B|."),
+        ((a * b).sum() / len(a), "Divide by the size of the union of active latents, not by d_sae."),
+        ((a * b).sum(), "Normalise: divide the intersection by the union."),
+        (2 * (a * b).sum() / (a.sum() + b.sum()), "That is the Dice coefficient; Jaccard is |A ∩ B| / |A ∪ B|."),
+    ])
+    raise ExerciseError(hint or f"Expected {float(want):.3f}, got {float(got):.3f}.")
