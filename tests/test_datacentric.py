@@ -170,8 +170,12 @@ def test_npmi_filters_by_similarity_and_min_count():
     x[5, 2] = 1
     r = dc.npmi(x, min_count=6)
     assert r.x_index.tolist() == [2]
-    with pytest.raises(KeyError, match="too few"):
+    with pytest.raises(KeyError, match="left out"):
         r.lookup(0, 1)
+    frequent = dc.npmi(np.c_[x, np.ones(50)], max_share=0.5)
+    assert 3 not in frequent.x_index and frequent.x_index.tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="max_share"):
+        dc.npmi(x, max_share=0)
     r = dc.npmi(x)
     sim = np.array([[1, 0.9, 0.1], [0.9, 1, 0.1], [0.1, 0.1, 1]])
     kept = r.pairs(min_npmi=0.5, similarity=sim, max_similarity=0.2)

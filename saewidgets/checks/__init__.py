@@ -7,4 +7,12 @@ on the reference and fails, with its hint, on typical wrong answers. One module 
 """
 
 from ._core import ExerciseError  # noqa: F401
+from .datacentric import *  # noqa: F401,F403  (09: NPMI from counts, Jaccard similarity)
+from .diagnostics import *  # noqa: F401,F403  (03: L2 ratio, firing density, dead and dense latents)
+from .frontier import *  # noqa: F401,F403  (06: Pareto front, a metric at matched L0)
+from .gated_topk import *  # noqa: F401,F403  (04: TopK activation, Gated encoder, AuxK loss)
+from .interpret import *  # noqa: F401,F403  (07: logit effects, precision and recall)
+from .jumprelu import *  # noqa: F401,F403  (05: Heaviside and JumpReLU autograd functions)
 from .relu import *  # noqa: F401,F403  (01, 02: encoder, L1 penalty)
+from .steering import *  # noqa: F401,F403  (08: add a steering direction to the residual stream)
+from .training import *  # noqa: F401,F403  (02: the SAE module, its loss, a training step, L0, FVU)
