@@ -32,6 +32,7 @@ def test_diff_ranks_the_planted_concept_first_above_the_null(model, reader):
 def test_npmi_of_a_co_planted_pair_is_high_and_of_an_independent_pair_near_zero(model, reader):
     r = planted.npmi_check(model, reader, HOOK, n_docs=1000)
     assert all(0.01 <= rate <= 0.03 for rate in r["rates"].values()), r["rates"]
+    assert r["pair_label_npmi"] > 0.95 and abs(r["control_label_npmi"]) < 0.1  # the sample's own truth
     assert r["pair_npmi"] >= 0.8, r["pair_npmi"]
     assert abs(r["control_npmi"]) < 0.2, r["control_npmi"]
 

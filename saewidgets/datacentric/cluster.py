@@ -42,7 +42,7 @@ def jaccard(B: sp.csr_matrix) -> np.ndarray:
     return out
 
 
-def cluster(emb: DocEmbeddings, n_clusters: int, *, latents=None, threshold: float = 0.0,
+def cluster(emb: DocEmbeddings, n_clusters: int, *, latents=None, threshold: float | None = None,
             seed: int = 0) -> Clusters:
     """Spectral clustering of documents on the Jaccard similarity of their (chosen) active latents."""
     from sklearn.cluster import SpectralClustering

@@ -52,7 +52,7 @@ def check_compatible(*embeddings: DocEmbeddings) -> None:
             raise TypeError(f"argument {i} is a {type(e).__name__}; pass embed_documents(sae, activations)")
         if e.n_docs == 0:
             raise ValueError(f"corpus {i} has no documents")
-        for attr in ("sae_id", "hook", "model_name", "pooling"):
+        for attr in ("sae_id", "hook", "model_name", "pooling", "threshold"):
             if getattr(e, attr) != getattr(first, attr):
                 raise ValueError(f"corpus {i} was embedded with a different {attr.replace('_id', '')} "
                                  f"({getattr(e, attr)!r} vs {getattr(first, attr)!r}): embed every corpus with the "
@@ -65,10 +65,11 @@ def _differences(shares: np.ndarray) -> np.ndarray:
 
 
 def diff(target: DocEmbeddings, *others: DocEmbeddings, n_permutations: int = 200, quantile: float = 0.99,
-         threshold: float = 0.0, seed: int = 0) -> DiffResult:
+         threshold: float | None = None, seed: int = 0) -> DiffResult:
     """Latents that fire in more of ``target``'s documents than in any of ``others``' (Jiang et al. 2025 §4.1).
 
     Negative differences are latents more frequent elsewhere (for two corpora: in the other one).
+    ``threshold``: what counts as firing (default: the embeddings' own, which must agree).
     """
     if not others:
         raise ValueError("diff needs a target and at least one other corpus: diff(b, a)")

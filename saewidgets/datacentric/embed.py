@@ -11,6 +11,12 @@ make every document look alike):
 - ``binarize`` 1 where it fires anywhere (max > threshold): the "data labeler" view used by
                diffing, NPMI and Jaccard clustering.
 
+What "fires" means is the embedding's ``threshold``: the paper counts any activation above 0. A small
+SAE's latents also fire *weakly* far from their concept (the bundled reader's dragon latent reaches
+3.6-5.6 on dragon stories and at most 1.8 elsewhere), and with threshold 0 those weak firings make rare
+latents look common, which blurs every binary analysis. ``threshold`` is stored with the embedding
+and used by ``binary``, ``diff``, ``npmi`` and ``cluster``; ``values`` keep every activation.
+
 The result is a ``scipy.sparse.csr_matrix`` [n_docs, d_sae]: 10,000 documents with ~100 active
 latents each take ~8 MB whatever d_sae is. Documents are processed in chunks of whole documents, so
 the dense intermediate is never larger than [chunk rows, d_sae].
@@ -38,6 +44,7 @@ class DocEmbeddings:
     sae_id: str  # fingerprint of the SAE's weights: embeddings from different SAEs must not be mixed
     n_tokens: np.ndarray  # [n_docs] int64: tokens per document (the length a diff should match)
     texts: list[str] | None = field(default=None, repr=False)
+    threshold: float = 0.0  # a latent is present in a document when its pooled value exceeds this
 
     @property
     def n_docs(self) -> int:
@@ -47,14 +54,16 @@ class DocEmbeddings:
     def d_sae(self) -> int:
         return self.values.shape[1]
 
-    def binary(self, threshold: float = 0.0) -> sp.csr_matrix:
-        """[n_docs, d_sae] CSR of 0/1 (float32): the latent fires in the document (value > threshold)."""
+    def binary(self, threshold: float | None = None) -> sp.csr_matrix:
+        """[n_docs, d_sae] CSR of 0/1 (float32): the latent fires in the document (value > threshold;
+        default: the embedding's own threshold)."""
+        threshold = self.threshold if threshold is None else threshold
         b = self.values.copy()
         b.data = (b.data > threshold).astype(np.float32)
         b.eliminate_zeros()
         return b
 
-    def frequency(self, threshold: float = 0.0) -> np.ndarray:
+    def frequency(self, threshold: float | None = None) -> np.ndarray:
         """[d_sae] share of documents each latent fires in."""
         if self.n_docs == 0:
             raise ValueError("no documents: the embedding is empty")
@@ -65,7 +74,7 @@ class DocEmbeddings:
         idx = np.arange(self.n_docs)[np.asarray(docs)] if np.asarray(docs).dtype == bool else np.asarray(docs)
         texts = [self.texts[i] for i in idx] if self.texts is not None else None
         return DocEmbeddings(self.values[idx], self.pooling, self.hook, self.model_name, self.sae_id,
-                             self.n_tokens[idx], texts)
+                             self.n_tokens[idx], texts, self.threshold)
 
 
 def sae_fingerprint(sae) -> str:
@@ -80,10 +89,12 @@ def embed_documents(sae, activations, pooling: str = "max", *, threshold: float 
 
     Rows of a document must be contiguous (``harvest`` guarantees it). A document with no harvested
     tokens (an empty text) gets an all-zero row. ``threshold``: activations at or below it count as
-    not firing (for ``count`` / ``binarize``).
+    not firing (for ``count`` / ``binarize``, and for every binary analysis of the result).
     """
     import torch
 
+    if not threshold >= 0:
+        raise ValueError(f"threshold must be >= 0 (an activation level), got {threshold!r}")
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     texts = getattr(activations, "texts", None)
@@ -121,7 +132,7 @@ def embed_documents(sae, activations, pooling: str = "max", *, threshold: float 
     values = sp.vstack(blocks, format="csr").astype(np.float32)
     values.eliminate_zeros()
     return DocEmbeddings(values, pooling, getattr(activations, "hook", ""), getattr(activations, "model_name", ""),
-                         sae_fingerprint(sae), n_tokens, list(texts) if texts is not None else None)
+                         sae_fingerprint(sae), n_tokens, list(texts) if texts is not None else None, float(threshold))
 
 
 def _pool(a, local_doc, n: int, pooling: str, threshold: float) -> sp.csr_matrix:
