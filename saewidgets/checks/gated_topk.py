@@ -1,0 +1,220 @@
+"""Checks for notebook 04 (Gated and TopK SAEs): the TopK activation, the Gated encoder, the AuxK loss.
+
+The answer key is the library itself: each check builds a ``TopKSAE`` or ``GatedSAE`` from ``sae.py`` with
+seeded random weights and compares the learner's function with what the SAE computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from ..config import SAEConfig
+from ..sae import GatedSAE, TopKSAE
+from ._core import ExerciseError, close, first_match, passed
+
+__all__ = ["check_topk_activation", "check_gated_encode", "check_auxk_loss", "topk_activation_reference",
+           "gated_encode_reference", "auxk_loss_reference"]
+
+
+# ---- reference implementations (the same maths as sae.py, written out for teaching) ----
+
+def topk_activation_reference(pre_acts, k):
+    """Keep each row's k largest pre-activations, ReLU them, zeros elsewhere: [batch, d_sae] -> [batch, d_sae]."""
+    vals, idx = pre_acts.topk(k, dim=-1)  # [batch, k] each
+    return torch.zeros_like(pre_acts).scatter(-1, idx, torch.relu(vals))
+
+
+def gated_encode_reference(x, W_gate, b_gate, r_mag, b_mag, b_dec):
+    """Gated SAE encoder (Rajamanoharan et al. 2024a, §3) with weight sharing W_mag = exp(r_mag) * W_gate."""
+    x = x - b_dec  # [batch, d_in]
+    pi_gate = x @ W_gate + b_gate  # [batch, d_sae]
+    pi_mag = x @ (W_gate * r_mag.exp()) + b_mag  # [batch, d_sae]
+    return (pi_gate > 0).float() * torch.relu(pi_mag)
+
+
+def auxk_loss_reference(pre_acts, residual, W_dec, dead_mask, k_aux, coefficient):
+    """AuxK (Gao et al. 2024, App. A.2): the k_aux largest *dead* pre-activations, ReLU'd, reconstruct the
+    detached residual x - x_hat through the decoder rows of the dead latents (no bias); coefficient * MSE."""
+    dead = dead_mask.nonzero().squeeze(1)  # [n_dead]
+    k_aux = min(k_aux, len(dead))
+    pre_dead = pre_acts[:, dead]  # [batch, n_dead]
+    vals, idx = pre_dead.topk(k_aux, dim=-1)  # [batch, k_aux]
+    acts_aux = torch.zeros_like(pre_dead).scatter(-1, idx, torch.relu(vals))  # [batch, n_dead]
+    return coefficient * (acts_aux @ W_dec[dead] - residual.detach()).pow(2).sum(-1).mean()
+
+
+# ---- shared inputs ----
+
+def _topk_sae(seed: int = 0, d_in: int = 6, d_sae: int = 16, k: int = 4, **kw) -> TopKSAE:
+    torch.manual_seed(seed)
+    sae = TopKSAE(SAEConfig("topk", d_in=d_in, d_sae=d_sae, k=k, **kw))
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in sae.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    return sae
+
+
+def _x(seed: int, batch: int = 12, d_in: int = 6) -> torch.Tensor:
+    return torch.randn(batch, d_in, generator=torch.Generator().manual_seed(seed + 100))
+
+
+def _wrong_shape(got, want, what: str) -> None:
+    if not isinstance(got, torch.Tensor) or got.shape != want.shape:
+        raise ExerciseError(f"Expected a tensor of shape {tuple(want.shape)} {what}; got "
+                            f"{tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__}.")
+
+
+# ---- checks ----
+
+def check_topk_activation(fn: Callable) -> None:
+    """``fn(pre_acts, k)`` -> the k largest entries of each row, ReLU'd, in place; zeros elsewhere.
+    Compared with ``TopKSAE.encode`` on the same pre-activations."""
+    sae = _topk_sae()
+    x = _x(0)
+    with torch.no_grad():
+        pre = sae(x).pre_acts  # [batch, d_sae]
+        pre[0] -= pre[0].max() + 1.0  # one row where every pre-activation is negative: the ReLU matters
+        want = sae.encode(x)
+        want[0] = 0.0
+        k = sae.cfg.k
+    assert close(want, topk_activation_reference(pre, k))  # the written-out reference is the library's maths
+    got = fn(pre.clone(), k)
+    if close(got, want):
+        return passed("topk_activation")
+    if isinstance(got, torch.Tensor) and got.shape == (pre.shape[0], k):
+        raise ExerciseError(f"You returned the k values only, shape {tuple(got.shape)}. Scatter them back into a "
+                            f"zero [batch, d_sae] tensor at their indices: torch.zeros_like(pre_acts).scatter(-1, idx, "
+                            f"vals).")
+    _wrong_shape(got, want, "[batch, d_sae]")
+    vals, idx = pre.topk(k, dim=-1)
+    lo_vals, lo_idx = pre.topk(k, dim=-1, largest=False)
+    abs_idx = pre.abs().topk(k, dim=-1).indices
+    kth_batch = pre.flatten().topk(k * pre.shape[0]).values[-1]
+    col_vals, col_idx = pre.topk(k, dim=0)
+    hints = [
+        (torch.zeros_like(pre).scatter(-1, idx, vals), "Apply the ReLU to the kept values: when fewer than k "
+                                                      "pre-activations are positive, the negative ones must become 0."),
+        ((torch.zeros_like(pre).scatter(-1, idx, vals) != 0).float(), "Return the activations, not a 0/1 mask."),
+        ((want > 0).float(), "Return the activations, not a 0/1 mask."),
+        (torch.zeros_like(pre).scatter(-1, lo_idx, torch.relu(lo_vals)), "Keep the k *largest* pre-activations "
+                                                                          "(topk's default largest=True)."),
+        (torch.zeros_like(pre).scatter(-1, abs_idx, torch.relu(pre.gather(-1, abs_idx))),
+         "Rank by the signed pre-activation, not its absolute value."),
+        (torch.relu(pre) * (pre >= kth_batch), "Choose k latents per token (per row, dim=-1), not the k * batch "
+                                               "largest of the whole batch: that is BatchTopK."),
+        (torch.zeros_like(pre).scatter(0, col_idx, torch.relu(col_vals)), "Take the top k along the latent "
+                                                                          "dimension (dim=-1), not over the batch."),
+        (torch.relu(pre), "Zero every latent outside the top k: the result must have at most k non-zeros per row."),
+    ]
+    hint = first_match(got, hints)
+    raise ExerciseError(hint or "The values differ from the reference: keep the k largest entries of each row at "
+                                "their positions, ReLU them, and put zeros everywhere else.")
+
+
+def _gated_sae(seed: int = 0, d_in: int = 6, d_sae: int = 16) -> GatedSAE:
+    torch.manual_seed(seed)
+    sae = GatedSAE(SAEConfig("gated", d_in=d_in, d_sae=d_sae))
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in sae.named_parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * (0.5 if name == "r_mag" else 1.0))
+    return sae
+
+
+def check_gated_encode(fn: Callable) -> None:
+    """``fn(x, W_gate, b_gate, r_mag, b_mag, b_dec)`` -> 1[pi_gate > 0] * ReLU(pi_mag), compared with
+    ``GatedSAE.encode`` (whose W_enc is W_gate) with the same weights."""
+    sae = _gated_sae()
+    x = _x(1)
+    W, bg, r, bm, bd = (p.detach().clone() for p in (sae.W_enc, sae.b_gate, sae.r_mag, sae.b_mag, sae.b_dec))
+    with torch.no_grad():
+        want = sae.encode(x)
+    assert close(want, gated_encode_reference(x, W, bg, r, bm, bd))
+    got = fn(x.clone(), W.clone(), bg.clone(), r.clone(), bm.clone(), bd.clone())
+    if close(got, want):
+        return passed("gated_encode")
+    _wrong_shape(got, want, "[batch, d_sae]")
+    xc = x - bd
+    gate_pre, mag_pre = xc @ W + bg, xc @ (W * r.exp()) + bm
+    gate = (gate_pre > 0).float()
+    hints = [
+        ((x @ W + bg > 0).float() * torch.relu(x @ (W * r.exp()) + bm),
+         "Subtract b_dec from x before both paths, as every SAE encoder does."),
+        (gate * torch.relu(xc @ (W * r) + bm), "The magnitude weights are exp(r_mag) * W_gate: r_mag is a log "
+                                               "scale (r_mag = 0 means W_mag = W_gate)."),
+        (gate * torch.relu(xc @ W + bm), "Rescale the magnitude path's weights: W_mag = exp(r_mag) * W_gate."),
+        (gate * torch.relu(xc @ (W * r.exp()) + bg), "The magnitude path has its own bias b_mag (b_gate is the "
+                                                      "gate's)."),
+        (gate * mag_pre, "ReLU the magnitude: 1[pi_gate > 0] * ReLU(pi_mag); pi_mag can be negative where the gate "
+                         "is open."),
+        (gate * torch.relu(gate_pre), "The size of an active latent comes from the magnitude path pi_mag, not "
+                                      "from pi_gate: the gate only decides *whether* it fires."),
+        (torch.relu(gate_pre), "The size of an active latent comes from the magnitude path pi_mag, not "
+                               "from pi_gate: the gate only decides *whether* it fires."),
+        ((mag_pre > 0).float() * torch.relu(mag_pre), "Open the gate where pi_gate > 0, not where pi_mag > 0: the "
+                                                      "gate decides which latents fire."),
+        (gate, "Multiply the 0/1 gate by the magnitude ReLU(pi_mag): return activations, not the gate."),
+    ]
+    hint = first_match(got, hints)
+    raise ExerciseError(hint or "The values differ from GatedSAE.encode: pi_gate = (x - b_dec) @ W_gate + b_gate, "
+                                "pi_mag = (x - b_dec) @ (exp(r_mag) * W_gate) + b_mag, acts = 1[pi_gate > 0] * "
+                                "ReLU(pi_mag).")
+
+
+def check_auxk_loss(fn: Callable) -> None:
+    """``fn(pre_acts, residual, W_dec, dead_mask, k_aux, coefficient)`` -> the AuxK loss, compared with
+    ``TopKSAE``'s own (``sae.loss(x, dead_mask=...).aux``); the residual must be detached."""
+    sae = _topk_sae(seed=2, d_sae=16, k=3, auxk_k=3, auxk_coefficient=0.25)
+    x = _x(2)
+    dead = torch.zeros(16, dtype=torch.bool)
+    dead[[1, 4, 5, 8, 11, 13]] = True
+    out = sae(x)
+    want = sae.loss(x, dead_mask=dead, out=out).aux.detach()
+    residual = x - out.recon  # [batch, d_in], still attached to the SAE's graph
+    pre = out.pre_acts.detach()
+    assert close(want, auxk_loss_reference(pre, residual, sae.W_dec.detach(), dead, 3, 0.25))
+    W_dec = sae.W_dec.detach().clone()
+    got = fn(pre.clone(), residual, W_dec, dead.clone(), 3, 0.25)
+    if not isinstance(got, torch.Tensor):
+        raise ExerciseError(f"Return a tensor (one number), not {type(got).__name__}.")
+    if got.ndim > 0:
+        raise ExerciseError(f"Return one number (a 0-d tensor), not shape {tuple(got.shape)}: sum the squared "
+                            f"error over d_in, then average over the batch.")
+    if close(got, want):
+        if got.requires_grad:
+            sae.zero_grad(set_to_none=True)
+            got.backward()
+            if any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in sae.parameters()):
+                raise ExerciseError("Detach the residual (residual.detach()): AuxK must only teach the dead "
+                                    "latents, not push the main reconstruction towards the residual.")
+        return passed("auxk_loss")
+    err = residual.detach()
+    idx_dead = dead.nonzero().squeeze(1)
+    pre_dead = pre[:, idx_dead]
+    v, i = pre_dead.topk(3, dim=-1)
+    aux = torch.zeros_like(pre_dead).scatter(-1, i, torch.relu(v))
+    all_v, all_i = pre.topk(3, dim=-1)
+    aux_all = torch.zeros_like(pre).scatter(-1, all_i, torch.relu(all_v))
+    hints = [
+        (0.25 * (aux_all @ W_dec - err).pow(2).sum(-1).mean(), "Choose the top k_aux among the *dead* latents only "
+                                                               "(pre_acts[:, dead_mask]); live latents already have "
+                                                               "a gradient."),
+        (0.25 * (torch.zeros_like(pre_dead).scatter(-1, i, v) @ W_dec[idx_dead] - err).pow(2).sum(-1).mean(),
+         "ReLU the chosen dead pre-activations, as TopK does."),
+        ((aux @ W_dec[idx_dead] - err).pow(2).sum(-1).mean(), "Multiply by the coefficient (alpha = 1/32 in Gao et "
+                                                              "al.)."),
+        (0.25 * (aux @ W_dec[idx_dead] - err).pow(2).sum(), "Average over the batch (mean over tokens), don't sum "
+                                                            "over it."),
+        (0.25 * (aux @ W_dec[idx_dead] - err).pow(2).mean(), "Sum the squared error over d_in, then average over "
+                                                             "the batch (the same convention as the MSE)."),
+        (0.25 * (aux @ W_dec[idx_dead] + sae.b_dec.detach() - err).pow(2).sum(-1).mean(),
+         "Decode without b_dec: the residual x - x_hat already has the bias taken out."),
+        (0.25 * (aux @ W_dec[idx_dead] - x).pow(2).sum(-1).mean(), "Reconstruct the residual x - x_hat, not x: the "
+                                                                   "dead latents should explain what the live ones "
+                                                                   "missed."),
+    ]
+    hint = first_match(got, hints)
+    raise ExerciseError(hint or f"Expected {float(want):.5f}, got {float(got):.5f}.")
