@@ -90,28 +90,38 @@ def diff_check(model, sae, hook: str, concept: str = "wizard", rate: float = 0.3
             "bag_of_words_top": baselines.bag_of_words_diff(b.texts, a.texts, n=5), "result": result}
 
 
-def token_latent(model, sae, acts, corpus, concept: str) -> int:
-    """The latent whose firing best predicts the tokens of ``concept``'s sentences (token-level F1).
-    Document labels cannot tell co-planted concepts apart -- they mark the same documents -- but their
-    sentences differ."""
-    return concepts.best_latents(concepts.latent_scores(sae, acts, concepts.token_labels(acts, corpus,
-                                                                                         model.tokenizer, concept)),
-                                 n=1)[0]["latent"]
+def concept_latent(model, sae, acts, emb, corpus, concept: str, exclude=(), n_candidates: int = 5) -> int:
+    """The latent that labels ``concept``'s documents: among the ``n_candidates`` latents that best predict
+    the tokens of its sentences (token-level F1), the one whose document-level firing predicts its documents
+    best. The token level is needed because co-planted concepts mark exactly the same documents (only their
+    sentences differ); the document level because the sharpest token detector may fire in few documents.
+    ``exclude``: latents already taken by another concept."""
+    scores = concepts.latent_scores(sae, acts, concepts.token_labels(acts, corpus, model.tokenizer, concept))
+    scores["f1"][np.asarray(list(exclude), dtype=np.int64)] = -1.0
+    candidates = [r["latent"] for r in concepts.best_latents(scores, n=n_candidates)]
+    f1 = doc_f1(emb.binary()[:, candidates], document_labels(corpus, concept))
+    return int(candidates[int(np.argmax(f1))])
 
 
-def npmi_check(model, sae, hook: str, n_docs: int = 1000, seed: int = 1, pair=("dragon", "treasure"),
-               control=("wizard", "robot"), smoothing: float = 0.5, max_share: float = 0.2) -> dict:
-    """The default corpus co-plants ``pair`` in 1-2 % of documents and plants ``control`` independently at the
-    same rate. NPMI between each concept's latent, the same NPMI between the concepts' own document labels
-    (what a perfect labeller would report for this sample), and the interesting-pair filter (NPMI >= 0.8,
-    decoder cosine < 0.2, latents in at most ``max_share`` of the documents).
+NPMI_PLANT = {"dragon": 0.015, "wizard": 0.015, "robot": 0.015}  # treasure is co-planted with the dragon
 
-    Seed 1 by default: independent 2 % concepts meet in 0.5 of 1,000 documents on average, and in seed 0's
-    sample wizard and robot happen to share 2 (label NPMI 0.24), so no labeller could report ~0 there.
+
+def npmi_check(model, sae, hook: str, n_docs: int = 1000, seed: int = 2, pair=("dragon", "treasure"),
+               control=("wizard", "robot"), plant=None, smoothing: float = 0.5, max_share: float = 0.2) -> dict:
+    """``pair`` co-planted in ~1.5 % of the documents, ``control`` planted independently at the same rate
+    (``NPMI_PLANT``). NPMI between each concept's latent, the same NPMI between the concepts' own document
+    labels (what a perfect labeller would report for this sample), and the interesting-pair filter (NPMI >=
+    0.8, decoder cosine < 0.2, latents in at most ``max_share`` of the documents).
+
+    Independent 1.5 % concepts meet in ~0.2 of 1,000 documents on average, so some samples have them meet once
+    or twice and then even their labels' NPMI is positive (seed 0 at the default 2 %: twice, label NPMI 0.24).
+    Seed 2's sample has them apart, as the independence check needs; ``control_label_npmi`` shows it.
     """
-    corpus = load_corpus("storyteller", n_docs=n_docs, seed=seed)
+    corpus = load_corpus("storyteller", n_docs=n_docs, seed=seed, plant=NPMI_PLANT if plant is None else plant)
     emb, acts = embed_corpus(model, sae, corpus, hook)
-    latent = {c: token_latent(model, sae, acts, corpus, c) for c in (*pair, *control)}
+    latent: dict[str, int] = {}
+    for c in (*pair, *control):
+        latent[c] = concept_latent(model, sae, acts, emb, corpus, c, exclude=latent.values())
     result = npmi(emb, smoothing=smoothing, max_share=max_share)
     plain = npmi(emb, max_share=max_share)
     labels = npmi(label_matrix(corpus, [*pair, *control])[0], smoothing=smoothing)
