@@ -6,6 +6,7 @@ import nbformat
 import numpy as np
 import pytest
 import torch
+from fakes import TableSAE
 
 from saewidgets import checks, concepts
 from saewidgets.checks import interpret as ic
@@ -25,16 +26,6 @@ def test_topk_solution_passes(capsys):
     assert capsys.readouterr().out.count("✓") == 2
 
 
-class _Table(torch.nn.Module):
-    """An 'SAE' whose encode looks up fixed activations by row id (x[:, 0])."""
-
-    def __init__(self, acts):
-        super().__init__()
-        self.register_buffer("table", torch.as_tensor(acts, dtype=torch.float32))
-        self.W_dec = torch.nn.Parameter(torch.zeros(self.table.shape[1], 1))
-
-    def encode(self, x):
-        return self.table[x[:, 0].long()]
 
 
 def test_precision_recall_reference_is_concepts_latent_scores():
@@ -42,7 +33,7 @@ def test_precision_recall_reference_is_concepts_latent_scores():
     labels = rng.random(300) < 0.2
     fires = np.stack([(labels & (rng.random(300) < 0.5)) | (rng.random(300) < 0.1), np.zeros(300, bool),
                       np.ones(300, bool)], axis=1)  # [n, 3]: a partial detector, a dead latent, an always-on one
-    s = concepts.latent_scores(_Table(fires.astype(np.float32)), torch.arange(300.0)[:, None], labels)
+    s = concepts.latent_scores(TableSAE(fires.astype(np.float32)), torch.arange(300.0)[:, None], labels)
     for i in range(3):
         p, r = checks.precision_recall_reference(fires[:, i], labels)
         assert (p, r) == pytest.approx((s["precision"][i], s["recall"][i]))

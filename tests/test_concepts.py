@@ -3,21 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from fakes import TableSAE
 
 import saewidgets as sw
 from saewidgets import concepts
-
-
-class FixedSAE(torch.nn.Module):
-    """An 'SAE' whose encode returns chosen activations for rows given by index (x[:, 0] is the row id)."""
-
-    def __init__(self, acts):
-        super().__init__()
-        self.register_buffer("table", torch.as_tensor(acts, dtype=torch.float32))
-        self.W_dec = torch.nn.Parameter(torch.zeros(self.table.shape[1], 1))
-
-    def encode(self, x):
-        return self.table[x[:, 0].long()]
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +49,7 @@ def test_latent_scores_are_precision_recall_and_f1(harvested):
     acts[: n // 8, 1] = 2.0        # latent 1: half the label, never outside it
     acts[:, 2] = 0.5               # latent 2: fires everywhere
     rows = torch.arange(n, dtype=torch.float32)[:, None]
-    s = concepts.latent_scores(FixedSAE(acts), rows, y)
+    s = concepts.latent_scores(TableSAE(acts), rows, y)
     np.testing.assert_allclose(s["precision"], [1.0, 1.0, y.mean()])
     np.testing.assert_allclose(s["recall"], [1.0, (n // 8) / (n // 4), 1.0])
     np.testing.assert_allclose(s["f1"][0], 1.0)
@@ -84,8 +73,8 @@ def test_bad_input_is_explained(model, corpus, harvested):
     with pytest.raises(ValueError, match="not harvested from this corpus"):
         concepts.token_labels(harvested, other, model.tokenizer, "question")
     with pytest.raises(ValueError, match="one bool per activation row"):
-        concepts.latent_scores(FixedSAE(np.zeros((3, 2))), torch.zeros(3, 1), [True])
+        concepts.latent_scores(TableSAE(np.zeros((3, 2))), torch.zeros(3, 1), [True])
     with pytest.raises(ValueError, match="no row carries"):
-        concepts.latent_scores(FixedSAE(np.zeros((3, 2))), torch.zeros(3, 1), [False] * 3)
+        concepts.latent_scores(TableSAE(np.zeros((3, 2))), torch.zeros(3, 1), [False] * 3)
     with pytest.raises(ValueError, match="label name"):
         concepts.parse_concept("")

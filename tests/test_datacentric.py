@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from fakes import ReluSAE
 
 from saewidgets import datacentric as dc
 from saewidgets.activations import ActivationSet
@@ -15,15 +16,6 @@ def make_emb(dense, n_tokens=None, sae_id="s", hook="h", pooling="max") -> dc.Do
     return dc.DocEmbeddings(sp.csr_matrix(dense), pooling, hook, "m", sae_id, n_tokens, None)
 
 
-class RowSAE(torch.nn.Module):
-    """encode(x) = relu(x): activations are the rows themselves, so pooling is checkable by hand."""
-
-    def __init__(self, d):
-        super().__init__()
-        self.W_dec = torch.nn.Parameter(torch.eye(d))
-
-    def encode(self, x):
-        return torch.relu(x)
 
 
 def activation_set(rows, doc_ids, n_docs):
@@ -47,7 +39,7 @@ DOCS = [0, 0, 0, 2, 2]  # document 1 is empty (no tokens)
 ])
 @pytest.mark.parametrize("chunk_rows", [1, 2, 4096])
 def test_pooling_is_exact_whatever_the_chunking(pooling, want, chunk_rows):
-    emb = dc.embed_documents(RowSAE(3), activation_set(ROWS, DOCS, 3), pooling, chunk_rows=chunk_rows)
+    emb = dc.embed_documents(ReluSAE(3), activation_set(ROWS, DOCS, 3), pooling, chunk_rows=chunk_rows)
     assert sp.issparse(emb.values) and emb.values.shape == (3, 3)
     np.testing.assert_allclose(emb.values.toarray(), want, rtol=1e-6)
     assert emb.n_tokens.tolist() == [3, 0, 2] and emb.hook == "h" and emb.texts == ["doc 0", "doc 1", "doc 2"]
@@ -56,15 +48,15 @@ def test_pooling_is_exact_whatever_the_chunking(pooling, want, chunk_rows):
 
 def test_embedding_bad_input():
     with pytest.raises(ValueError, match="pooling must be one of"):
-        dc.embed_documents(RowSAE(3), activation_set(ROWS, DOCS, 3), "sum")
+        dc.embed_documents(ReluSAE(3), activation_set(ROWS, DOCS, 3), "sum")
     with pytest.raises(ValueError, match="contiguous"):
-        dc.embed_documents(RowSAE(3), activation_set(ROWS, [0, 2, 0, 2, 2], 3))
+        dc.embed_documents(ReluSAE(3), activation_set(ROWS, [0, 2, 0, 2, 2], 3))
     with pytest.raises(ValueError, match="harvest"):
-        dc.embed_documents(RowSAE(3), torch.zeros(4, 3))
+        dc.embed_documents(ReluSAE(3), torch.zeros(4, 3))
 
 
 def test_sae_fingerprint_tells_saes_apart():
-    a, b = RowSAE(3), RowSAE(3)
+    a, b = ReluSAE(3), ReluSAE(3)
     assert dc.sae_fingerprint(a) == dc.sae_fingerprint(b)
     with torch.no_grad():
         b.W_dec[0, 0] = 2.0

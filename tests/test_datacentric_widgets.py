@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 import traitlets
+from fakes import ReluSAE
 
 from saewidgets import datacentric as dc
 from saewidgets.activations import ActivationSet
@@ -233,15 +234,6 @@ def test_retrieval_box_bad_input():
         RetrievalBox(np.eye(3), latents=[0])
 
 
-class RowSAE(torch.nn.Module):
-    """encode(x) = relu(x): each activation row is its own latent vector, so token scores are checkable."""
-
-    def __init__(self, d):
-        super().__init__()
-        self.W_dec = torch.nn.Parameter(torch.eye(d))
-
-    def encode(self, x):
-        return torch.relu(x)
 
 
 def test_retrieval_box_token_highlights_are_the_weighted_token_scores():
@@ -250,7 +242,7 @@ def test_retrieval_box_token_highlights_are_the_weighted_token_scores():
     doc = torch.tensor([0, 0, 1, 1, 2, 2])
     texts = ["a b", EVIL, "e f"]
     acts = ActivationSet(rows, torch.arange(6), doc, torch.tensor([1, 2, 1, 2, 1, 2]), "h", "m", 1.0, texts)
-    sae = RowSAE(3)
+    sae = ReluSAE(3)
     emb = dc.embed_documents(sae, acts)
     tokens = ["a", " b", "<script>", "alert(1)", " e", " f"]
     w = RetrievalBox(emb, latents=[0, 1], k=3, temperature=0.5, sae=sae, activations=acts, tokens=tokens)
@@ -266,7 +258,7 @@ def test_retrieval_box_token_highlights_are_the_weighted_token_scores():
     # each document's best token reaches its max-pooled score (one latent per token here)
     assert w.token_scores(1)[1].max() == pytest.approx(w._scores[0])
     with pytest.raises(ValueError, match="not the one the embeddings were made with"):
-        RetrievalBox(emb, latents=[0], sae=RowSAE(4), activations=acts, tokens=tokens)
+        RetrievalBox(emb, latents=[0], sae=ReluSAE(4), activations=acts, tokens=tokens)
     with pytest.raises(ValueError, match="5 token strings for 6"):
         RetrievalBox(emb, latents=[0], sae=sae, activations=acts, tokens=tokens[:5])
     with pytest.raises(ValueError, match="tokenizer="):

@@ -25,3 +25,13 @@ def first_match(got, hints, tol: float = 1e-5) -> str | None:
         if close(got, wrong, tol):
             return hint
     return None
+
+
+def scalar(got, name: str, advice: str = "Reduce over every dimension.") -> torch.Tensor:
+    """The learner's answer as a 0-d float tensor, or an ExerciseError when it is not one number."""
+    if isinstance(got, (int, float)) and not isinstance(got, bool):
+        return torch.tensor(float(got))
+    if isinstance(got, torch.Tensor) and got.numel() == 1 and got.ndim <= 1:
+        return got.detach().reshape(())
+    shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
+    raise ExerciseError(f"{name} should return one number (a float or a 0-d tensor); got {shape}. {advice}")

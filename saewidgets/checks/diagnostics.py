@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._core import ExerciseError, close, passed
+from ._core import ExerciseError, close, passed, scalar
 
 __all__ = ["l2_ratio_reference", "check_l2_ratio", "firing_density_reference", "check_firing_density",
            "dead_and_dense_reference", "check_dead_and_dense"]
@@ -35,23 +35,13 @@ def dead_and_dense_reference(density, dead_threshold=0.0, dense_threshold=0.1):
 
 # ---- checks ----
 
-def _scalar(got, name: str) -> torch.Tensor:
-    if isinstance(got, (int, float)) and not isinstance(got, bool):
-        return torch.tensor(float(got))
-    if isinstance(got, torch.Tensor) and got.numel() == 1 and got.ndim <= 1:
-        return got.detach().reshape(())
-    shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
-    raise ExerciseError(f"{name} should return one number (a float or a 0-d tensor); got {shape}: average the "
-                        "per-token ratios over the batch.")
-
-
 def check_l2_ratio(fn: Callable) -> None:
     """``fn(x, x_hat)`` -> mean over tokens of ||x_hat|| / ||x||."""
     g = torch.Generator().manual_seed(5)
     x = torch.randn(32, 8, generator=g) * torch.linspace(0.5, 3, 32)[:, None]  # [batch, d_in], varied norms
     x_hat = x * torch.rand(32, 1, generator=g) * 0.9 + 0.1 * torch.randn(32, 8, generator=g)  # [batch, d_in]
     want = l2_ratio_reference(x, x_hat)
-    got = _scalar(fn(x, x_hat), "l2_ratio")
+    got = scalar(fn(x, x_hat), "l2_ratio", "Average the per-token ratios over the batch.")
     if close(got, want):
         return passed("l2_ratio")
     nx, nh = x.norm(dim=-1), x_hat.norm(dim=-1)  # [batch]

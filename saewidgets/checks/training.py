@@ -14,7 +14,7 @@ from torch import nn
 
 from ..config import SAEConfig
 from ..sae import ReLUSAE, SAEOutput
-from ._core import ExerciseError, close, passed
+from ._core import ExerciseError, close, passed, scalar
 
 __all__ = ["ReLUSAEReference", "check_relu_sae", "sae_loss_reference", "check_sae_loss",
            "train_step_reference", "check_train_step", "l0_reference", "check_l0", "fvu_reference", "check_fvu"]
@@ -88,15 +88,6 @@ def _batch(seed: int = 1, batch: int = 16, d_in: int = 6) -> torch.Tensor:
     return torch.randn(batch, d_in, generator=torch.Generator().manual_seed(seed)) + 0.5  # [batch, d_in]
 
 
-def _scalar(got, name: str) -> torch.Tensor:
-    """The learner's answer as a 0-d float tensor, or a hint when it is not one number."""
-    if isinstance(got, (int, float)) and not isinstance(got, bool):
-        return torch.tensor(float(got))
-    if isinstance(got, torch.Tensor) and got.numel() == 1 and got.ndim <= 1:
-        return got.detach().reshape(())
-    shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
-    raise ExerciseError(f"{name} should return one number (a float or a 0-d tensor); got {shape}. "
-                        "Reduce over every dimension.")
 
 
 # ---- checks ----
@@ -171,7 +162,7 @@ def check_sae_loss(fn: Callable) -> None:
     with torch.no_grad():
         out = sae(x)
         want = sae.loss(x, out=out).total  # the library: mse + decoder-norm-weighted L1
-        got = _scalar(fn(x, out.recon, out.acts, sae.W_dec, 5.0), "sae_loss")
+        got = scalar(fn(x, out.recon, out.acts, sae.W_dec, 5.0), "sae_loss")
     if close(got, want):
         return passed("sae_loss")
     err, l1 = (out.recon - x).pow(2), (out.acts * sae.W_dec.norm(dim=1)).sum(-1)
@@ -248,7 +239,7 @@ def check_train_step(fn: Callable) -> None:
                             "then zero_grad, backward, step.")
     if any(r is None for r in got_losses):
         raise ExerciseError("Return the loss (loss.item()), so the loop can log it.")
-    got_losses = [_scalar(r, "train_step") for r in got_losses]
+    got_losses = [scalar(r, "train_step") for r in got_losses]
     if not close(torch.stack(got_losses), torch.tensor(want_losses), 1e-4):
         _, after = _run_steps(_loss_after_step)
         if close(torch.stack(got_losses), torch.tensor(after), 1e-4):
@@ -263,7 +254,7 @@ def check_l0(fn: Callable) -> None:
     g = torch.Generator().manual_seed(3)
     acts = torch.relu(torch.randn(32, 20, generator=g) - 0.5) * 3  # [batch, d_sae], about 30 % nonzero
     want = l0_reference(acts)
-    got = _scalar(fn(acts), "l0")
+    got = scalar(fn(acts), "l0")
     if close(got, want):
         return passed("l0")
     active = (acts > 0).float()
@@ -287,7 +278,7 @@ def check_fvu(fn: Callable) -> None:
     x = torch.randn(64, 8, generator=g) * 2 + torch.linspace(-3, 3, 8)  # [batch, d_in], nonzero mean per dim
     x_hat = x * 0.8 + 0.3 * torch.randn(64, 8, generator=g)  # [batch, d_in]
     want = fvu_reference(x, x_hat)
-    got = _scalar(fn(x, x_hat), "fvu")
+    got = scalar(fn(x, x_hat), "fvu")
     if close(got, want):
         return passed("fvu")
     err = (x - x_hat).pow(2)
