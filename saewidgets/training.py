@@ -104,7 +104,13 @@ def train_sweep(saes: list[SAE], activations, cfg: TrainConfig | None = None, *,
         interrupted = True
     finally:
         bar.close()
-    return [run.finish(interrupted) for run in runs]
+    results = [run.finish(interrupted) for run in runs]
+    del runs  # the DDP wrappers and their gradient reducers go now, while the process group is alive
+    if world > 1 and not interrupted:
+        # leave together: a rank that exits (and tears gloo down) while another still has a collective in
+        # flight with it aborts with "terminate called without an active exception"
+        torch.distributed.barrier()
+    return results
 
 
 class _Run:

@@ -215,6 +215,7 @@ if not dist.is_initialized() or dist.get_rank() == 0:
     from safetensors.torch import save_file
     save_file(result.sae.state_dict(), sys.argv[1])
 if dist.is_initialized():
+    dist.barrier()  # rank 0 may still be saving: nobody tears the process group down before everyone is done
     dist.destroy_process_group()
 """
 
