@@ -23,6 +23,32 @@ function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** An SVG element; "text" becomes textContent, never markup. */
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+/** A round step (1, 2, 5 or 10 times a power of ten) giving about ``count`` intervals over ``span``. */
+function niceStep(span, count) {
+  const raw = span / Math.max(1, count), mag = 10 ** Math.floor(Math.log10(raw || 1)), r = raw / mag;
+  return (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
+}
+
+/** Round-number ticks between lo and hi. */
+function niceTicks(lo, hi, count = 6) {
+  const step = niceStep(hi - lo, count), out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  return out;
+}
+
 /** Colour for an activation in [0, 1] of the scale: transparent to the theme's accent. */
 function heat(t) {
   const a = Math.max(0, Math.min(1, t));

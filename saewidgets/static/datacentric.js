@@ -1,19 +1,6 @@
 // Helpers shared by the data-centric widgets (DiffBars, NPMIScatter, ClusterBrowser, RetrievalBox).
 // Concatenated after common.js and before the widget's own file. Text only ever goes in via textContent.
 
-const DC_SVG = "http://www.w3.org/2000/svg";
-
-/** An SVG element; "text" becomes textContent, never markup. */
-function dcSvg(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(DC_SVG, tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
-
 /** A share in [0, 1] as a percentage: 31%, 4.2%, 0.3%. */
 function dcPct(x) {
   if (!Number.isFinite(x)) return "–";
@@ -33,18 +20,6 @@ function dcNum(v, digits = 2) {
   if (!Number.isFinite(v)) return "–";
   const s = Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(digits);
   return s.replace("-", "−");
-}
-
-function dcNiceStep(span, count) {
-  const raw = span / Math.max(1, count), mag = 10 ** Math.floor(Math.log10(raw || 1)), r = raw / mag;
-  return (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
-}
-
-/** Round-number ticks between lo and hi. */
-function dcTicks(lo, hi, count = 6) {
-  const step = dcNiceStep(hi - lo, count), out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  return out;
 }
 
 /** "#12" or "#12 tone=sad": a latent id with its label, if the widget has one. */

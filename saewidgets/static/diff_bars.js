@@ -77,7 +77,7 @@ export default {
         h("span", { text: `permutation null ±${dcPp(nul).replace("+", "")}: faded bars are within noise` }));
 
       const ticks = h("div", { class: "saew-db-ticks" });
-      for (const t of dcTicks(-m, m, 6)) {
+      for (const t of niceTicks(-m, m, 6)) {
         if (Math.abs(t) > m) continue;
         ticks.append(h("span", { class: "saew-db-tick", style: `left:${pos(t).toFixed(2)}%`,
           text: t === 0 ? "0" : dcPp(t).replace(" pp", "").replace(".0", "") }));

@@ -3,16 +3,8 @@
 // (see saewidgets/widgets/feature_activations.py for their shapes). Corpus text is untrusted: it only
 // ever goes into textContent (h(..., {text})), never innerHTML.
 
-const SVG = "http://www.w3.org/2000/svg";
-
 const int = (x) => Math.round(x).toLocaleString("en-US");
 const show = (s) => s.replace(/\n/g, "\u21b5").replace(/\t/g, "\u21e5");
-
-function svg(tag, attrs = {}) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  return node;
-}
 
 export default {
   render({ model, el }) {

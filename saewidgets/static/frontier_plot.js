@@ -2,24 +2,12 @@
 // architecture, each architecture's Pareto front (computed in Python, `_fronts`) as a line.
 // Hover or focus a point for its details; click it or press Enter to set `selected` (synced to Python).
 
-const SVG_NS = "http://www.w3.org/2000/svg";
 const FP_W = 640, FP_H = 400;
 const FP_M = { left: 64, right: 16, top: 14, bottom: 46 };
 const FP_MARKERS = { relu: "o", standard: "o", jumprelu: "X", topk: "^", batchtopk: "s", batch_topk: "s",
   gated: "D", matryoshka: "*", p_anneal: "P" };
 const FP_CYCLE = ["o", "X", "^", "s", "D", "*", "P", "v"];
 const FP_N_COLORS = 8;
-
-function svg(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.setAttribute("class", value);
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
 
 /** SVG path of a marker centred on 0,0 with radius ~r (matplotlib's marker names). */
 function markerPath(shape, r) {
@@ -60,17 +48,6 @@ function fpNum(v, digits = 3) {
   return String(Number(v.toPrecision(digits)));
 }
 
-function niceStep(span, count) {
-  const raw = span / Math.max(1, count), mag = 10 ** Math.floor(Math.log10(raw)), r = raw / mag;
-  return (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
-}
-
-function linearTicks(lo, hi, count = 6) {
-  const step = niceStep(hi - lo, count), out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  return out;
-}
-
 /** Ticks on a log axis at 1-2-5 (or 1-2-3-5, or decades) multiples, whichever gives a readable count. */
 function logTicks(lo, hi) {
   const decades = Math.log10(hi / lo);
@@ -85,7 +62,7 @@ function logTicks(lo, hi) {
     }
   }
   if (out.length >= 2) return out;
-  return linearTicks(lo, hi, 4).filter((v) => v > 0);
+  return niceTicks(lo, hi, 4).filter((v) => v > 0);
 }
 
 /** {lo, hi, map(v) -> [0, 1], ticks} for values on a linear or log scale, padded 6% each side. */
@@ -102,7 +79,7 @@ function makeScale(values, log) {
   }
   const pad = hi > lo ? (hi - lo) * 0.06 : Math.abs(hi) * 0.1 || 1;
   lo -= pad; hi += pad;
-  return { lo, hi, log, map: (v) => (v - lo) / (hi - lo), ticks: linearTicks(lo, hi) };
+  return { lo, hi, log, map: (v) => (v - lo) / (hi - lo), ticks: niceTicks(lo, hi) };
 }
 
 export default {

@@ -12,7 +12,7 @@ export default {
     const root = h("div", { class: "saew-widget saew-dc saew-ns" });
     const title = h("div", { class: "saew-dc-title" });
     const plotBox = h("div", { class: "saew-ns-plot" });
-    const plot = dcSvg("svg", { class: "saew-dc-svg saew-ns-svg", viewBox: `0 0 ${NS_W} ${NS_H}`, role: "img",
+    const plot = svg("svg", { class: "saew-dc-svg saew-ns-svg", viewBox: `0 0 ${NS_W} ${NS_H}`, role: "img",
       "aria-label": "latent pairs: decoder cosine similarity against NPMI; drag to select pairs" });
     const tip = h("div", { class: "saew-dc-tip saew-ns-tip", role: "tooltip" });
     tip.hidden = true;
@@ -45,38 +45,38 @@ export default {
       X = (v) => NS_M.left + ((v - x0) / (x1 - x0)) * pw;
       Y = (v) => NS_M.top + (1 - (v - y0) / (y1 - y0)) * ph;
       plot.replaceChildren();
-      const grid = dcSvg("g", { class: "saew-ns-grid" }), ticks = dcSvg("g");
-      for (const t of dcTicks(x0, x1, 7)) {
-        grid.append(dcSvg("line", { x1: X(t), x2: X(t), y1: NS_M.top, y2: NS_M.top + ph }));
-        ticks.append(dcSvg("text", { class: "saew-dc-tick", x: X(t), y: NS_M.top + ph + 16, "text-anchor": "middle", text: dcNum(t, 1) }));
+      const grid = svg("g", { class: "saew-ns-grid" }), ticks = svg("g");
+      for (const t of niceTicks(x0, x1, 7)) {
+        grid.append(svg("line", { x1: X(t), x2: X(t), y1: NS_M.top, y2: NS_M.top + ph }));
+        ticks.append(svg("text", { class: "saew-dc-tick", x: X(t), y: NS_M.top + ph + 16, "text-anchor": "middle", text: dcNum(t, 1) }));
       }
-      for (const t of dcTicks(y0, y1, 6)) {
-        grid.append(dcSvg("line", { x1: NS_M.left, x2: NS_M.left + pw, y1: Y(t), y2: Y(t) }));
-        ticks.append(dcSvg("text", { class: "saew-dc-tick", x: NS_M.left - 6, y: Y(t) + 4, "text-anchor": "end", text: dcNum(t, 1) }));
+      for (const t of niceTicks(y0, y1, 6)) {
+        grid.append(svg("line", { x1: NS_M.left, x2: NS_M.left + pw, y1: Y(t), y2: Y(t) }));
+        ticks.append(svg("text", { class: "saew-dc-tick", x: NS_M.left - 6, y: Y(t) + 4, "text-anchor": "end", text: dcNum(t, 1) }));
       }
-      const region = dcSvg("g", { class: "saew-ns-region" });
+      const region = svg("g", { class: "saew-ns-region" });
       if (nl !== null && nl !== undefined && sl !== null && sl !== undefined) {
-        region.append(dcSvg("rect", { class: "saew-ns-zone", x: NS_M.left, y: NS_M.top, width: Math.max(0, X(sl) - NS_M.left),
+        region.append(svg("rect", { class: "saew-ns-zone", x: NS_M.left, y: NS_M.top, width: Math.max(0, X(sl) - NS_M.left),
           height: Math.max(0, Y(nl) - NS_M.top) }));
-        region.append(dcSvg("text", { class: "saew-ns-zone-label", x: NS_M.left + 6, y: NS_M.top + 14,
+        region.append(svg("text", { class: "saew-ns-zone-label", x: NS_M.left + 6, y: NS_M.top + 14,
           text: `non-obvious: NPMI > ${nl}, similarity < ${sl}` }));
       }
-      if (nl !== null && nl !== undefined) region.append(dcSvg("line", { class: "saew-ns-cut", x1: NS_M.left, x2: NS_M.left + pw, y1: Y(nl), y2: Y(nl) }));
-      if (sl !== null && sl !== undefined) region.append(dcSvg("line", { class: "saew-ns-cut", x1: X(sl), x2: X(sl), y1: NS_M.top, y2: NS_M.top + ph }));
-      const frame = dcSvg("rect", { class: "saew-ns-frame", x: NS_M.left, y: NS_M.top, width: pw, height: ph });
-      const xl = dcSvg("text", { x: NS_M.left + pw / 2, y: NS_H - 6, "text-anchor": "middle", text: "decoder-direction cosine similarity" });
-      const yl = dcSvg("text", { transform: `translate(14 ${NS_M.top + ph / 2}) rotate(-90)`, "text-anchor": "middle",
+      if (nl !== null && nl !== undefined) region.append(svg("line", { class: "saew-ns-cut", x1: NS_M.left, x2: NS_M.left + pw, y1: Y(nl), y2: Y(nl) }));
+      if (sl !== null && sl !== undefined) region.append(svg("line", { class: "saew-ns-cut", x1: X(sl), x2: X(sl), y1: NS_M.top, y2: NS_M.top + ph }));
+      const frame = svg("rect", { class: "saew-ns-frame", x: NS_M.left, y: NS_M.top, width: pw, height: ph });
+      const xl = svg("text", { x: NS_M.left + pw / 2, y: NS_H - 6, "text-anchor": "middle", text: "decoder-direction cosine similarity" });
+      const yl = svg("text", { transform: `translate(14 ${NS_M.top + ph / 2}) rotate(-90)`, "text-anchor": "middle",
         text: "NPMI (fire in the same documents)" });
-      const points = dcSvg("g", { class: "saew-ns-points" });
+      const points = svg("g", { class: "saew-ns-points" });
       px = new Float32Array(n()); py = new Float32Array(n());
       circles = [];
       for (let i = 0; i < n(); i++) {
         px[i] = X(sim[i]); py[i] = Y(npmi[i]);
-        const c = dcSvg("circle", { class: "saew-ns-pt", cx: px[i].toFixed(1), cy: py[i].toFixed(1), r: 3.2, "data-i": i });
+        const c = svg("circle", { class: "saew-ns-pt", cx: px[i].toFixed(1), cy: py[i].toFixed(1), r: 3.2, "data-i": i });
         circles.push(c);
         points.append(c);
       }
-      const brush = dcSvg("rect", { class: "saew-ns-brush", visibility: "hidden" });
+      const brush = svg("rect", { class: "saew-ns-brush", visibility: "hidden" });
       plot.append(grid, region, frame, ticks, xl, yl, points, brush);
       const shown = n(), total = model.get("_n_pairs");
       info.textContent = `${shown} pair(s)${total > shown ? ` of ${total} (the highest NPMI)` : ""}. ` +

@@ -12,13 +12,6 @@ const TM_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c56
 const TM_W = 360, TM_H = 170, TM_M = { l: 50, r: 10, t: 8, b: 22 };
 const TM_MAX_POINTS = 2000; // per line; longer runs are thinned (every k-th row, the last row always kept)
 const TM_MIN_GAP_MS = 100;
-const SVG_NS = "http://www.w3.org/2000/svg";
-
-function svg(tag, attrs = {}) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  return node;
-}
 
 /** Compact number for ticks and text: 4.9M, 12k, 0.048, 1e-5. */
 function short(x) {
