@@ -1,6 +1,6 @@
 """Save and load SAEs in the SAELens folder layout, and read Gemma Scope ``params.npz`` files.
 
-A SAE folder (file names from SAELens ``sae_lens/constants.py``) holds:
+A SAE folder (file names from SAELens ``sae_lens/constants.py``) holds::
 
     cfg.json                 architecture, d_in, d_sae, dtype, ..., metadata {hook_name, model_name, ...}
     sae_weights.safetensors  W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_dec [d_in], and [d_sae] vectors:
@@ -50,10 +50,10 @@ def save_sae(sae: SAE, path: str | os.PathLike, *, hook: str | None = None, mode
              sparsity: Tensor | None = None, metadata: dict | None = None) -> Path:
     """Write ``sae`` to the folder ``path`` (SAELens layout) and return that path.
 
-    hook / model_name: where the SAE reads activations (saved as metadata.hook_name / model_name); default: the
-        ``hook_name`` / ``model_name`` attributes ``load_sae`` put on the SAE, if any.
-    sparsity: [d_sae] log10 firing density of each latent, written to sparsity.safetensors.
-    metadata: extra JSON-able entries for cfg.json's metadata block.
+    - ``hook`` / ``model_name``: where the SAE reads activations (saved as metadata.hook_name / model_name);
+      default: the ``hook_name`` / ``model_name`` attributes ``load_sae`` put on the SAE, if any.
+    - ``sparsity``: [d_sae] log10 firing density of each latent, written to sparsity.safetensors.
+    - ``metadata``: extra JSON-able entries for cfg.json's metadata block.
 
     The folder is written whole into a temporary sibling and then renamed into place, so a failure leaves no
     half-written SAE. An existing folder is replaced only if it is empty or holds a cfg.json.

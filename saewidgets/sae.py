@@ -90,10 +90,10 @@ class SAE(nn.Module):
              out: SAEOutput | None = None) -> LossOutput:
         """Loss terms for a batch x [batch, d_in].
 
-        sparsity_scale: multiplies the sparsity term (coefficient warm-up from 0 to 1).
-        dead_mask: [d_sae] bool, latents that have not fired for a long while; feeds AuxK (topk, batchtopk) and
-            the pre-activation loss (jumprelu). None: those terms are 0.
-        out: ``self(x)`` if already computed (saves a second forward pass).
+        - ``sparsity_scale`` multiplies the sparsity term (coefficient warm-up from 0 to 1).
+        - ``dead_mask`` [d_sae] bool, latents that have not fired for a long while, feeds AuxK (topk,
+          batchtopk) and the pre-activation loss (jumprelu). None: those terms are 0.
+        - ``out``: ``self(x)`` if already computed (saves a second forward pass).
         """
         out = self(x) if out is None else out
         mse = (out.recon - x).pow(2).sum(-1).mean()

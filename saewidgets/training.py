@@ -256,8 +256,8 @@ def _bar(total: int, start: int, show: bool):
 def fold_input_scale_(sae: SAE, scale: float) -> None:
     """Make an SAE trained on x * scale read raw x, with identical latents.
 
-    pre = (s x - b_dec) W_enc + b_enc = (x - b_dec / s)(s W_enc) + b_enc, and the raw reconstruction
-    is (acts W_dec + b_dec) / s: so W_enc *= s, W_dec /= s, b_dec /= s; thresholds are unchanged.
+    ``pre = (s x - b_dec) W_enc + b_enc = (x - b_dec / s)(s W_enc) + b_enc``, and the raw reconstruction
+    is ``(acts W_dec + b_dec) / s``: so ``W_enc *= s, W_dec /= s, b_dec /= s``; thresholds are unchanged.
     """
     if scale == 1.0:
         return

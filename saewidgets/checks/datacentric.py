@@ -19,7 +19,7 @@ def npmi_reference(co, count_x, count_y, n):
 
 
 def jaccard_reference(a, b):
-    """|A ∩ B| / |A ∪ B| of two binary vectors [d] (0 when both are empty)."""
+    """``|A ∩ B| / |A ∪ B|`` of two binary vectors [d] (0 when both are empty)."""
     inter = (a * b).sum()
     union = a.sum() + b.sum() - inter
     return inter / union if union > 0 else torch.zeros(())
@@ -51,7 +51,7 @@ def check_npmi(fn: Callable) -> None:
 
 
 def check_jaccard(fn: Callable) -> None:
-    """``fn(a, b)`` -> |A ∩ B| / |A ∪ B| for two 0/1 float vectors."""
+    """``fn(a, b)`` -> ``|A ∩ B| / |A ∪ B|`` for two 0/1 float vectors."""
     a = torch.tensor([1.0, 1, 0, 1, 0, 0])
     b = torch.tensor([1.0, 0, 0, 1, 1, 1])
     want = jaccard_reference(a, b)  # 2 / 5

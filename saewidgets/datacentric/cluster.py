@@ -1,7 +1,7 @@
 """Group documents by the properties their SAE latents say they have (Jiang et al. 2025 §4.3).
 
 Binarise each document's latents, measure how alike two documents are by the Jaccard similarity of
-their active-latent sets, |A ∩ B| / |A ∪ B|, and cut that similarity graph with spectral clustering
+their active-latent sets, ``|A ∩ B| / |A ∪ B|``, and cut that similarity graph with spectral clustering
 (scikit-learn, ``affinity="precomputed"``). All latents together mostly recover what a story is
 *about*; **targeted** clustering keeps only latents the user chose -- e.g. the latents that match a
 label -- and so groups documents along that axis alone (the paper's "step by step reasoning" filter on

@@ -5,7 +5,7 @@ several corpora, the target's share minus the *largest* share among the others. 
 difference exceeds 0.03 -- a filter, not a test: with 500 documents a side and a share near 0.5 one
 difference already has a standard error of ~0.03, and the largest of thousands of latents' noise is
 several times that. So this module adds a **permutation null**: shuffle which corpus each document
-belongs to (sizes kept), recompute every latent's difference, and record the largest |difference| over
+belongs to (sizes kept), recompute every latent's difference, and record the largest absolute difference over
 all latents; the ``quantile`` of that maximum over ``n_permutations`` shuffles is a band that pure noise
 crosses with probability 1 - quantile *for any latent* (a family-wise bound, so no per-latent
 multiple-comparison correction is needed).

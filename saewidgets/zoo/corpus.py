@@ -6,11 +6,11 @@ sentences.  Sentences are joined by single spaces.
 
 Labels are exact because every concept has an *exclusive* marker vocabulary (quotes for
 dialogue, "?" for questions, number words, negations, colour words, the rare concepts' words,
-tone words; see :mod:`.lexicon`) that the rest of the lexicon never uses: a document contains a
+tone words; see ``lexicon.py``) that the rest of the lexicon never uses: a document contains a
 concept's marker iff it carries the concept.
 
 Matched variants.  Document ``i`` draws from separate random streams, each seeded by the string
-``f"{seed}:{i}:{stream}"`` (string seeds are hashed with SHA-512 by :mod:`random`, so they are
+``f"{seed}:{i}:{stream}"`` (string seeds are hashed with SHA-512 by ``random``, so they are
 stable across processes, unlike ``hash()``):
 
 * ``base`` -- topic, characters, opening and body sentences;
@@ -127,7 +127,7 @@ def remove_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 def generate_storyteller(n_docs: int, seed: int = 0, plant: dict[str, float] | None = None,
                          co_plant: tuple[tuple[str, str], ...] | None = None) -> Corpus:
-    """Generate ``n_docs`` stories.  ``plant`` overrides the rates of :data:`CONCEPTS` (and
+    """Generate ``n_docs`` stories.  ``plant`` overrides the rates of ``CONCEPTS`` (and
     ``"sad"``, the probability of a sad ending); ``co_plant`` lists ``(leader, follower)`` pairs
     whose follower is present exactly when its leader is (default: dragon -> treasure)."""
     for arg, value in (("n_docs", n_docs), ("seed", seed)):
