@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 PIP    := $(BIN)/python -m pip
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: demo test bench lint retrain clean chromium
+.PHONY: demo test bench lint retrain clean chromium wheel docs
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 	# torch first, pinned: installing anything that needs torch before it is present
 	# resolves the newest CUDA build (several GB). constraints.txt keeps it pinned after.
 	$(PIP) install -q -c constraints.txt torch
-	$(PIP) install -q -c constraints.txt -e ".[dev,notebooks]"
+	$(PIP) install -q -c constraints.txt -e ".[dev,notebooks,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -43,6 +43,17 @@ lint: $(STAMP)
 
 retrain: $(STAMP)
 	$(BIN)/python -m saewidgets.zoo.train_storyteller --figure docs/storyteller_training.png
+
+# The docs site, strictly (any warning fails), with every notebook executed at full size; open build/docs/index.html.
+docs: $(STAMP)
+	$(BIN)/python docs/build.py --out build/docs
+
+# The release artefacts: python -m build makes the sdist, then the wheel from it (as PyPI uploads are made);
+# the wheel carries the widgets' JS/CSS, the tokenizer, the bundled model and reader SAE (tests/test_packaging.py).
+wheel: $(STAMP)
+	rm -f dist/saewidgets-*.whl dist/saewidgets-*.tar.gz
+	$(BIN)/python -m build --outdir dist .
+	@ls -l dist/saewidgets-*.whl
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
