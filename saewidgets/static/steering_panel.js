@@ -22,13 +22,16 @@ export default {
       return h("label", { class: "saew-muted" }, label + " ", input);
     };
 
-    const values = offline ? grid.values || [0] : null;
+    // Offline with a grid (to_html, the demo's report): sliders step through it. Offline without one (a
+    // notebook's saved widget state, as on the docs site): the kernel's last generation, sliders fixed there.
+    const snapshot = offline && !(grid.values && grid.values.length);
+    const values = offline && !snapshot ? grid.values : null;
     const sliders = latents.map((id, j) => {
       const out = h("output", { class: "saew-steer-value" });
       const input = h("input", { type: "range", class: "saew-steer-slider", "aria-label": `strength of ${labels[j]}` });
-      if (offline) Object.assign(input, { min: 0, max: values.length - 1, step: 1, value: values.indexOf(0) });
-      else Object.assign(input, { min: -5, max: 5, step: 0.1, value: model.get("strengths")[j] });
-      const strength = () => (offline ? values[Number(input.value)] : Number(input.value));
+      if (values) Object.assign(input, { min: 0, max: values.length - 1, step: 1, value: values.indexOf(0) });
+      else Object.assign(input, { min: -5, max: 5, step: 0.1, value: model.get("strengths")[j], disabled: snapshot });
+      const strength = () => (values ? values[Number(input.value)] : Number(input.value));
       const show = () => { out.textContent = `${strength() >= 0 ? "+" : ""}${strength().toFixed(1)} × typical max`; };
       input.addEventListener("input", () => { show(); moved(j); });
       show();
@@ -89,9 +92,11 @@ export default {
       h("div", { class: "saew-steer-columns" },
         h("div", {}, h("div", { class: "saew-steer-head", text: "unsteered" }), left),
         h("div", {}, h("div", { class: "saew-steer-head", text: "steered (same seed)" }), right)),
-      h("p", { class: "saew-note", text: offline
-        ? `Offline snapshot: strengths from a precomputed grid (${(values || []).join(", ")}), one latent at a time.`
-        : "Strengths are multiples of each latent's typical maximum activation (99.9th percentile)." }));
+      h("p", { class: "saew-note", text: snapshot
+        ? "Offline snapshot of the last generation, at the strengths shown; moving them needs a running kernel."
+        : offline
+          ? `Offline snapshot: strengths from a precomputed grid (${values.join(", ")}), one latent at a time.`
+          : "Strengths are multiples of each latent's typical maximum activation (99.9th percentile)." }));
     el.append(root);
     return () => {
       model.off("change:generations", onGenerated);

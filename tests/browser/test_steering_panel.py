@@ -46,3 +46,18 @@ def test_offline_sliders_walk_the_grid(panel_html, page, scheme):
     pg.locator(".saew-steer-prompt").blur()
     assert pg.locator(".saew-offline-note").count() >= 1
     assert dialogs == []
+
+
+def test_a_saved_state_without_a_grid_shows_the_last_generation(panel_html, page, tmp_path):
+    # What the docs site renders from a notebook's saved widget state: no grid, the kernel's last strengths.
+    from saewidgets.widgets._base import render_page
+
+    panel, _ = panel_html
+    state = panel._state_for_html() | {"_grid": {}, "strengths": [2.5, 0.0], "steered": "the saved <i>steered</i>"}
+    path = tmp_path / "snapshot.html"
+    path.write_text(render_page(panel._esm, panel._css, state, "snapshot"), encoding="utf-8")
+    pg = page().open(path)
+    assert pg.locator(".saew-steer-value").first.inner_text() == "+2.5 × typical max"
+    assert pg.locator(".saew-steer-slider").first.is_disabled()
+    assert pg.locator(".saew-steer-text").nth(1).inner_text() == "the saved <i>steered</i>"
+    assert "needs a running kernel" in pg.locator(".saew-note").last.inner_text()
