@@ -57,7 +57,7 @@ def demo(args: argparse.Namespace) -> dict:
                "n_docs": len(corpus), "n_tokens": len(acts), "harvest_seconds": round(dt, 3),
                "norm_scale": acts.norm_scale, "greedy_sample": story}
     if args.sae_tokens:
-        summary |= _frontier(args, model, acts)
+        summary |= _frontier(args, model, acts, summary, t_start)
     summary["total_seconds"] = round(time.time() - t_start, 1)
     print(f"done      in {summary['total_seconds']:.0f} s")
     if args.out:
@@ -67,8 +67,9 @@ def demo(args: argparse.Namespace) -> dict:
     return summary
 
 
-def _frontier(args: argparse.Namespace, model, acts) -> dict:
-    """Train the ReLU and JumpReLU sweeps, print the frontier, save the SAEs and frontier.json."""
+def _frontier(args: argparse.Namespace, model, acts, summary: dict, t_start: float) -> dict:
+    """Train the ReLU and JumpReLU sweeps, print the frontier, save the SAEs, frontier.json and the offline
+    report (report.html, its PNG figures and metrics.json)."""
     import dataclasses
 
     import torch
@@ -84,7 +85,8 @@ def _frontier(args: argparse.Namespace, model, acts) -> dict:
     t0 = time.time()
     points, saes, densities = run_frontier(acts, DEMO_SWEEPS, cfg, d_sae=args.d_sae, eval_activations=eval_acts, model=model,
                                 eval_texts=eval_corpus.texts[: args.ce_docs], progress=args.progress)
-    print(f"          trained and evaluated in {time.time() - t0:.0f} s "
+    train_seconds = time.time() - t0
+    print(f"          trained and evaluated in {train_seconds:.0f} s "
           f"(metrics on {len(eval_acts):,} held-out tokens; dCE on {min(args.ce_docs, len(eval_corpus))} documents)")
     print(format_table(points))
     rows = compare_at_matched_l0(points)
@@ -103,6 +105,18 @@ def _frontier(args: argparse.Namespace, model, acts) -> dict:
         write_json_atomic(out / "frontier.json", {"hook": args.hook, "model": args.model, "train": cfg.to_dict(),
                                                   "points": points, "matched_l0": rows})
         print(f"wrote     {out / 'frontier.json'} and {len(saes)} SAEs under {out / 'saes'}/")
+        from .report import write_report
+
+        t0 = time.time()
+        info = summary | {"sae_tokens": cfg.n_tokens, "d_sae": args.d_sae, "eval_tokens": len(eval_acts),
+                          "ce_docs": min(args.ce_docs, len(eval_corpus)), "train_seconds": train_seconds,
+                          "seconds": time.time() - t_start}
+        report = write_report(out, points=points, saes=saes, densities=densities, model=model, corpus=eval_corpus,
+                              activations=eval_acts, info=info)
+        size = report["html"].stat().st_size / 1024
+        shown = ", ".join(f"{r['latent']} ({r['concept']})" for r in report["latents"]) or "none"
+        print(f"wrote     {report['html']} ({size:,.0f} KB; {report['sae']}, latents {shown}), "
+              f"{len(report['figures'])} PNG figures and {report['metrics'].name} in {time.time() - t0:.1f} s")
     return {"frontier": points, "matched_l0": rows}
 
 
@@ -133,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         s.add_argument("--device", default=None)
         if name == "demo":
             s.add_argument("--cache-dir", default=None)
-            s.add_argument("--out", default=None, help="folder for summary.json, frontier.json and saes/")
+            s.add_argument("--out", default=None, help="folder for summary.json, frontier.json, saes/ and report.html")
             s.add_argument("--max-new-tokens", type=int, default=60)
             s.add_argument("--sae-tokens", type=int, default=1_000_000,
                            help="training tokens per SAE of the frontier sweeps (0: skip the SAEs)")

@@ -13,12 +13,21 @@ from pathlib import Path
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+    return _write_atomic(path, text, "w")
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """``write_text_atomic`` for bytes (a PNG, say)."""
+    return _write_atomic(path, data, "wb")
+
+
+def _write_atomic(path: str | Path, content: str | bytes, mode: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, mode) as f:
+            f.write(content)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

@@ -6,6 +6,8 @@
 - ``to_html(path)`` writes one self-contained page: the widget's ESM, CSS and current state inlined, with a
   small in-page model that stands in for the kernel, so the file opens from disk with no network and no
   kernel. Interactions that need Python (a new prompt, regenerating text) say so in the page.
+  ``render_document`` does the same for several widgets (``widget.html_part()``) between your own HTML, as
+  the demo's report does; ``static/offline.js`` mounts every ``data-saew-widget`` container either way.
 - ``_repr_mimebundle_`` adds a readable ``text/plain`` and, where a widget draws one, a static ``image/png``
   so GitHub and nbviewer show something.
 """
@@ -15,7 +17,9 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import anywidget
 import numpy as np
@@ -122,25 +126,83 @@ class SaeWidget(anywidget.AnyWidget):
         page = render_page(self._esm, self._css, self._state_for_html(), title or self._summary())
         return write_text_atomic(path, page)
 
+    def html_part(self, name: str = "") -> WidgetPart:
+        """This widget's share of a multi-widget page (``render_document``), its state as of now."""
+        return WidgetPart(self._esm, self._css, self._state_for_html(), name)
+
+
+class WidgetPart(NamedTuple):
+    """One widget in an offline page: its ESM and CSS, frozen state, and an optional name (the container's
+    ``data-saew-name``, so the page's own script or a test can find it)."""
+
+    esm: str
+    css: str
+    state: dict
+    name: str = ""
+
 
 def _script_json(obj) -> str:
     """JSON safe inside <script>: '</' and '<!--' cannot close or comment out the tag."""
     return json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render_page(esm: str, css: str, state: dict, title: str) -> str:
-    """The offline page: CSS inline, state + ESM as inert JSON, a tiny model shim, then render()."""
+CSP = "default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; img-src data:"
+"""Nothing may be fetched: scripts and styles are inline, the ESM is imported from a blob: URL made in the page,
+images are data: URIs. A page that reached for the network would break offline, so the browser forbids it."""
+
+
+def _page(title: str, css: str, body: str) -> str:
     shim = static_text("offline.js")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <style>{css}</style></head>
 <body class="saew-page">
-<div id="saew-root"></div>
-<script type="application/json" id="saew-state">{_script_json(state)}</script>
-<script type="application/json" id="saew-esm">{_script_json(esm)}</script>
+{body}
 <script type="module">{shim}</script>
 </body></html>
 """
+
+
+def _json_script(element_id: str, obj) -> str:
+    return f'<script type="application/json" id="{element_id}">{_script_json(obj)}</script>'
+
+
+def render_page(esm: str, css: str, state: dict, title: str) -> str:
+    """The single-widget offline page: CSS inline, state + ESM as inert JSON, the model shim, then render().
+    Its element ids (saew-root, saew-state, saew-esm) are fixed: tests and bench/ find the widget by them."""
+    body = "\n".join(['<div id="saew-root" data-saew-widget data-saew-state="saew-state" data-saew-esm="saew-esm">'
+                      "</div>", _json_script("saew-state", state), _json_script("saew-esm", esm)])
+    return _page(title, css, body)
+
+
+def render_document(title: str, parts: Sequence[str | WidgetPart], css: str = "", script: str = "") -> str:
+    """An offline page of several widgets between blocks of HTML, in order.
+
+    ``parts`` are HTML strings (inserted as they are: escape any text in them first) and ``WidgetPart``s
+    (``widget.html_part()``), each drawn in its own container. Widgets of one class share one copy of their
+    ESM and CSS. ``css`` is added after the widgets' CSS; ``script`` is an inline module run once the page is
+    parsed (e.g. links that drive a widget through its container's ``saewModel``, looked up when clicked:
+    the widgets may still be rendering when it runs)."""
+    esm_ids: dict[str, str] = {}
+    styles: dict[str, None] = {}
+    base = static_text("base.css")  # every widget's CSS starts with it: once is enough
+    body, data = [], []
+    for i, part in enumerate(parts):
+        if isinstance(part, str):
+            body.append(part)
+            continue
+        esm_id = esm_ids.setdefault(part.esm, f"saew-esm-{len(esm_ids)}")
+        if part.css.startswith(base):
+            styles.setdefault(base, None)
+        styles.setdefault(part.css.removeprefix(base), None)
+        name = f' data-saew-name="{html.escape(part.name, quote=True)}"' if part.name else ""
+        body.append(f'<div class="saew-slot" data-saew-widget{name} data-saew-state="saew-state-{i}" '
+                    f'data-saew-esm="{esm_id}"></div>')
+        data.append(_json_script(f"saew-state-{i}", part.state))
+    data += [_json_script(esm_id, esm) for esm, esm_id in esm_ids.items()]
+    if script:
+        data.append(f'<script type="module">{script}</script>')
+    return _page(title, "\n".join([*styles, css]), "\n".join(body + data))

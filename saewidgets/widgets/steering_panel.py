@@ -73,17 +73,28 @@ class SteeringPanel(SaeWidget):
             self.generations += 1
             self.busy = False
 
+    def _steered(self, strengths: list[float]) -> str:
+        """The steered half of ``_texts`` alone (all strengths 0: the unsteered text, same seed)."""
+        from ..steering import generate
+
+        active = {i: s for i, s in zip(self.latents, strengths) if s}
+        return generate(self._model, self.prompt, sae=self._sae, hook=self._hook, strengths=active, mode=self.mode,
+                        units=self._units, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+                        seed=self.seed)
+
     def precompute_grid(self, grid: tuple[float, ...] = GRID) -> dict:
-        """Steered text for each latent alone at each strength in ``grid`` (for the offline page)."""
+        """Steered text for each latent alone at each strength in ``grid`` (for the offline page). The
+        unsteered text is generated once and stands for every strength 0."""
+        unsteered = self._steered([0.0] * len(self.latents))
         out = {"values": list(grid), "texts": []}
         for j in range(len(self.latents)):
             row = []
             for g in grid:
                 strengths = [0.0] * len(self.latents)
                 strengths[j] = g
-                row.append(self._texts(strengths)[1])
+                row.append(self._steered(strengths) if g else unsteered)
             out["texts"].append(row)
-        out["unsteered"] = self._texts([0.0] * len(self.latents))[0]
+        out["unsteered"] = unsteered
         out["prompt"], out["mode"] = self.prompt, self.mode
         return out
 
