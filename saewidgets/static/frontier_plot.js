@@ -48,6 +48,16 @@ function fpNum(v, digits = 3) {
   return String(Number(v.toPrecision(digits)));
 }
 
+/** Labels for a row of ticks: 3 significant digits, more where that would print two ticks alike (a narrow range
+ * near 1 — ticks 0.9995, 1, 1.0005 — would all read "1"). */
+function tickLabels(ticks) {
+  for (let digits = 3; digits < 10; digits++) {
+    const labels = ticks.map((t) => fpNum(t, digits));
+    if (new Set(labels).size === labels.length) return labels;
+  }
+  return ticks.map((t) => String(t));
+}
+
 /** Ticks on a log axis at 1-2-5 (or 1-2-3-5, or decades) multiples, whichever gives a readable count. */
 function logTicks(lo, hi) {
   const decades = Math.log10(hi / lo);
@@ -231,17 +241,18 @@ export default {
       } else {
         const grid = svg("g", { class: "saew-fp-grid" }), axes = svg("g", { class: "saew-fp-axes" });
         const xTicks = svg("g", { class: "saew-fp-xticks" }), yTicks = svg("g", { class: "saew-fp-yticks" });
-        for (const t of sx.ticks) {
+        const xLabels = tickLabels(sx.ticks), yLabels = tickLabels(sy.ticks);
+        for (const [k, t] of sx.ticks.entries()) {
           const x = X(t);
           grid.append(svg("line", { x1: x, x2: x, y1: FP_M.top, y2: FP_M.top + ph }));
           xTicks.append(svg("line", { x1: x, x2: x, y1: FP_M.top + ph, y2: FP_M.top + ph + 4 }),
-            svg("text", { class: "saew-fp-tick", x, y: FP_M.top + ph + 17, "text-anchor": "middle", text: fpNum(t) }));
+            svg("text", { class: "saew-fp-tick", x, y: FP_M.top + ph + 17, "text-anchor": "middle", text: xLabels[k] }));
         }
-        for (const t of sy.ticks) {
+        for (const [k, t] of sy.ticks.entries()) {
           const y = Y(t);
           grid.append(svg("line", { x1: FP_M.left, x2: FP_M.left + pw, y1: y, y2: y }));
           yTicks.append(svg("line", { x1: FP_M.left - 4, x2: FP_M.left, y1: y, y2: y }),
-            svg("text", { class: "saew-fp-tick", x: FP_M.left - 7, y: y + 4, "text-anchor": "end", text: fpNum(t) }));
+            svg("text", { class: "saew-fp-tick", x: FP_M.left - 7, y: y + 4, "text-anchor": "end", text: yLabels[k] }));
         }
         axes.append(svg("rect", { class: "saew-fp-frame", x: FP_M.left, y: FP_M.top, width: pw, height: ph }));
         const better = higherBetter(metric) ? "higher is better" : "lower is better";

@@ -134,3 +134,12 @@ def test_points_missing_the_metric_or_nonpositive_on_log_axis_get_a_note(tmp_pat
     p.shot("frontier_plot_dominated")
     note = pg.inner_text(".saew-fp-notes")
     assert "1 point(s) have no delta_ce" in note and "1 point(s) with a value ≤ 0" in note
+
+
+def test_ticks_over_a_narrow_range_stay_distinct(tmp_path, page):
+    # CE-loss scores of good SAEs crowd just under 1: three significant digits would print "1" three times.
+    points = [dict(p, ce_loss_score=0.9995 + 0.0001 * i) for i, p in enumerate(POINTS)]
+    path = FrontierPlot(points, y_metric="ce_loss_score").to_html(tmp_path / "narrow.html")
+    labels = ticks(page().open(path), "y")
+    assert len(labels) >= 3 and len(set(labels)) == len(labels), labels
+    assert any(len(label) > 4 for label in labels)  # more digits, e.g. "0.9996"
