@@ -218,6 +218,11 @@ def test_wheel_installs_in_a_fresh_venv_and_the_demo_runs_offline(dists, tmp_pat
     assert names and all((out / "saes" / n / "cfg.json").is_file() for n in names)
     assert all((out / "saes" / n / "sae_weights.safetensors").is_file() for n in names)
     assert json.loads((out / "summary.json").read_text())["n_tokens"] == 3000
+    # the offline report, built from the installed package's own static files (tests/browser/test_report.py
+    # opens one in Chromium)
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "data-saew-widget" in report and "Content-Security-Policy" in report
+    assert (out / "metrics.json").is_file() and (out / "frontier_fvu.png").read_bytes()[:4] == b"\x89PNG"
 
     # The import came from the venv's site-packages, not from the repository.
     where = _run([python, "-c", "import saewidgets, torch; print(saewidgets.__file__, saewidgets.__version__, "
