@@ -86,27 +86,44 @@ def latent_scores(sae, activations, labels, threshold: float = 0.0, batch_size: 
     each [d_sae] float64, plus ``base_rate`` (the fraction of positive rows; a latent that fires
     everywhere has this precision).
     """
+    return latent_scores_many(sae, activations, {"labels": labels}, threshold, batch_size)["labels"]
+
+
+def latent_scores_many(sae, activations, label_sets: dict, threshold: float = 0.0,
+                       batch_size: int = 4096) -> dict[str, dict]:
+    """``latent_scores`` for several label sets ({name: [n_rows] bool}) from one pass of the SAE over the
+    rows: the hits of every label set are one [C, b] @ [b, d_sae] product per batch."""
     import torch
 
     x = _rows(activations)
-    labels = np.asarray(labels, dtype=bool)
-    if labels.shape != (len(x),):
-        raise ValueError(f"labels must be one bool per activation row: shape ({len(x)},), got {labels.shape}")
-    if not labels.any():
-        raise ValueError("no row carries this label: pick a concept present in the corpus (or more documents)")
-    y = torch.as_tensor(labels)
+    names = list(label_sets)
+    columns = []
+    for name in names:
+        labels = np.asarray(label_sets[name], dtype=bool)
+        if labels.shape != (len(x),):
+            raise ValueError(f"labels {name!r} must be one bool per activation row: shape ({len(x)},), "
+                             f"got {labels.shape}")
+        if not labels.any():
+            raise ValueError(f"no row carries the label {name!r}: pick a concept present in the corpus "
+                             "(or more documents)")
+        columns.append(labels)
+    y = torch.as_tensor(np.stack(columns, 1), dtype=torch.float64)  # [n_rows, C]
     fires = hits = None
     for start, a in _encode_batches(sae, x, batch_size):
-        on = (a > threshold).cpu()  # [b, d_sae]
-        f, h = on.sum(0), on[y[start : start + len(a)]].sum(0)
+        on = (a > threshold).cpu().double()  # [b, d_sae]
+        f, h = on.sum(0), y[start : start + len(a)].T @ on  # [d_sae], [C, d_sae]: exact counts in float64
         fires, hits = (f, h) if fires is None else (fires + f, hits + h)
-    fires, hits = fires.double().numpy(), hits.double().numpy()
-    precision = np.divide(hits, fires, out=np.zeros_like(hits), where=fires > 0)
-    recall = hits / labels.sum()
-    denom = precision + recall
-    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
-    return {"precision": precision, "recall": recall, "f1": f1, "density": fires / len(x),
-            "base_rate": float(labels.mean())}
+    fires, hits = fires.numpy(), hits.numpy()
+    out = {}
+    for c, name in enumerate(names):
+        n_pos = columns[c].sum()
+        precision = np.divide(hits[c], fires, out=np.zeros_like(fires), where=fires > 0)
+        recall = hits[c] / n_pos
+        denom = precision + recall
+        f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
+        out[name] = {"precision": precision, "recall": recall, "f1": f1, "density": fires / len(x),
+                     "base_rate": float(n_pos / len(x))}
+    return out
 
 
 def best_latents(scores: dict, n: int = 5, by: str = "f1") -> list[dict]:

@@ -57,6 +57,23 @@ def test_latent_scores_are_precision_recall_and_f1(harvested):
     assert s["base_rate"] == pytest.approx(y.mean())
 
 
+def test_many_label_sets_are_scored_in_one_pass_like_each_alone(harvested):
+    n = len(harvested)
+    rng = np.random.default_rng(0)
+    acts = (rng.random((n, 5)) < 0.2).astype(np.float32) * rng.random((n, 5)).astype(np.float32)
+    rows = torch.arange(n, dtype=torch.float32)[:, None]
+    sets = {"a": rng.random(n) < 0.3, "b": acts[:, 3] > 0, "c": rng.random(n) < 0.05}
+    many = concepts.latent_scores_many(TableSAE(acts), rows, sets, batch_size=97)  # several batches
+    for name, y in sets.items():
+        on = acts > 0
+        hits, fires = (on & y[:, None]).sum(0), on.sum(0)
+        np.testing.assert_allclose(many[name]["precision"], np.where(fires > 0, hits / np.maximum(fires, 1), 0))
+        np.testing.assert_allclose(many[name]["recall"], hits / y.sum())
+        assert many[name]["base_rate"] == pytest.approx(y.mean())
+    np.testing.assert_allclose(many["b"]["recall"][3], 1.0)
+    np.testing.assert_allclose(many["b"]["precision"][3], 1.0)
+
+
 def test_a_trained_sae_has_a_latent_for_question_marks(model, corpus, harvested):
     torch.manual_seed(0)
     sae = sw.train(sw.build_sae(sw.SAEConfig("topk", d_in=128, d_sae=256, k=8)), harvested, n_tokens=60_000,
@@ -72,6 +89,8 @@ def test_bad_input_is_explained(model, corpus, harvested):
     other = sw.load_corpus("storyteller", n_docs=10, seed=5)
     with pytest.raises(ValueError, match="not harvested from this corpus"):
         concepts.token_labels(harvested, other, model.tokenizer, "question")
+    with pytest.raises(ValueError, match="labels 'x' must be one bool per activation row"):
+        concepts.latent_scores_many(TableSAE(np.zeros((3, 2))), torch.zeros(3, 1), {"x": [True]})
     with pytest.raises(ValueError, match="one bool per activation row"):
         concepts.latent_scores(TableSAE(np.zeros((3, 2))), torch.zeros(3, 1), [True])
     with pytest.raises(ValueError, match="no row carries"):

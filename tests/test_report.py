@@ -93,22 +93,6 @@ def test_choose_sae_takes_the_best_jumprelu_at_moderate_l0():
     assert report.choose_sae(pts[:1]) == 0  # no JumpReLU at all
 
 
-def test_concept_scores_match_latent_scores(demo, model):
-    """The once-encoded scores for many concepts equal concepts.latent_scores concept by concept."""
-    from saewidgets import concepts
-
-    corpus = sw.load_corpus("storyteller", n_docs=12, seed=1)
-    acts = sw.harvest(model, corpus, "blocks.1.hook_resid_post")
-    sae = sw.load_sae(next((demo / "saes").iterdir()))
-    labels = {c: concepts.token_labels(acts, corpus, model.tokenizer, c) for c in ("dialogue", "tone=sad")}
-    fast = report.concept_scores(sae, acts, labels)
-    for c, y in labels.items():
-        slow = concepts.latent_scores(sae, acts, y)
-        for key in ("precision", "recall", "f1", "density"):
-            np.testing.assert_allclose(fast[c][key], slow[key])
-        assert fast[c]["base_rate"] == pytest.approx(slow["base_rate"])
-
-
 def test_steering_units_are_typical_max_of_the_chosen_latents(demo, model):
     from saewidgets.steering import typical_max
 
