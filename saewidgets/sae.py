@@ -20,6 +20,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from .affine import centered_affine
 from .config import SAEConfig
 from .kernels import SparseDecode, TopKEncode
 
@@ -115,7 +116,8 @@ class SAE(nn.Module):
         return x - self.b_dec if self.cfg.apply_b_dec_to_input else x
 
     def _pre(self, x: Tensor) -> Tensor:
-        return _affine(self._center(x), self.W_enc, self.b_enc)  # [batch, d_sae]
+        # affine.py: b_dec's gradient through the encoder from a column sum, not a sixth GEMM
+        return centered_affine(x, self.b_dec, self.W_enc, self.b_enc, self.cfg.apply_b_dec_to_input)  # [batch, d_sae]
 
     def decoder_norms(self) -> Tensor:
         return self.W_dec.norm(dim=1)  # [d_sae]
@@ -193,9 +195,9 @@ class GatedSAE(SAE):
         self.b_mag = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))  # [d_sae]
 
     def _encode(self, x):
-        x = self._center(x)  # [batch, d_in]
-        pi_gate = x @ self.W_enc + self.b_gate  # [batch, d_sae]
-        pi_mag = x @ (self.W_enc * self.r_mag.exp()) + self.b_mag  # [batch, d_sae]
+        center = self.cfg.apply_b_dec_to_input
+        pi_gate = centered_affine(x, self.b_dec, self.W_enc, self.b_gate, center)  # [batch, d_sae]
+        pi_mag = centered_affine(x, self.b_dec, self.W_enc * self.r_mag.exp(), self.b_mag, center)  # [batch, d_sae]
         return (pi_gate > 0).to(pi_mag.dtype) * torch.relu(pi_mag), pi_gate
 
     def _sparsity_loss(self, out):
