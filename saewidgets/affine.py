@@ -19,10 +19,11 @@ class CenteredAffine(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, b_dec: Tensor, W: Tensor, b: Tensor, center: bool) -> Tensor:
         x_c = x - b_dec if center else x  # [batch, d_in]
+        pre = torch.addmm(b, x_c, W)  # [batch, d_sae]; the bias rides in the GEMM. Under autocast: bf16
         ctx.center = center
         ctx.set_materialize_grads(False)  # no gradient reached pre (e.g. JumpReLU's L0 term alone): none out
-        ctx.save_for_backward(x_c, W)
-        return torch.addmm(b, x_c, W)  # [batch, d_sae]; the bias rides in the GEMM, no extra pass
+        ctx.save_for_backward(x_c.to(pre.dtype), W)  # x_c in the GEMM's dtype, for dW's GEMM in that dtype
+        return pre
 
     @staticmethod
     def backward(ctx, grad: Tensor | None):  # grad [batch, d_sae]
@@ -31,15 +32,16 @@ class CenteredAffine(torch.autograd.Function):
         x_c, W = ctx.saved_tensors
         need_x, need_b_dec, need_W, need_b, _ = ctx.needs_input_grad
         g_x = g_b_dec = g_W = g_b = None
-        col = grad.sum(0) if (need_b or need_b_dec) else None  # [d_sae]
+        # Sums accumulate in the parameters' dtype (float32 under bf16 autocast); the GEMMs run in grad's.
+        col = grad.sum(0, dtype=W.dtype) if (need_b or need_b_dec) else None  # [d_sae]
         if need_W:
-            g_W = x_c.t() @ grad  # [d_in, d_sae]
+            g_W = (x_c.t() @ grad).to(W.dtype)  # [d_in, d_sae]
         if need_b:
             g_b = col
         if need_x:  # only when x itself requires grad (e.g. attribution through the SAE): the full GEMM
-            g_x = grad @ W.t()  # [batch, d_in]
+            g_x = grad @ W.t().to(grad.dtype)  # [batch, d_in]
         if need_b_dec and ctx.center:
-            g_b_dec = -(g_x.sum(0) if g_x is not None else W @ col)  # [d_in]
+            g_b_dec = -(g_x.sum(0, dtype=W.dtype) if g_x is not None else W @ col)  # [d_in]
         return g_x, g_b_dec, g_W, g_b, None
 
 

@@ -55,3 +55,19 @@ def test_sae_parameter_gradients_match_a_plain_encoder(arch, monkeypatch):
     assert ours.keys() == plain.keys() and "b_dec" in ours
     for name in ours:
         torch.testing.assert_close(ours[name], plain[name], msg=name)
+
+
+def test_under_bf16_autocast_the_gradients_are_float32_and_close():
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(64, 16, generator=gen)
+    params = [torch.randn(*s, generator=gen).requires_grad_() for s in ((16,), (16, 32), (32,))]
+    weight = torch.randn(64, 32, generator=gen)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ours = CenteredAffine.apply(x, *params, True)
+        ref = _plain(x, *params, True)
+    assert ours.dtype == torch.bfloat16  # the GEMM ran in bf16 (the plain sum promotes back to float32)
+    g_ours = torch.autograd.grad((ours.float() * weight).sum(), params)
+    g_ref = torch.autograd.grad((ref.float() * weight).sum(), params)
+    for a, r in zip(g_ours, g_ref):
+        assert a.dtype == torch.float32
+        torch.testing.assert_close(a, r, rtol=0.02, atol=0.02 * r.abs().max().item())
