@@ -228,13 +228,10 @@ def test_ddp_two_gloo_processes_match_one_process(tmp_path):
     single = subprocess.run([sys.executable, str(script), str(tmp_path / "one.safetensors")], env=env,
                             capture_output=True, text=True, timeout=300)
     assert single.returncode == 0, single.stderr[-2000:]
-    import socket
-
-    with socket.socket() as s:  # a free local port, so parallel runs of the suite do not collide
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                          "--master_addr", "127.0.0.1", "--master_port", str(port), str(script), str(tmp_path / "two.safetensors"), "ddp"],
+    # --standalone: torchrun binds its own free port for the rendezvous. Picking a free port here and handing it
+    # over leaves a moment in which another process (a Jupyter kernel, a parallel suite) can take it.
+    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                          str(script), str(tmp_path / "two.safetensors"), "ddp"],
                          env=env, capture_output=True, text=True, timeout=300)
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     from safetensors.torch import load_file
