@@ -100,14 +100,9 @@ export default {
     }
 
     const events = ["change:_clusters", "change:_latents", "change:_central", "change:_excerpts", "change:_labels", "change:title"];
-    for (const ev of events) model.on(ev, draw);
-    model.on("change:selected_cluster", markSelected);
-    model.on("change:selected_latent", markSelected);
+    const stops = [listen(model, events, draw),
+      listen(model, ["change:selected_cluster", "change:selected_latent"], markSelected)];
     draw();
-    return () => {
-      for (const ev of events) model.off(ev, draw);
-      model.off("change:selected_cluster", markSelected);
-      model.off("change:selected_latent", markSelected);
-    };
+    return () => stops.forEach((stop) => stop());
   },
 };

@@ -10,6 +10,12 @@ function typed(value) {
   return { shape: value.shape, values };
 }
 
+/** Call ``handler`` on each of the model's ``events``; returns what undoes it (for render's cleanup). */
+function listen(model, events, handler) {
+  for (const e of events) model.on(e, handler);
+  return () => { for (const e of events) model.off(e, handler); };
+}
+
 /** Create an element; text is always set as textContent, never parsed as HTML (corpus text is untrusted). */
 function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

@@ -118,12 +118,8 @@ export default {
 
     const events = ["change:_latents", "change:_difference", "change:null", "change:_labels", "change:corpus_names",
       "change:title", "change:note"];
-    for (const ev of events) model.on(ev, draw);
-    model.on("change:selected_latent", markSelected);
+    const stops = [listen(model, events, draw), listen(model, ["change:selected_latent"], markSelected)];
     draw();
-    return () => {
-      for (const ev of events) model.off(ev, draw);
-      model.off("change:selected_latent", markSelected);
-    };
+    return () => stops.forEach((stop) => stop());
   },
 };

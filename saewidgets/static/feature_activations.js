@@ -390,8 +390,8 @@ export default {
       drawPrompt(j);
       if (j >= 0) status.textContent = "";
     }
-    const handlers = [];
-    const on = (name, cb) => { model.on(name, cb); handlers.push([name, cb]); };
+    const stops = [];
+    const on = (name, cb) => stops.push(listen(model, [name], cb));
     on("change:latent", switchLatent);
     on("change:_latents", switchLatent);
     on("change:_tok", drawAll);
@@ -402,7 +402,7 @@ export default {
     drawAll();
     el.dataset.saewRenderMs = (performance.now() - t0).toFixed(1);
     return () => {
-      for (const [name, cb] of handlers) model.off(name, cb);
+      stops.forEach((stop) => stop());
       el.replaceChildren();
     };
   },

@@ -322,12 +322,8 @@ export default {
     xLog.addEventListener("change", () => { model.set("x_log", xLog.checked); model.save_changes(); });
     yLog.addEventListener("change", () => { model.set("y_log", yLog.checked); model.save_changes(); });
     const events = ["change:points", "change:y_metric", "change:x_log", "change:y_log", "change:_fronts", "change:_metrics", "change:title"];
-    for (const ev of events) model.on(ev, draw);
-    model.on("change:selected", markSelected);
+    const stops = [listen(model, events, draw), listen(model, ["change:selected"], markSelected)];
     draw();
-    return () => {
-      for (const ev of events) model.off(ev, draw);
-      model.off("change:selected", markSelected);
-    };
+    return () => stops.forEach((stop) => stop());
   },
 };

@@ -194,14 +194,9 @@ export default {
     plot.addEventListener("pointerleave", () => { if (!drag) tip.hidden = true; });
 
     const events = ["change:_x", "change:_npmi", "change:_sim", "change:npmi_line", "change:similarity_line", "change:title", "change:_labels"];
-    for (const ev of events) model.on(ev, draw);
-    model.on("change:selected_pairs", markSelected);
-    model.on("change:selected_latent", markSelected);
+    const stops = [listen(model, events, draw),
+      listen(model, ["change:selected_pairs", "change:selected_latent"], markSelected)];
     draw();
-    return () => {
-      for (const ev of events) model.off(ev, draw);
-      model.off("change:selected_pairs", markSelected);
-      model.off("change:selected_latent", markSelected);
-    };
+    return () => stops.forEach((stop) => stop());
   },
 };

@@ -123,12 +123,8 @@ export default {
 
     const events = ["change:_docs", "change:_latents", "change:_weights", "change:_tok_contrib", "change:_texts",
       "change:_status", "change:k", "change:temperature", "change:_labels", "change:title"];
-    for (const ev of events) model.on(ev, draw);
-    model.on("change:selected_latent", markSelected);
+    const stops = [listen(model, events, draw), listen(model, ["change:selected_latent"], markSelected)];
     draw();
-    return () => {
-      for (const ev of events) model.off(ev, draw);
-      model.off("change:selected_latent", markSelected);
-    };
+    return () => stops.forEach((stop) => stop());
   },
 };

@@ -79,9 +79,8 @@ export default {
       status.textContent = "";
       if (pending) { const next = pending; pending = null; send(next); }
     };
-    model.on("change:generations", onGenerated);
-    model.on("change:steered", draw);
-    model.on("change:unsteered", draw);
+    const stops = [listen(model, ["change:generations"], onGenerated),
+      listen(model, ["change:steered", "change:unsteered"], draw)];
     draw();
 
     root.append(
@@ -98,10 +97,6 @@ export default {
           ? `Offline snapshot: strengths from a precomputed grid (${values.join(", ")}), one latent at a time.`
           : "Strengths are multiples of each latent's typical maximum activation (99.9th percentile)." }));
     el.append(root);
-    return () => {
-      model.off("change:generations", onGenerated);
-      model.off("change:steered", draw);
-      model.off("change:unsteered", draw);
-    };
+    return () => stops.forEach((stop) => stop());
   },
 };

@@ -264,13 +264,13 @@ export default {
       }, wait);
     }
     const events = ["change:rows", "change:columns", "change:status", "change:x_axis", "change:labels", "change:title"];
-    events.forEach((e) => model.on(e, schedule));
+    const stop = listen(model, events, schedule);
 
     draw();
     lastDraw = performance.now();
     el.append(root);
     return () => {
-      events.forEach((e) => model.off(e, schedule));
+      stop();
       clearTimeout(timer);
       cancelAnimationFrame(frame);
     };
