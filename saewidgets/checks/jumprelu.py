@@ -71,6 +71,18 @@ def _check_value(name, got, want, hints):
     raise ExerciseError(hint or f"{name}'s forward values differ from the reference.")
 
 
+def _check_theta_grad(name, got_theta, want_theta, z, theta, grad, scale, what, *, missing, otherwise):
+    """Passes, or raises the most specific hint for theta's gradient (``scale``, ``what``: as ``_theta_hints``)."""
+    if got_theta is None:
+        raise ExerciseError(missing)
+    if got_theta.shape != theta.shape:
+        raise ExerciseError(f"theta's gradient must have theta's shape {tuple(theta.shape)}; got "
+                            f"{tuple(got_theta.shape)}.")
+    if close(got_theta, want_theta, tol=1e-4):
+        return passed(f"{name} (value and gradients)")
+    raise ExerciseError(_theta_hints(got_theta, z, theta, grad, EPS, scale, what) or otherwise)
+
+
 def _theta_hints(got_theta, z, theta, grad, eps, scale, what):
     """Typical mistakes in d/dtheta: ``scale`` is 1 (Heaviside) or theta (JumpReLU)."""
     u = (z - theta) / eps
@@ -119,17 +131,12 @@ def check_heaviside(fn) -> None:
     if got_z is not None and bool(got_z.abs().sum() > 0):
         raise ExerciseError("No gradient to z through H: its true derivative is 0 almost everywhere and the paper "
                             "applies the straight-through estimator to theta only. Return None for z in backward.")
-    if got_theta is None:
-        raise ExerciseError("theta got no gradient: backward must return (grad_z, grad_theta, grad_eps) = (None, "
-                            "-(1/eps) K((z - theta)/eps) * grad_output summed over the batch, None).")
-    if got_theta.shape != theta.shape:
-        raise ExerciseError(f"theta's gradient must have theta's shape {tuple(theta.shape)}; got "
-                            f"{tuple(got_theta.shape)}.")
-    if close(got_theta, want_theta, tol=1e-4):
-        return passed("Heaviside (value and gradients)")
-    hint = _theta_hints(got_theta, z, theta, grad, EPS, 1.0, "H")
-    raise ExerciseError(hint or "theta's gradient differs from -(1/eps) sum_batch K((z - theta)/eps) * grad_output "
-                                "with the rectangle K(u) = 1[-1/2 < u < 1/2].")
+    _check_theta_grad(
+        "Heaviside", got_theta, want_theta, z, theta, grad, 1.0, "H",
+        missing="theta got no gradient: backward must return (grad_z, grad_theta, grad_eps) = (None, "
+                "-(1/eps) K((z - theta)/eps) * grad_output summed over the batch, None).",
+        otherwise="theta's gradient differs from -(1/eps) sum_batch K((z - theta)/eps) * grad_output "
+                  "with the rectangle K(u) = 1[-1/2 < u < 1/2].")
 
 
 def check_jumprelu(fn) -> None:
@@ -157,14 +164,9 @@ def check_jumprelu(fn) -> None:
             (z * H * grad, "d/dz (z * 1[z > theta]) = 1[z > theta] away from the jump: don't multiply by z."),
         ])
         raise ExerciseError(hint or "z's gradient should be 1[z > theta] * grad_output.")
-    if got_theta is None:
-        raise ExerciseError("theta got no gradient: backward must return (grad_z, grad_theta, None) with grad_theta = "
-                            "-(theta/eps) K((z - theta)/eps) * grad_output summed over the batch.")
-    if got_theta.shape != theta.shape:
-        raise ExerciseError(f"theta's gradient must have theta's shape {tuple(theta.shape)}; got "
-                            f"{tuple(got_theta.shape)}.")
-    if close(got_theta, want_theta, tol=1e-4):
-        return passed("JumpReLU (value and gradients)")
-    hint = _theta_hints(got_theta, z, theta, grad, EPS, theta, "JumpReLU")
-    raise ExerciseError(hint or "theta's gradient differs from -(theta/eps) sum_batch K((z - theta)/eps) * "
-                                "grad_output with the rectangle K(u) = 1[-1/2 < u < 1/2].")
+    _check_theta_grad(
+        "JumpReLU", got_theta, want_theta, z, theta, grad, theta, "JumpReLU",
+        missing="theta got no gradient: backward must return (grad_z, grad_theta, None) with grad_theta = "
+                "-(theta/eps) K((z - theta)/eps) * grad_output summed over the batch.",
+        otherwise="theta's gradient differs from -(theta/eps) sum_batch K((z - theta)/eps) * "
+                  "grad_output with the rectangle K(u) = 1[-1/2 < u < 1/2].")
