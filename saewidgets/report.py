@@ -86,27 +86,6 @@ def good_latents(sae, activations, corpus, tokenizer, concepts=None, n: int = N_
     return chosen[:n]
 
 
-def steering_units(sae, activations, latents: list[int]):
-    """``steering.typical_max`` of just these latents ([d_sae], 1 elsewhere): its per-column quantile over
-    every latent took 2.5-4 s at d_sae 1024 on 20k tokens, for the two columns the panel uses."""
-    import torch
-
-    from .steering import typical_max
-
-    ids = torch.tensor(latents, dtype=torch.long)
-
-    class Columns:  # the SAE seen through the chosen latents only; typical_max needs encode and W_dec
-        W_dec = sae.W_dec[ids]
-
-        @staticmethod
-        def encode(x):
-            return sae.encode(x)[:, ids]
-
-    units = torch.ones(int(sae.W_dec.shape[0]))
-    units[ids] = typical_max(Columns, activations)
-    return units
-
-
 def steer_latents(rows: list[dict], n: int = N_STEER) -> list[dict]:
     """Which good latents to steer with: topic latents first (their effect is plain in a short story)."""
     return sorted(rows, key=lambda r: (not r["concept"].startswith("topic="), -r["f1"]))[:n]
@@ -224,6 +203,7 @@ def write_report(out_dir: str | Path, *, points: list[dict], saes: list, densiti
     ``info`` the header's facts (see ``header_html``)."""
     from .features import token_strings, unembedding
     from .files import write_bytes_atomic, write_json_atomic
+    from .steering import typical_max
     from .widgets._base import render_document, static_text
     from .widgets.feature_activations import FeatureActivations
     from .widgets.frontier_plot import FrontierPlot
@@ -250,7 +230,7 @@ def write_report(out_dir: str | Path, *, points: list[dict], saes: list, densiti
     if steer:
         ids = [r["latent"] for r in steer]
         with _one_thread():
-            panel = SteeringPanel(model, sae, info["hook"], ids, units=steering_units(sae, activations, ids),
+            panel = SteeringPanel(model, sae, info["hook"], ids, units=typical_max(sae, activations, latents=ids),
                                   prompt=STEER_PROMPT, seed=0, labels=[f"#{r['latent']} {r['concept']}" for r in steer])
             panel._grid = panel.precompute_grid(STEER_GRID)
 

@@ -27,17 +27,28 @@ class Comparison(NamedTuple):
     steered: str
 
 
-def typical_max(sae, activations, quantile: float = 0.999, batch_size: int = 4096) -> torch.Tensor:
+def typical_max(sae, activations, quantile: float = 0.999, batch_size: int = 4096,
+                latents=None) -> torch.Tensor:
     """Per-latent ``quantile`` of the non-zero activations over ``activations`` (an ActivationSet or
-    [n, d_in] tensor): the unit of steering strength. Latents that never fire get 1."""
+    [n, d_in] tensor): the unit of steering strength, [d_sae]. Latents that never fire get 1.
+
+    ``latents``: only these are measured (the rest get 1). The quantile is the costly part, so a panel of
+    two latents should not pay for all of them (2.5-4 s at d_sae 1024 on 20k tokens)."""
     x_all = activations.acts if hasattr(activations, "acts") else torch.as_tensor(activations)
+    ids = None if latents is None else torch.as_tensor([int(i) for i in latents], dtype=torch.long)
+    columns = slice(None) if ids is None else ids
     with torch.no_grad():
-        acts = torch.cat([sae.encode(x.to(sae.W_dec.device, sae.W_dec.dtype)).float().cpu()
-                          for x in x_all.split(batch_size)])  # [n, d_sae]
+        acts = torch.cat([sae.encode(x.to(sae.W_dec.device, sae.W_dec.dtype)).float().cpu()[:, columns]
+                          for x in x_all.split(batch_size)])  # [n, d_sae] or [n, len(latents)]
     acts = acts.masked_fill(acts <= 0, float("nan"))
     q = torch.nanquantile(acts, quantile, dim=0) if len(acts) <= 16_000_000 // acts.shape[1] else \
         acts.nan_to_num(0).amax(0)  # very large sets: the max is a fine unit too
-    return torch.nan_to_num(q, nan=1.0)  # [d_sae]
+    q = torch.nan_to_num(q, nan=1.0)
+    if ids is None:
+        return q  # [d_sae]
+    units = torch.ones(int(sae.W_dec.shape[0]))  # [d_sae]
+    units[ids] = q
+    return units
 
 
 def steering_hook(sae, strengths: Mapping[int, float], mode: str = "add", units: torch.Tensor | None = None):

@@ -98,7 +98,7 @@ def test_steering_units_are_typical_max_of_the_chosen_latents(demo, model):
 
     acts = sw.harvest(model, sw.load_corpus("storyteller", n_docs=8, seed=1), "blocks.1.hook_resid_post")
     sae = sw.load_sae(next((demo / "saes").iterdir()))
-    units = report.steering_units(sae, acts, [3, 7])
+    units = typical_max(sae, acts, latents=[3, 7])
     full = typical_max(sae, acts)
     torch.testing.assert_close(units[[3, 7]], full[[3, 7]])
     assert units.shape == full.shape and (np.delete(units.numpy(), [3, 7]) == 1).all()

@@ -43,7 +43,7 @@ class SteeringPanel(SaeWidget):
         if activations is not None and units is None:
             from ..steering import typical_max
 
-            units = typical_max(sae, activations)
+            units = typical_max(sae, activations, latents=latents)
         self._model, self._sae, self._hook, self._units = model, sae, hook, units
         labels = labels or [f"latent {i}" for i in latents]
         if len(labels) != len(latents):
