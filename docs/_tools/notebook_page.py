@@ -7,6 +7,7 @@ colour codes and carriage-return progress bars (only each bar's final state is k
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ from widget_frames import (
     anywidget_page,
     captured_outputs,
     is_anywidget,
-    png_bytes,
     widget_states,
 )
 
@@ -83,7 +83,7 @@ def _output(out: dict, states: dict, assets: PageAssets, title: str) -> str | No
     if view and view.get("model_id") in states:
         return _widget(view["model_id"], states, assets, title)
     if "image/png" in data:
-        return f"![output figure]({assets.figure(png_bytes(data['image/png']))})"
+        return f"![output figure]({assets.figure(base64.b64decode(data['image/png']))})"
     if "text/html" in data:
         body = data["text/html"] if isinstance(data["text/html"], str) else "".join(data["text/html"])
         return f'<div class="nb-html-output">\n\n{body}\n\n</div>'

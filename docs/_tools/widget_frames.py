@@ -11,8 +11,6 @@ the control values as text and the output they captured.
 
 from __future__ import annotations
 
-import base64
-
 from saewidgets.widgets._base import render_page
 
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
@@ -79,7 +77,3 @@ def captured_outputs(model_id: str, states: dict, seen: set | None = None) -> tu
         controls += c
         outputs += o
     return controls, outputs
-
-
-def png_bytes(data: str) -> bytes:
-    return base64.b64decode(data)
