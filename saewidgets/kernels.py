@@ -54,10 +54,13 @@ class TopKEncode(torch.autograd.Function):
         ctx.save_for_backward(x_c, W_enc, vals, idx)
         ctx.center = center
         ctx.mark_non_differentiable(idx, pre)
+        ctx.set_materialize_grads(False)  # else backward gets a zero-filled [batch, d_sae] gradient for pre
         return vals, idx, pre
 
     @staticmethod
-    def backward(ctx, g_vals: Tensor, _g_idx, _g_pre):  # g_vals [batch, k]
+    def backward(ctx, g_vals: Tensor | None, _g_idx, _g_pre):  # g_vals [batch, k]
+        if g_vals is None:  # nothing downstream used vals
+            return None, None, None, None, None, None
         x_c, W_enc, vals, idx = ctx.saved_tensors
         need_x, need_b_dec, need_w, need_b = ctx.needs_input_grad[:4]
         g = (g_vals * (vals > 0)).float()  # [batch, k]; ReLU after the top-k
