@@ -27,19 +27,25 @@ from saewidgets.training import train_sweep
 
 
 def gemm_seconds_per_step(d_in: int, d_sae: int, batch: int, dtype=torch.float32, reps: int = 5) -> float:
-    """Time of the six GEMMs of one SAE step at these shapes: the roofline the step is measured against."""
+    """Time of the six GEMMs of one SAE step at these shapes: the roofline the step is measured against.
+
+    Outputs are written into buffers allocated once, so this times the GEMMs alone (a fresh 64 MB output per
+    call would add the page faults of new memory, which the training loop avoids: host_memory.py)."""
     x, g = torch.randn(batch, d_in, dtype=dtype), torch.randn(batch, d_in, dtype=dtype)  # [batch, d_in]
     w_enc, w_dec = torch.randn(d_in, d_sae, dtype=dtype), torch.randn(d_sae, d_in, dtype=dtype)
     a = torch.randn(batch, d_sae, dtype=dtype)  # [batch, d_sae]
+    pre, ga = torch.empty_like(a), torch.empty_like(a)  # [batch, d_sae]
+    recon, gx = torch.empty_like(x), torch.empty_like(x)  # [batch, d_in]
+    g_dec, g_enc = torch.empty_like(w_dec), torch.empty_like(w_enc)
     times = []
     for _ in range(reps + 1):
         t = time.perf_counter()
-        torch.mm(x, w_enc)  # pre [batch, d_sae]
-        torch.mm(a, w_dec)  # recon [batch, d_in]
-        torch.mm(a.t(), g)  # dW_dec [d_sae, d_in]
-        ga = torch.mm(g, w_dec.t())  # d acts [batch, d_sae]
-        torch.mm(x.t(), ga)  # dW_enc [d_in, d_sae]
-        torch.mm(ga, w_enc.t())  # d x [batch, d_in]
+        torch.mm(x, w_enc, out=pre)  # pre
+        torch.mm(a, w_dec, out=recon)  # recon
+        torch.mm(a.t(), g, out=g_dec)  # dW_dec
+        torch.mm(g, w_dec.t(), out=ga)  # d acts
+        torch.mm(x.t(), ga, out=g_enc)  # dW_enc
+        torch.mm(ga, w_enc.t(), out=gx)  # d x
         times.append(time.perf_counter() - t)
     return statistics.median(times[1:])
 
@@ -93,41 +99,38 @@ def main() -> None:
     flop_per_token = 12 * d * s
     print(f"shapes d_in {d}, d_sae {s}, batch {b}; {torch.get_num_threads()} threads; torch {torch.__version__}")
 
-    a_ratios, bounds, dense_rates, plain_ratios = [], [], [], []
+    # Every round times each contender once, so a slow spell of the machine hits all of them; medians are kept.
+    rates: dict[str, list[float]] = {key: [] for key in ("bound", "fp32", "plain", "bf16", "topk", "sweep")}
     for _ in range(args.rounds):
-        bound = b / gemm_seconds_per_step(d, s, b)  # tokens/s if only the GEMMs cost time
-        rate, _ = run("relu", acts, args)
+        rates["bound"].append(b / gemm_seconds_per_step(d, s, b))  # tokens/s if only the GEMMs cost time
+        rates["fp32"].append(run("relu", acts, args, autocast="off")[0])
         with plain_encoder():
-            plain_rate, _ = run("relu", acts, args)
-        bounds.append(bound)
-        dense_rates.append(rate)
-        a_ratios.append(rate / bound)
-        plain_ratios.append(plain_rate / bound)
-    bound = statistics.median(bounds)
-    print(f"matmul bound: {bound:,.0f} tokens/s ({bound * flop_per_token / 1e9:.0f} GFLOP/s on these shapes)")
-    print(f"(a) dense ReLU step: {statistics.median(dense_rates):,.0f} tokens/s = "
-          f"{statistics.median(a_ratios):.3f} of the matmul bound (target >= 0.90); with a plain-autograd encoder "
-          f"(a sixth GEMM for b_dec's gradient, affine.py): {statistics.median(plain_ratios):.3f}")
+            rates["plain"].append(run("relu", acts, args, autocast="off")[0])
+        rates["bf16"].append(run("relu", acts, args, autocast="bf16")[0])
+        rates["topk"].append(run("topk", acts, args)[0])
+        rates["sweep"].append(8 * run("relu", acts, args, n=8, autocast="off")[0])  # SAE-tokens/s
+    med = {key: statistics.median(values) for key, values in rates.items()}
 
-    fp32_rate, _ = run("relu", acts, args, autocast="off")
-    bf16_rate, _ = run("relu", acts, args, autocast="bf16")
+    def ratio(key: str, base: str) -> float:  # median over rounds of the ratio within each round
+        return statistics.median(x / y for x, y in zip(rates[key], rates[base]))
+
+    bound = med["bound"]
+    print(f"matmul bound: {bound:,.0f} tokens/s ({bound * flop_per_token / 1e9:.0f} GFLOP/s on these shapes)")
+    print(f"(a) dense ReLU step: {med['fp32']:,.0f} tokens/s = {ratio('fp32', 'bound'):.3f} of the matmul bound "
+          f"(target >= 0.90); with a plain-autograd encoder (a sixth GEMM for b_dec's gradient, affine.py): "
+          f"{ratio('plain', 'bound'):.3f}")
+
     # Fidelity of bf16 needs a run long enough to learn something: d_sae / 4 and more steps.
     long = argparse.Namespace(**vars(args) | {"d_sae": args.d_sae // 4, "steps": args.fvu_steps})
     f32 = run("relu", acts, long, autocast="off", lr=1e-3)[1][0].history[-1]["fvu"]
     f16 = run("relu", acts, long, autocast="bf16", lr=1e-3)[1][0].history[-1]["fvu"]
-    print(f"(b) bf16 autocast: {bf16_rate:,.0f} vs fp32 {fp32_rate:,.0f} tokens/s = {bf16_rate / fp32_rate:.2f}x "
+    print(f"(b) bf16 autocast: {med['bf16']:,.0f} vs fp32 {med['fp32']:,.0f} tokens/s = {ratio('bf16', 'fp32'):.2f}x "
           f"(target >= 1.5x); final FVU after {args.fvu_steps} steps at d_sae {long.d_sae}: bf16 {f16:.6f} vs fp32 "
           f"{f32:.6f} ({abs(f16 - f32) / f32:.2%} relative, target <= 2 %)")
-
-    topk_rate, _ = run("topk", acts, args)
-    print(f"(c) TopK k={args.k}: {topk_rate:,.0f} tokens/s = {topk_rate / statistics.median(dense_rates):.2f}x "
-          f"dense (target >= 2x)")
-
-    sweep_rate, _ = run("relu", acts, args, n=8)  # steps/s of the whole sweep x batch
-    separate = 8 / statistics.median(dense_rates)  # seconds per token for 8 separate runs
-    print(f"(d) 8-point sweep in one pass: {sweep_rate * 8:,.0f} SAE-tokens/s = {sweep_rate * 8 / bound:.3f} of the "
-          f"matmul bound (target >= 0.85); {1 / (sweep_rate / 1) / separate:.2f} of the time of 8 separate runs")
-
+    print(f"(c) TopK k={args.k}: {med['topk']:,.0f} tokens/s = {ratio('topk', 'fp32'):.2f}x dense (target >= 2x)")
+    # 8 separate runs take 8x one run's time: the sweep's share of that is fp32 rate * 8 / (sweep rate * 8)
+    print(f"(d) 8-point sweep in one pass: {med['sweep']:,.0f} SAE-tokens/s = {ratio('sweep', 'bound'):.3f} of the "
+          f"matmul bound (target >= 0.85); {1 / ratio('sweep', 'fp32'):.2f} of the time of 8 separate runs")
 
 if __name__ == "__main__":
     main()
