@@ -8,7 +8,8 @@ median is kept):
       of forward + backward) at the GEMM rate this machine reaches on exactly those shapes;
   (b) bf16 autocast vs fp32 tokens/s, and the final FVU of each (same data, same seed);
   (c) TopK (k = 32) vs dense ReLU tokens/s at the same shapes;
-  (d) an 8-point ReLU sweep in one pass vs the matmul bound for the combined FLOPs, and vs 8 separate runs.
+  (d) an 8-point ReLU sweep in one pass vs the matmul bound for the combined FLOPs, and vs 8 separate runs;
+      and what batching the sweep's weights into one bmm could save on this machine.
 """
 
 from __future__ import annotations
@@ -48,6 +49,32 @@ def gemm_seconds_per_step(d_in: int, d_sae: int, batch: int, dtype=torch.float32
         torch.mm(ga, w_enc.t(), out=gx)  # d x
         times.append(time.perf_counter() - t)
     return statistics.median(times[1:])
+
+
+def stacked_gemm_share(d_in: int, d_sae: int, batch: int, n: int = 8, reps: int = 5) -> float:
+    """Time of n SAEs' forward GEMMs as one bmm over stacked weights, as a share of n separate GEMMs: what
+    batching a sweep's weights could save, at most, on this machine."""
+    x = torch.randn(batch, d_in)  # [batch, d_in], the batch every SAE of a sweep sees
+    w_enc, w_dec = torch.randn(n, d_in, d_sae), torch.randn(n, d_sae, d_in)  # stacked weights
+    a = torch.randn(n, batch, d_sae)  # [n, batch, d_sae]
+    pre, recon = torch.empty(n, batch, d_sae), torch.empty(n, batch, d_in)
+
+    def separate():
+        for i in range(n):
+            torch.mm(x, w_enc[i], out=pre[i])
+            torch.mm(a[i], w_dec[i], out=recon[i])
+
+    def stacked():
+        torch.bmm(x.expand(n, batch, d_in), w_enc, out=pre)
+        torch.bmm(a, w_dec, out=recon)
+
+    times: dict = {separate: [], stacked: []}
+    for _ in range(reps + 1):
+        for f in times:
+            t = time.perf_counter()
+            f()
+            times[f].append(time.perf_counter() - t)
+    return statistics.median(times[stacked][1:]) / statistics.median(times[separate][1:])
 
 
 @contextlib.contextmanager
@@ -131,6 +158,8 @@ def main() -> None:
     # 8 separate runs take 8x one run's time: the sweep's share of that is fp32 rate * 8 / (sweep rate * 8)
     print(f"(d) 8-point sweep in one pass: {med['sweep']:,.0f} SAE-tokens/s = {ratio('sweep', 'bound'):.3f} of the "
           f"matmul bound (target >= 0.85); {1 / ratio('sweep', 'fp32'):.2f} of the time of 8 separate runs")
+    print(f"    batched weights: 8 SAEs' forward GEMMs as one bmm take {stacked_gemm_share(d, s, b):.2f} of the time "
+          "of 8 GEMMs here (what stacking a sweep's weights could save at most)")
 
 if __name__ == "__main__":
     main()
