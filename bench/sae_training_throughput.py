@@ -126,6 +126,11 @@ def main() -> None:
     flop_per_token = 12 * d * s
     print(f"shapes d_in {d}, d_sae {s}, batch {b}; {torch.get_num_threads()} threads; torch {torch.__version__}")
 
+    # Warm up first: the process's first steps pay one-off costs (thread pools, kernel selection, first touches of
+    # memory) that would otherwise land on whichever contender runs first.
+    warm = argparse.Namespace(**vars(args) | {"steps": 2})
+    for arch, autocast in (("relu", "off"), ("relu", "bf16"), ("topk", "off")):
+        run(arch, acts, warm, autocast=autocast)
     # Every round times each contender once, so a slow spell of the machine hits all of them; medians are kept.
     rates: dict[str, list[float]] = {key: [] for key in ("bound", "fp32", "plain", "bf16", "topk", "sweep")}
     for _ in range(args.rounds):
