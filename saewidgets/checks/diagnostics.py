@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._core import ExerciseError, close, passed, scalar
+from ._core import ExerciseError, close, first_match, passed, scalar
 
 __all__ = ["l2_ratio_reference", "check_l2_ratio", "firing_density_reference", "check_firing_density",
            "dead_and_dense_reference", "check_dead_and_dense"]
@@ -56,10 +56,7 @@ def check_l2_ratio(fn: Callable) -> None:
         (((x_hat - x).norm(dim=-1) / nx).mean(), "That is the relative error ||x_hat - x|| / ||x||; the L2 ratio "
                                                  "compares the lengths, ||x_hat|| / ||x||."),
     ]
-    for wrong, hint in hints:
-        if close(got, wrong):
-            raise ExerciseError(hint)
-    raise ExerciseError(f"Expected {float(want):.4f}, got {float(got):.4f}.")
+    raise ExerciseError(first_match(got, hints) or f"Expected {float(want):.4f}, got {float(got):.4f}.")
 
 
 def check_firing_density(fn: Callable) -> None:
@@ -80,11 +77,8 @@ def check_firing_density(fn: Callable) -> None:
                        "density is a frequency."),
         (active.sum(0), "Divide by the number of tokens: density is a fraction of tokens, between 0 and 1."),
     ]
-    for wrong, hint in hints:
-        if close(got, wrong):
-            raise ExerciseError(hint)
-    raise ExerciseError("The densities differ from the fraction of tokens where each latent is nonzero, "
-                        "(acts != 0).float().mean(0).")
+    raise ExerciseError(first_match(got, hints) or "The densities differ from the fraction of tokens where each "
+                        "latent is nonzero, (acts != 0).float().mean(0).")
 
 
 def check_dead_and_dense(fn: Callable) -> None:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import torch
 
-from ._core import ExerciseError, close, passed
+from ._core import ExerciseError, close, first_match, passed
 
 __all__ = ["check_steer", "steer_reference"]
 
@@ -74,11 +74,8 @@ def check_steer(fn: Callable) -> None:
              "Divide the direction by its norm, not by its squared norm."),
             (resid + unit * body, "Multiply the unit direction by `strength`."),
         ]
-        for wrong, hint in hints:
-            if close(got, wrong):
-                raise ExerciseError(hint)
-        raise ExerciseError("The values differ from resid + strength * direction / ||direction|| at positions 1 "
-                            "onwards (position 0 unchanged).")
+        raise ExerciseError(first_match(got, hints) or "The values differ from resid + strength * direction / "
+                            "||direction|| at positions 1 onwards (position 0 unchanged).")
     # Generation with a KV cache: the hook sees one new position at a time.
     step = resid[:, -1:].clone()  # [batch, 1, d]
     got = _call(fn, step, direction, strength)

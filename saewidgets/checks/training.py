@@ -14,7 +14,7 @@ from torch import nn
 
 from ..config import SAEConfig
 from ..sae import ReLUSAE, SAEOutput
-from ._core import ExerciseError, close, passed, scalar
+from ._core import ExerciseError, close, first_match, passed, scalar
 
 __all__ = ["ReLUSAEReference", "check_relu_sae", "sae_loss_reference", "check_sae_loss",
            "train_step_reference", "check_train_step", "l0_reference", "check_l0", "fvu_reference", "check_fvu"]
@@ -150,10 +150,7 @@ def check_relu_sae(cls: type) -> None:
 def _raise_hint(got, hints, default: str) -> None:
     if isinstance(got, torch.Tensor) and hints and got.shape != hints[0][0].shape:
         raise ExerciseError(f"Got shape {tuple(got.shape)}, expected {tuple(hints[0][0].shape)}.")
-    for wrong, hint in hints:
-        if close(got, wrong):
-            raise ExerciseError(hint)
-    raise ExerciseError(default)
+    raise ExerciseError(first_match(got, hints) or default)
 
 
 def check_sae_loss(fn: Callable) -> None:
@@ -181,11 +178,8 @@ def check_sae_loss(fn: Callable) -> None:
         (mse + 5.0 * (out.acts * sae.W_dec.pow(2).sum(1)).sum(-1).mean(), "Use the L2 norm of each decoder row, "
                                                                           "W_dec.norm(dim=1), not its square."),
     ]
-    for wrong, hint in hints:
-        if close(got, wrong):
-            raise ExerciseError(hint)
-    raise ExerciseError(f"Expected {float(want):.5f}, got {float(got):.5f}: reconstruction "
-                        f"{float(mse):.5f} + sparsity {float(want - mse):.5f}.")
+    raise ExerciseError(first_match(got, hints) or f"Expected {float(want):.5f}, got {float(got):.5f}: "
+                        f"reconstruction {float(mse):.5f} + sparsity {float(want - mse):.5f}.")
 
 
 def _run_steps(step_fn, n_steps: int = 3, l1: float = 0.5):
@@ -266,10 +260,8 @@ def check_l0(fn: Callable) -> None:
         (active.sum(), "Average over the tokens: L0 is the mean count per token."),
         (active.sum(0).mean(), "Sum over the latents (dim -1) for each token, then average over the tokens (dim 0)."),
     ]
-    for wrong, hint in hints:
-        if close(got, wrong):
-            raise ExerciseError(hint)
-    raise ExerciseError(f"Expected {float(want):.4f} latents per token, got {float(got):.4f}.")
+    raise ExerciseError(first_match(got, hints)
+                        or f"Expected {float(want):.4f} latents per token, got {float(got):.4f}.")
 
 
 def check_fvu(fn: Callable) -> None:
@@ -297,7 +289,4 @@ def check_fvu(fn: Callable) -> None:
                                        "(x - x.mean(0)).pow(2).sum()."),
         (err.sum() / (x - x_hat.mean(0)).pow(2).sum(), "Centre x on its own mean, x.mean(0), not on x_hat's."),
     ]
-    for wrong, hint in hints:
-        if close(got, wrong):
-            raise ExerciseError(hint)
-    raise ExerciseError(f"Expected FVU {float(want):.4f}, got {float(got):.4f}.")
+    raise ExerciseError(first_match(got, hints) or f"Expected FVU {float(want):.4f}, got {float(got):.4f}.")
