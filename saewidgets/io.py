@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from .config import SAEConfig
-from .files import atomic_folder
+from .files import atomic_folder, recover_folder
 from .sae import SAE, build_sae
 
 __all__ = ["save_sae", "load_sae", "load_sparsity", "load_gemma_scope"]
@@ -96,8 +97,10 @@ def load_sae(path: str | os.PathLike, device: str | torch.device | None = None) 
     model's ``blocks.1.hook_resid_post`` (``python -m saewidgets.zoo.train_reader_sae`` retrains it).
 
     Returns the SAE in eval mode with ``hook_name``, ``model_name`` and ``metadata`` attributes (see the module
-    docstring). Raises FileNotFoundError for a folder without cfg.json / sae_weights.safetensors and ValueError
-    for an unsupported architecture or a missing, extra or wrongly shaped tensor.
+    docstring). Raises FileNotFoundError for a folder without cfg.json / sae_weights.safetensors and ValueError,
+    naming the file and the fix, for a cfg.json that is not a JSON object with the needed entries, an unreadable
+    weights file, an unsupported architecture, a missing, extra or wrongly shaped tensor, weights in another
+    dtype than cfg.json's (our own folders) and NaN or infinite weights.
     """
     if str(path) == "storyteller" and not Path(path).exists():
         from .zoo import READER_SAE_DIR
@@ -106,24 +109,36 @@ def load_sae(path: str | os.PathLike, device: str | torch.device | None = None) 
     folder = Path(path)
     if folder.is_file() and folder.name in (CFG_FILE, WEIGHTS_FILE, SPARSITY_FILE):
         folder = folder.parent
+    recover_folder(folder)  # a save_sae killed between its two renames left the SAE beside its name
     for name in (CFG_FILE, WEIGHTS_FILE):
         if not (folder / name).is_file():
             hint = "; for a Gemma Scope params.npz use load_gemma_scope" if folder.suffix == ".npz" else ""
             raise FileNotFoundError(f"{folder} is not a SAE folder: no {name}. A SAE folder (SAELens layout) must "
                                     f"contain {CFG_FILE} and {WEIGHTS_FILE}, optionally {SPARSITY_FILE}{hint}")
-    raw = json.loads((folder / CFG_FILE).read_text())
-    tensors = load_file(str(folder / WEIGHTS_FILE))  # safetensors: plain arrays, nothing executed
+    raw = _read_cfg(folder / CFG_FILE)
+    tensors = _read_weights(folder / WEIGHTS_FILE)
     where = str(folder)
-    cfg, state = _ours(raw, tensors, where) if "saewidgets" in raw else _from_saelens(raw, tensors, where)
+    _check_finite(tensors, f"{folder / WEIGHTS_FILE}")
+    ours = "saewidgets" in raw
+    cfg, state = _ours(raw, tensors, where) if ours else _from_saelens(raw, tensors, where)
+    if not ours or "input_scale" not in raw["saewidgets"]["config"]:
+        cfg.input_scale = 1.0  # no record (another library's file, or an older one): it reads raw x (SAEConfig)
     meta = raw.get("metadata") or {k: raw[k] for k in _V5_METADATA if k in raw}
     hook = meta.get("hook_name") or raw.get("hook_name") or raw.get("hook_point")
-    return _annotate(_build(cfg, state, device), hook, meta.get("model_name") or raw.get("model_name"), meta)
+    sae = _build(cfg, state, device, exact_dtype=f"{folder / WEIGHTS_FILE}" if ours else None)
+    return _annotate(sae, hook, meta.get("model_name") or raw.get("model_name"), meta)
 
 
 def load_sparsity(path: str | os.PathLike) -> Tensor | None:
     """The [d_sae] log10 firing densities in a SAE folder's sparsity.safetensors, or None if it has none."""
     file = Path(path) / SPARSITY_FILE
-    return load_file(str(file))["sparsity"] if file.is_file() else None
+    if not file.is_file():
+        return None
+    t = _read_weights(file)
+    if "sparsity" not in t:
+        raise ValueError(f"{file} has no 'sparsity' tensor (it holds {sorted(t)}); delete the file or re-save the "
+                         "SAE with save_sae(..., sparsity=...)")
+    return t["sparsity"]
 
 
 def load_gemma_scope(path: str | os.PathLike, device: str | torch.device | None = None) -> SAE:
@@ -134,19 +149,23 @@ def load_gemma_scope(path: str | os.PathLike, device: str | torch.device | None 
     b_dec from the input, so ``apply_b_dec_to_input=False``, as SAELens's ``gemma_2_sae_huggingface_loader`` sets.
     hook_name and model_name are None (the file does not say); set them on the returned SAE if you know them.
     """
-    data = np.load(path, allow_pickle=False)  # object arrays raise ValueError instead of being unpickled
-    if not hasattr(data, "files"):
-        raise ValueError(f"{path} is a single .npy array, not a Gemma Scope params.npz archive")
-    with data:  # SAELens renames lower-case "w_enc" / "w_dec" keys the same way
-        arrays = {("W_" + k[2:] if k.startswith("w_") else k): np.array(data[k], dtype=np.float32) for k in data.files}
-    if "W_enc" not in arrays or arrays["W_enc"].ndim != 2:
-        raise ValueError(f"{path}: no 2-D W_enc; a Gemma Scope params.npz holds W_enc, W_dec, b_enc, b_dec, threshold")
+    arrays = _read_npz(Path(path))
+    need = sorted(_file_shapes("jumprelu", 0, 0))
+    missing = sorted(set(need) - set(arrays))
+    if missing:
+        raise ValueError(f"{path}: missing array(s) {missing}; a Gemma Scope params.npz holds {need}")
+    if arrays["b_dec"].ndim != 1 or arrays["b_enc"].ndim != 1:
+        raise ValueError(f"{path}: b_dec and b_enc must be vectors; got shapes {list(arrays['b_dec'].shape)} and "
+                         f"{list(arrays['b_enc'].shape)}")
     tensors = {k: torch.from_numpy(v) for k, v in arrays.items()}
-    d_in, d_sae = arrays["W_enc"].shape
+    # The sizes come from the two bias vectors, not from W_enc, so a transposed (or otherwise wrong) W_enc is
+    # reported as W_enc rather than as a bad W_dec.
+    d_in, d_sae = len(arrays["b_dec"]), len(arrays["b_enc"])
     _check_tensors(tensors, _file_shapes("jumprelu", d_in, d_sae), str(path))
+    _check_finite(tensors, str(path))
     tensors["threshold"] = tensors["threshold"].clamp_min(0)  # SAELens compares with threshold.relu()
     cfg = SAEConfig(architecture="jumprelu", d_in=d_in, d_sae=d_sae, apply_b_dec_to_input=False)
-    return _annotate(_build(cfg, tensors, device), None, None, {})
+    return _annotate(_build(cfg, tensors, device, exact_dtype=None), None, None, {})
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------
@@ -172,13 +191,18 @@ def _check_tensors(tensors: dict[str, Tensor], shapes: dict[str, tuple[int, ...]
         raise ValueError(f"{where}: unexpected tensor(s) {extra}; this SAE needs exactly {sorted(shapes)}")
     for name, shape in shapes.items():
         if tuple(tensors[name].shape) != shape:
+            hint = (f"; it looks transposed: store {name}.T" if len(shape) == 2 and shape[0] != shape[1]
+                    and tuple(tensors[name].shape) == shape[::-1] else "")
             raise ValueError(f"{where}: tensor {name!r} has shape {list(tensors[name].shape)}, "
-                             f"expected {list(shape)} from the config")
+                             f"expected {list(shape)} from the config (d_in, d_sae){hint}")
 
 
 def _tensors_for_saving(sae: SAE) -> dict[str, Tensor]:
     """The SAELens inference tensors of ``sae``: log(theta) stored as theta, BatchTopK as a JumpReLU."""
     cfg = sae.cfg
+    _check_dtypes(dict(sae.state_dict()), cfg, f"cannot save this {type(sae).__name__}",
+                  f"convert it back with sae.to(torch.{cfg.dtype}), or build it with SAEConfig(dtype=...) set to "
+                  "the dtype you want saved")
     if cfg.architecture == "batchtopk" and float(sae.threshold) > 0:
         state = sae.to_jumprelu().state_dict()
     elif cfg.architecture == "batchtopk":
@@ -204,7 +228,20 @@ def _check_destination(dest: Path) -> None:
 
 def _ours(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SAEConfig, dict[str, Tensor]]:
     """A folder save_sae wrote: our SAEConfig is in raw["saewidgets"]; undo the two SAELens conversions."""
-    cfg = SAEConfig.from_dict(raw["saewidgets"]["config"])
+    file = f"{where}/{CFG_FILE}"
+    block = raw["saewidgets"]
+    if not isinstance(block.get("config"), dict):
+        raise ValueError(f"{file}: the \"saewidgets\" block has no \"config\" object; re-save the SAE with "
+                         "save_sae, or delete that block to read the file as a plain SAELens cfg.json")
+    try:
+        cfg = SAEConfig.from_dict(block["config"])
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{file}: saewidgets.config is not a valid SAEConfig ({e}); fix that entry, or re-save "
+                         "the SAE with save_sae") from None
+    for key in ("d_in", "d_sae"):  # one of the two copies edited by hand: which one the weights follow is unknown
+        if key in raw and raw[key] != getattr(cfg, key):
+            raise ValueError(f"{file}: {key} is {raw[key]!r} at the top level but {getattr(cfg, key)!r} under "
+                             f"saewidgets.config; make the two agree with the weights' shapes")
     _check_tensors(tensors, _file_shapes(TO_SAELENS[cfg.architecture], cfg.d_in, cfg.d_sae), where)
     if cfg.architecture == "batchtopk":  # one threshold copied to every latent -> the scalar buffer
         thr = tensors.pop("threshold")
@@ -250,15 +287,22 @@ def _from_saelens(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SA
     try:
         d_in, d_sae = int(raw["d_in"]), int(raw["d_sae"])
     except KeyError as e:
-        raise ValueError(f"{where}: cfg.json has no {e.args[0]}") from None
+        raise ValueError(f"{where}/{CFG_FILE} has no {e.args[0]!r}: a SAELens cfg.json gives the SAE's sizes as "
+                         "d_in and d_sae; add them (the shape of W_enc is [d_in, d_sae])") from None
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}/{CFG_FILE}: d_in and d_sae must be integers; got {raw['d_in']!r} and "
+                         f"{raw['d_sae']!r}") from None
     ours, extra = FROM_SAELENS[arch], {}
     if ours in ("topk", "batchtopk"):
         if k is None or float(k) != int(k):
             raise ValueError(f"{where}: a {arch} SAE needs an integer k in cfg.json; got {k!r}")
         extra["k"] = int(k)
     dtype = str(raw.get("dtype") or "float32").removeprefix("torch.")
-    cfg = SAEConfig(architecture=ours, d_in=d_in, d_sae=d_sae, dtype=dtype,
-                    apply_b_dec_to_input=bool(raw.get("apply_b_dec_to_input", True)), **extra)
+    try:
+        cfg = SAEConfig(architecture=ours, d_in=d_in, d_sae=d_sae, dtype=dtype,
+                        apply_b_dec_to_input=bool(raw.get("apply_b_dec_to_input", True)), **extra)
+    except ValueError as e:
+        raise ValueError(f"{where}/{CFG_FILE}: {e}") from None
     t = dict(tensors)
     # SAELens <= 5 could multiply acts by a per-latent finetuning scale before W_dec (older files: "scaling_factor")
     scale = t.pop("finetuning_scaling_factor", t.pop("scaling_factor", None))
@@ -282,10 +326,20 @@ def _from_saelens(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SA
     return cfg, t
 
 
-def _build(cfg: SAEConfig, state: dict[str, Tensor], device: str | torch.device | None) -> SAE:
-    # Build on the meta device and adopt the loaded tensors (assign=True): no random init, no second copy.
+def _build(cfg: SAEConfig, state: dict[str, Tensor], device: str | torch.device | None, *,
+           exact_dtype: str | None) -> SAE:
+    """Build on the meta device and adopt the loaded tensors (assign=True): no random init, no second copy.
+    ``exact_dtype`` (the weights file, for our own folders) refuses tensors whose dtype differs from the SAE's
+    (they would load and fail at the first forward); otherwise (SAELens, Gemma Scope) they are cast, as SAELens does."""
     with torch.device("meta"):
         sae = build_sae(cfg)
+    if exact_dtype is not None:
+        _check_dtypes(state, cfg, exact_dtype, f'set "dtype" in {CFG_FILE} (top level and saewidgets.config) '
+                      "to the weights' dtype, or re-save the SAE from weights in the dtype its config names",
+                      reference=sae.state_dict())
+    else:
+        ref = sae.state_dict()
+        state = {k: v.to(ref[k].dtype) if k in ref else v for k, v in state.items()}
     sae.load_state_dict(state, strict=True, assign=True)
     return (sae.to(device) if device is not None else sae).eval()
 
@@ -293,3 +347,111 @@ def _build(cfg: SAEConfig, state: dict[str, Tensor], device: str | torch.device 
 def _annotate(sae: SAE, hook_name: str | None, model_name: str | None, metadata: dict) -> SAE:
     sae.hook_name, sae.model_name, sae.metadata = hook_name, model_name, dict(metadata)
     return sae
+
+
+# ---- reading and checking files -------------------------------------------------------------------------------
+_REWRITE = "restore the file from a backup, or re-save the SAE with save_sae"
+
+
+def _read_cfg(file: Path) -> dict:
+    """cfg.json as a dict, or a ValueError that names the file and says what is wrong with it."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{file} is not text (not UTF-8): a cfg.json is a JSON object; {_REWRITE}") from None
+    if not text.strip():
+        raise ValueError(f"{file} is empty (an interrupted save or copy?); {_REWRITE}")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{file} is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); fix it by hand, "
+                         f"or {_REWRITE}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{file} holds a JSON {type(raw).__name__}, not an object: a cfg.json is "
+                         '{"architecture": ..., "d_in": ..., "d_sae": ..., "metadata": {...}}; ' + _REWRITE)
+    for block in ("metadata", "saewidgets"):
+        if block in raw and not isinstance(raw[block], dict) and not (block == "metadata" and raw[block] is None):
+            raise ValueError(f"{file}: the {block!r} entry is a JSON {type(raw[block]).__name__}, not an object; "
+                             f"fix it by hand, or {_REWRITE}")
+    return raw
+
+
+def _read_weights(file: Path) -> dict[str, Tensor]:
+    """A safetensors file's tensors (plain arrays: nothing is executed), or a ValueError naming the file."""
+    try:
+        return load_file(str(file))
+    except Exception as e:  # safetensors raises its own SafetensorError (header too small / too large / ...)
+        with open(file, "rb") as f:
+            head = f.read(64)
+        what = ("it is empty" if not head else "it is a Git LFS pointer, not the tensors: run `git lfs pull`"
+                if head.startswith(b"version https://git-lfs") else f"it is damaged or not safetensors: {e}")
+        raise ValueError(f"{file} is not a readable safetensors file ({what}); {_REWRITE}") from None
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """A Gemma Scope params.npz as float32 arrays, with W_/w_ names as SAELens reads them. Checks the file's first
+    bytes itself, so a wrong file gets a message about the file, not numpy's advice to allow pickles."""
+    if path.is_dir():
+        hint = "; it is a SAE folder: use load_sae" if (path / CFG_FILE).is_file() else ""
+        raise IsADirectoryError(f"{path} is a folder; load_gemma_scope reads one params.npz file{hint}")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (a Gemma Scope params.npz)")
+    with open(path, "rb") as f:
+        head = f.read(64)
+    refetch = "download or copy the file again"
+    if not head:
+        raise ValueError(f"{path} is empty (0 bytes): the download or copy did not finish; {refetch}")
+    if head.startswith(b"version https://git-lfs"):
+        raise ValueError(f"{path} is a Git LFS pointer (a small text file), not the arrays: run `git lfs pull`, or "
+                         "download the file itself")
+    if head.startswith(b"\x93NUMPY"):
+        raise ValueError(f"{path} is a single .npy array, not a Gemma Scope params.npz archive (a zip of W_enc, "
+                         "W_dec, b_enc, b_dec, threshold)")
+    if not head.startswith(b"PK"):
+        raise ValueError(f"{path} is not a .npz archive (a zip of .npy arrays); it starts with {head[:20]!r} (an "
+                         f"HTML error page or a text file saved under this name?); {refetch}")
+    key = None
+    try:
+        with np.load(path, allow_pickle=False) as data:  # SAELens renames lower-case "w_enc" / "w_dec" the same way
+            arrays = {}
+            for key in data.files:
+                arrays["W_" + key[2:] if key.startswith("w_") else key] = np.array(data[key], dtype=np.float32)
+    except ValueError as e:
+        if "allow_pickle" in str(e):  # numpy's message advises allow_pickle=True: wrong advice for weights
+            raise ValueError(f"{path}: array {key!r} holds Python objects (pickled data), which this loader never "
+                             "unpickles (unpickling runs code); a Gemma Scope params.npz holds numeric arrays "
+                             "only: re-save it with np.savez and numeric arrays") from None
+        raise ValueError(f"{path}: array {key!r} is not numeric ({e}); a Gemma Scope params.npz holds float "
+                         "arrays") from None
+    except (zipfile.BadZipFile, EOFError, OSError) as e:
+        raise ValueError(f"{path} is a damaged .npz archive ({e}); {refetch}") from None
+    return arrays
+
+
+def _check_finite(tensors: dict[str, Tensor], where: str) -> None:
+    """NaN or inf in a weight makes every output NaN; only a JumpReLU threshold may be +inf (never fires)."""
+    for name, t in tensors.items():
+        if not (t.is_floating_point() or t.is_complex()):
+            continue
+        bad = ~torch.isfinite(t)
+        if name in ("threshold", "log_threshold"):
+            bad &= t != float("inf")
+        if bool(bad.any()):
+            first = [int(i) for i in bad.nonzero()[0]]
+            raise ValueError(f"{where}: tensor {name!r} holds {int(bad.sum())} NaN or infinite value(s) (first at "
+                             f"index {first}); the SAE would output NaN. The file is damaged or training diverged: "
+                             "restore it, or retrain (lower lr; check that the activations are finite)")
+
+
+def _check_dtypes(state: dict[str, Tensor], cfg: SAEConfig, where: str, fix: str,
+                  reference: dict[str, Tensor] | None = None) -> None:
+    """Each tensor's dtype must be the one a SAE built from ``cfg`` has (``reference``: that SAE's state)."""
+    if reference is None:
+        with torch.device("meta"):
+            reference = build_sae(cfg).state_dict()
+    bad = {k: v.dtype for k, v in state.items() if k in reference and v.dtype != reference[k].dtype}
+    if bad:
+        names = ", ".join(f"{k} ({str(d).removeprefix('torch.')})" for k, d in bad.items())
+        raise ValueError(f"{where}: tensor(s) {names} are not in the dtype of the config, "
+                         f"{str(reference[next(iter(bad))].dtype).removeprefix('torch.')} (cfg.dtype "
+                         f"{cfg.dtype!r}); {fix}")

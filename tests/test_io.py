@@ -335,3 +335,134 @@ def test_atomic_save_keeps_the_old_folder(tmp_path, monkeypatch):
         save_sae(random_sae("gated"), tmp_path / "sae")
     assert {p.name: p.read_bytes() for p in (tmp_path / "sae").iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sae"]
+
+
+# ---- damaged or inconsistent files: a ValueError that names the file and the fix ------------------------------
+def saved(tmp_path, arch="relu"):
+    save_sae(random_sae(arch), tmp_path / "sae", hook=HOOK)
+    return tmp_path / "sae"
+
+
+def edit_cfg(folder, edit):
+    raw = json.loads((folder / "cfg.json").read_text())
+    edit(raw)
+    (folder / "cfg.json").write_text(json.dumps(raw))
+
+
+@pytest.mark.parametrize("text, match", [
+    ('{"architecture": "standard", d_in: 6', r"cfg.json is not valid JSON \(Expecting property name .* line 1"),
+    ("[1, 2, 3]", r"cfg.json holds a JSON list, not an object"),
+    ("", r"cfg.json is empty"),
+    ('{"architecture": "standard", "d_in": 6, "d_sae": 16, "metadata": ["a"]}', r"'metadata' entry is a JSON list"),
+    ('{"architecture": "standard", "d_sae": 16}', r"cfg.json has no 'd_in'.*add them"),
+    ('{"architecture": "standard", "d_in": 6, "d_sae": 16, "saewidgets": {"format": 1}}',
+     r'cfg.json: the "saewidgets" block has no "config" object; re-save'),
+])
+def test_bad_cfg_json_names_the_file(text, match, tmp_path):
+    folder = saved(tmp_path)
+    (folder / "cfg.json").write_text(text)
+    with pytest.raises(ValueError, match=match) as e:
+        load_sae(folder)
+    assert str(folder) in str(e.value)
+
+
+def test_our_config_block_checked(tmp_path):
+    folder = saved(tmp_path)
+    edit_cfg(folder, lambda raw: raw["saewidgets"]["config"].pop("d_in"))
+    with pytest.raises(ValueError, match=r"cfg.json: saewidgets.config is not a valid SAEConfig \(.*missing.*d_in"):
+        load_sae(folder)
+    folder = saved(tmp_path / "2")
+    edit_cfg(folder, lambda raw: raw.update(d_sae=32))
+    with pytest.raises(ValueError, match=r"d_sae is 32 at the top level but 16 under saewidgets.config"):
+        load_sae(folder)
+
+
+def test_weights_in_another_dtype_are_refused_on_load_and_save(tmp_path):
+    folder = saved(tmp_path)
+    t = load_file(str(folder / "sae_weights.safetensors"))
+    save_file({k: v.half() for k, v in t.items()}, str(folder / "sae_weights.safetensors"))
+    with pytest.raises(ValueError, match=r"sae_weights.safetensors: tensor\(s\) .*W_enc \(float16\).* not in the dtype "
+                                         r"of the config, float32.*set \"dtype\" in cfg.json"):
+        load_sae(folder)
+    with pytest.raises(ValueError, match=r"cannot save this ReLUSAE.*float16.*sae.to\(torch.float32\)"):
+        save_sae(random_sae("relu").half(), tmp_path / "half")
+    assert not (tmp_path / "half").exists()
+    # SAELens folders name a dtype to cast to (as SAELens does): a float16 file loads as the cfg's float32
+    t16 = {k: v.half() for k, v in rand_tensors("standard").items()}
+    sae = load_sae(write_folder(tmp_path / "lens", v6_cfg("standard"), t16))
+    assert sae.W_enc.dtype == torch.float32 and torch.equal(sae.W_enc, t16["W_enc"].float())
+
+
+@pytest.mark.parametrize("where", ["ours", "saelens", "gemma"])
+def test_nan_or_inf_weights_are_refused(where, tmp_path):
+    t = rand_tensors("jumprelu")
+    t["W_dec"][3, 2] = float("nan")
+    t["b_enc"][5] = float("inf")
+    if where == "gemma":
+        np.savez(tmp_path / "params.npz", **{k: v.numpy() for k, v in t.items()})
+        with pytest.raises(ValueError, match=r"params.npz: tensor 'W_dec' holds 1 NaN or infinite value\(s\) "
+                                             r"\(first at index \[3, 2\]\).*retrain"):
+            load_gemma_scope(tmp_path / "params.npz")
+        return
+    folder = write_folder(tmp_path / "s", v6_cfg("jumprelu"), t) if where == "saelens" else saved(tmp_path, "jumprelu")
+    if where == "ours":
+        save_file(t, str(folder / "sae_weights.safetensors"))
+    with pytest.raises(ValueError, match=r"sae_weights.safetensors: tensor 'W_dec' holds 1 NaN"):
+        load_sae(folder)
+
+
+def test_an_infinite_jumprelu_threshold_is_a_latent_that_never_fires(tmp_path):
+    t = rand_tensors("jumprelu")
+    t["threshold"][0] = float("inf")
+    sae = load_sae(write_folder(tmp_path / "s", v6_cfg("jumprelu"), t))
+    assert (sae.encode(x_batch())[:, 0] == 0).all()
+
+
+@pytest.mark.parametrize("content, match", [
+    (b"", r"not a readable safetensors file \(it is empty\)"),
+    (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 9\n", r"Git LFS pointer.*git lfs pull"),
+    (b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage", r"not a readable safetensors file \(it is damaged"),
+])
+def test_damaged_weights_file(content, match, tmp_path):
+    folder = saved(tmp_path)
+    (folder / "sae_weights.safetensors").write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        load_sae(folder)
+
+
+def test_gemma_scope_transposed_w_enc_is_named(tmp_path):
+    t = {k: v.numpy() for k, v in rand_tensors("jumprelu").items()}
+    np.savez(tmp_path / "params.npz", **{**t, "W_enc": t["W_enc"].T.copy()})
+    with pytest.raises(ValueError, match=r"'W_enc' has shape \[16, 6\], expected \[6, 16\].*transposed: store W_enc.T"):
+        load_gemma_scope(tmp_path / "params.npz")
+    np.savez(tmp_path / "params.npz", **{**t, "W_enc": t["W_enc"][:, :D_IN].copy()})  # square, d_in x d_in
+    with pytest.raises(ValueError, match=r"'W_enc' has shape \[6, 6\], expected \[6, 16\]"):
+        load_gemma_scope(tmp_path / "params.npz")
+
+
+def test_a_transposed_w_enc_in_a_saelens_folder_is_named(tmp_path):
+    t = rand_tensors("standard")
+    t["W_enc"] = t["W_enc"].T.contiguous()
+    with pytest.raises(ValueError, match=r"'W_enc' has shape \[16, 6\].*transposed"):
+        load_sae(write_folder(tmp_path / "s", v6_cfg("standard"), t))
+
+
+@pytest.mark.parametrize("content, match", [
+    (b"W_enc,W_dec\n1,2\n", r"is not a .npz archive .*starts with b'W_enc,W_dec"),
+    (b"", r"is empty \(0 bytes\)"),
+    (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\n", r"Git LFS pointer.*git lfs pull"),
+    ("npy", r"single .npy array"),
+    ("truncated", r"damaged .npz archive"),
+])
+def test_gemma_scope_wrong_files_get_clear_messages(content, match, tmp_path):
+    path = tmp_path / "params.npz"
+    if content == "npy":
+        np.save(tmp_path / "a.npy", np.zeros(3, np.float32))
+        content = (tmp_path / "a.npy").read_bytes()
+    elif content == "truncated":
+        np.savez(path, **{k: v.numpy() for k, v in rand_tensors("jumprelu").items()})
+        content = path.read_bytes()[:200]
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match) as e:
+        load_gemma_scope(path)
+    assert "allow_pickle" not in str(e.value) and str(path) in str(e.value)
