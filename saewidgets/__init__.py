@@ -22,6 +22,7 @@ _EXPORTS = {
     "build_sae": "sae",
     "train": "training",
     "evaluate": "metrics",
+    "generate": "generation",
     "save_sae": "io",
     "load_sae": "io",
     "load_gemma_scope": "io",

@@ -18,11 +18,12 @@ def demo(args: argparse.Namespace) -> dict:
     import torch
 
     from . import harvest, load_corpus, load_model
+    from .generation import generate
+    from .models import n_parameters
 
     t_start = time.time()
     model = load_model(args.model, device=args.device)
     t_load = time.time() - t_start
-    from .models import n_parameters
 
     n_params = n_parameters(model)
     print(f"model     {args.model}: {model.cfg.n_layers} layers, d_model {model.cfg.d_model}, "
@@ -48,9 +49,7 @@ def demo(args: argparse.Namespace) -> dict:
     tokens = model.to_str_tokens(acts.text_of(row))
     context = "".join(tokens[max(1, pos - 8) : pos]) + "[[" + tokens[pos] + "]]" + "".join(tokens[pos + 1 : pos + 4])
     print(f"trace     largest-norm row {row}: document {doc}, position {pos}: ...{context}...")
-    with torch.no_grad():
-        story = model.generate("Once upon a time", max_new_tokens=args.max_new_tokens, do_sample=False,
-                               verbose=False)
+    story = generate(model, "Once upon a time", max_new_tokens=args.max_new_tokens)  # greedy
     print(f"generate  {story}")
     summary = {"model": args.model, "n_params": n_params, "n_layers": model.cfg.n_layers,
                "d_model": model.cfg.d_model, "load_seconds": round(t_load, 3), "hook": args.hook,

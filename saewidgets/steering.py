@@ -19,6 +19,8 @@ from typing import NamedTuple
 
 import torch
 
+from .generation import sample
+
 MODES = ("add", "clamp")
 
 
@@ -84,28 +86,40 @@ def steering_hook(sae, strengths: Mapping[int, float], mode: str = "add", units:
 
 def generate(model, prompt: str, *, sae=None, hook: str | None = None, strengths: Mapping[int, float] | None = None,
              mode: str = "add", units: torch.Tensor | None = None, max_new_tokens: int = 32,
-             temperature: float = 1.0, seed: int = 0) -> str:
-    """Sample a continuation of ``prompt`` (temperature 0: greedy), optionally steered."""
-    if max_new_tokens <= 0:
-        raise ValueError(f"max_new_tokens must be positive, got {max_new_tokens}")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
+             temperature: float = 1.0, seed: int = 0, kv_cache: str = "auto") -> str:
+    """Sample a continuation of ``prompt`` (temperature 0: greedy), optionally steered; prompt + continuation."""
+    return compare(model, prompt, sae=sae, hook=hook, strengths=strengths, mode=mode, units=units,
+                   max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, kv_cache=kv_cache,
+                   unsteered=False).steered
+
+
+def compare(model, prompt: str, *, sae, hook: str, strengths: Mapping[int, float] | None, mode: str = "add",
+            units: torch.Tensor | None = None, max_new_tokens: int = 32, temperature: float = 1.0,
+            seed: int = 0, kv_cache: str = "auto", unsteered: bool = True) -> Comparison:
+    """Unsteered and steered continuations sampled with the same seed, as two rows of one batch.
+
+    Row 0 is the model as it is; the steering hook changes row 1 alone. Each row samples from its own
+    generator (generation.sample), so row 1's text is what ``generate(..., strengths=...)`` gives alone.
+    ``unsteered=False`` runs the steered row only (``Comparison.unsteered`` is then "")."""
     fwd_hooks = []
     if strengths:
         if sae is None or hook is None:
             raise ValueError("steering needs sae=... and hook=... (the site the SAE reads)")
-        fwd_hooks = [(hook, steering_hook(sae, strengths, mode, units))]
-    torch.manual_seed(seed)
-    with torch.no_grad(), model.hooks(fwd_hooks=fwd_hooks):
-        out = model.generate(prompt, max_new_tokens=max_new_tokens, do_sample=temperature > 0,
-                             temperature=max(temperature, 1e-6), verbose=False, use_past_kv_cache=True)
-    return out
+        fwd_hooks = [(hook, _rows_from(steering_hook(sae, strengths, mode, units), 1 if unsteered else 0))]
+    tokens = model.to_tokens(prompt)  # [1, pos]
+    tokens = tokens.expand(2 if unsteered else 1, -1)  # [rows, pos]
+    out = sample(model, tokens, max_new_tokens=max_new_tokens, temperature=temperature, seeds=seed,
+                 fwd_hooks=fwd_hooks, kv_cache=kv_cache)  # [rows, pos + new]
+    texts = [model.tokenizer.decode(row, skip_special_tokens=True) for row in out]
+    return Comparison(texts[0], texts[1]) if unsteered else Comparison("", texts[0])
 
 
-def compare(model, prompt: str, *, sae, hook: str, strengths: Mapping[int, float], mode: str = "add",
-            units: torch.Tensor | None = None, max_new_tokens: int = 32, temperature: float = 1.0,
-            seed: int = 0) -> Comparison:
-    """Unsteered and steered continuations sampled with the same seed."""
-    kw = dict(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
-    return Comparison(generate(model, prompt, **kw),
-                      generate(model, prompt, sae=sae, hook=hook, strengths=strengths, mode=mode, units=units, **kw))
+def _rows_from(hook_fn, first: int):
+    """Apply a TransformerLens hook to batch rows ``first:`` only (the steered rows of a comparison)."""
+    if first == 0:
+        return hook_fn
+
+    def hook(x: torch.Tensor, hook=None) -> torch.Tensor:  # x [batch, pos, d_in]
+        return torch.cat([x[:first], hook_fn(x[first:], hook)], dim=0)
+
+    return hook
