@@ -8,7 +8,16 @@ STAMP  := $(VENV)/.installed-stamp
 PIP    := $(BIN)/python -m pip
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: demo test bench lint retrain clean chromium wheel docs
+.PHONY: demo test test-latest lock bench lint retrain clean chromium wheel docs
+
+# constraints.txt is the lock: every package of the dev, notebooks and docs extras pinned (pip-compile from
+# pyproject.toml's ranges, CPU torch). Every pip call below takes it, so `make` installs what CI tested.
+TORCH_VERSION := 2.13.0
+PIP_TOOLS     := pip-tools==7.6.2
+# The drift canary's subset: generation, harvest, training, file formats and widget state (see README).
+CANARY_TESTS  := tests/test_generation.py tests/test_steering.py tests/test_models.py tests/test_activations.py \
+                 tests/test_training.py tests/test_io.py tests/test_storyteller_model.py tests/test_frontier_plot.py \
+                 tests/test_training_monitor.py tests/test_steering_panel.py tests/test_datacentric_widgets.py
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,5 +64,32 @@ wheel: $(STAMP)
 	$(BIN)/python -m build --outdir dist .
 	@ls -l dist/saewidgets-*.whl
 
+# Refresh the lock from pyproject.toml's ranges (newest versions they allow, torch held at the CPU build).
+# pip-compile runs pip, so it sees the same package sources and CPU torch build as `make` does.
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install -q $(PIP_TOOLS)
+	echo "torch==$(TORCH_VERSION)" > .venv-lock/torch.txt
+	.venv-lock/bin/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links --no-header \
+	  --extra dev --extra notebooks --extra docs -c .venv-lock/torch.txt -o .venv-lock/lock.txt pyproject.toml
+	# a local label (+cpu) names one build; the bare version matches it and PyTorch's CPU index alike
+	{ sed -n '1,/^$$/p' constraints.txt; sed 's/^torch==$(TORCH_VERSION)+[a-z0-9]*/torch==$(TORCH_VERSION)/' \
+	  .venv-lock/lock.txt; } > constraints.txt.new && mv constraints.txt.new constraints.txt
+	@grep -E '^(torch|transformers|transformer-lens)==' constraints.txt
+
+# Drift canary (not part of `make test`): the newest versions pyproject.toml allows, in a separate venv, and the
+# subset of the suite that broke when a dependency moved. It passing says the ranges are safe to install today.
+# torch stays at the locked CPU build (newer ones here are CUDA builds of several GB).
+test-latest: chromium
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install -q --upgrade pip
+	.venv-latest/bin/python -m pip install -q "torch==$(TORCH_VERSION)"
+	echo "torch==$(TORCH_VERSION)" > .venv-latest/torch.txt
+	.venv-latest/bin/python -m pip install -q --upgrade --upgrade-strategy eager -c .venv-latest/torch.txt \
+	  -e ".[dev,notebooks]"
+	.venv-latest/bin/python -m pip list --format=freeze | grep -iE '^(transformers|transformer-lens|torch|anywidget|numpy)=='
+	.venv-latest/bin/python -m pytest -q -p no:cacheprovider -o addopts="-ra" $(CANARY_TESTS)
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) .venv-latest .venv-lock build dist *.egg-info

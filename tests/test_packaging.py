@@ -212,7 +212,9 @@ def test_wheel_installs_in_a_fresh_venv_and_the_demo_runs_offline(dists, tmp_pat
     proc = _run([env_dir / "bin" / "saewidgets", "demo", *SMALL_DEMO, "--out", out],
                 step="saewidgets demo (small, offline)", cwd=work,
                 env=_clean_env(**OFFLINE, PATH=f"{env_dir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"))
-    assert "generate  Once upon a time" in proc.stdout
+    # the known greedy story (tests/test_generation.py): generation works in the installed set, not just runs
+    assert "generate  Once upon a time, there was a girl called Mia, whose best friend was Tom." in proc.stdout
+    _assert_installed_set_is_the_lock(python)
     frontier = json.loads((out / "frontier.json").read_text())
     names = [p["name"] for p in frontier["points"]]
     assert names and all((out / "saes" / n / "cfg.json").is_file() for n in names)
@@ -229,6 +231,55 @@ def test_wheel_installs_in_a_fresh_venv_and_the_demo_runs_offline(dists, tmp_pat
                   "torch.version.cuda)"], step="import check", cwd=work, env=_clean_env(**OFFLINE)).stdout.split()
     assert Path(where[0]).is_relative_to(env_dir) and where[1] == PYPROJECT_VERSION
     assert where[2] == "None", "a CUDA build of torch got installed"
+
+
+# ----------------------------------------------------------------------------------------------- the lock
+
+
+def _lock() -> dict[str, str]:
+    """constraints.txt as {normalised name: version}."""
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, sep, version = line.partition("==")
+            assert sep and re.fullmatch(r"[\w.]+", version), f"constraints.txt: not an exact pin: {line!r}"
+            pins[re.sub(r"[-_.]+", "-", name.lower())] = version
+    return pins
+
+
+def _installed(python) -> dict[str, str]:
+    freeze = _run([python, "-m", "pip", "list", "--format=freeze"], step="pip list", env=_clean_env()).stdout
+    return {re.sub(r"[-_.]+", "-", n.lower()): v.split("+")[0]
+            for n, _, v in (line.partition("==") for line in freeze.splitlines() if "==" in line)}
+
+
+def _assert_installed_set_is_the_lock(python) -> None:
+    lock, installed = _lock(), _installed(python)
+    drift = {n: (v, lock[n]) for n, v in installed.items() if n in lock and v != lock[n]}
+    assert drift == {}, f"installed (version, locked version) differ from constraints.txt: {drift}"
+    unlocked = sorted(set(installed) - set(lock) - {"pip", "setuptools", "wheel", "saewidgets"})
+    assert unlocked == [], f"installed but not in the lock (run `make lock`): {unlocked}"
+
+
+def test_the_lock_pins_every_dependency_and_excludes_the_broken_transformers():
+    import tomllib
+
+    lock = _lock()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + [d for extra in ("dev", "notebooks", "docs")
+                                        for d in project["optional-dependencies"][extra]]
+    names = {re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", d).group().lower()) for d in wanted}
+    assert names - set(lock) == set(), f"pyproject dependencies missing from constraints.txt: {names - set(lock)}"
+    assert len(lock) > 100  # the whole tree, not just the top level
+    assert not lock["transformers"].startswith("5.24."), "transformers 5.24 breaks the bridge's KV cache"
+    assert "!=5.24.*" in next(d for d in project["dependencies"] if d.startswith("transformers"))
+    assert lock["torch"] == re.search(r"TORCH_VERSION\s*:=\s*(\S+)", (ROOT / "Makefile").read_text()).group(1)
+
+
+def test_this_environment_is_the_lock():
+    """`make test` runs the suite in the locked set: what a user installs is what was tested."""
+    _assert_installed_set_is_the_lock(sys.executable)
 
 
 # ----------------------------------------------------------------------------------------------- Binder
@@ -275,7 +326,7 @@ def test_binder_environment_builds_and_runs_notebook_00(tmp_path_factory):
     bin_dir = env_dir / "bin"
     path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
 
-    # repo2docker: `pip install -r binder/requirements.txt` from the repository root, no constraints file.
+    # repo2docker: `pip install -r binder/requirements.txt` from the repository root; the file brings the lock.
     _run([python, "-m", "pip", "install", "-q", "-r", "binder/requirements.txt"], cwd=repo,
          step="pip install -r binder/requirements.txt", env=_clean_env(**PIP_FAST_FAIL, PATH=path))
     versions = _run([python, "-c", "import torch, saewidgets; print(torch.__version__, torch.version.cuda, "
@@ -285,6 +336,7 @@ def test_binder_environment_builds_and_runs_notebook_00(tmp_path_factory):
     freeze = _run([python, "-m", "pip", "list", "--format=freeze"], step="pip list", env=_clean_env()).stdout
     cuda = [line for line in freeze.splitlines() if line.lower().startswith(("nvidia-", "triton"))]
     assert cuda == [], f"CUDA wheels in the Binder environment: {cuda}"
+    _assert_installed_set_is_the_lock(python)
     _note(f"Binder venv size: {sum(f.stat().st_size for f in env_dir.rglob('*') if f.is_file()) / 1e9:.2f} GB")
 
     # postBuild: from the repository root, the environment first on PATH, executable, `set -e` honoured.
@@ -325,6 +377,7 @@ def test_binder_config_files():
     req = (ROOT / "binder" / "requirements.txt").read_text().splitlines()
     lines = [line.strip() for line in req if line.strip() and not line.lstrip().startswith("#")]
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines, "keep the CPU torch index (no CUDA)"
+    assert "-c ../constraints.txt" in lines, "Binder installs the lock"
     assert any(re.fullmatch(r"torch==[\d.]+\+cpu", line) for line in lines)
     pinned = re.search(r"^torch==(\S+)", (ROOT / "constraints.txt").read_text(), re.M).group(1)
     assert f"torch=={pinned}+cpu" in lines, "binder/requirements.txt and constraints.txt pin different torch"
