@@ -8,13 +8,15 @@ Layout of a cache folder::
 
 The folder is built under a temporary sibling name and renamed into place only when complete,
 so an interrupted harvest never leaves a folder that looks usable. A folder made by another
-model, hook, dtype or text set is refused rather than mixed in.
+model, hook, dtype or text set is refused rather than mixed in. A cache that holds more rows than
+asked for is reused for its first rows only: exactly what a fresh harvest would return.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +25,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from .files import commit_folder, partial_folder
+from .files import commit_folder, partial_folder, recover_folder
 
 FORMAT = "saewidgets-activations/1"
 META = "meta.json"
@@ -62,22 +64,28 @@ class CacheWriter:
         self.existing = None
 
     @classmethod
-    def open(cls, cache_dir: str | Path, meta: dict, shard_tokens: int) -> CacheWriter:
-        """A writer for ``cache_dir``; ``.existing`` is set instead when it already holds this harvest."""
+    def open(cls, cache_dir: str | Path, meta: dict, shard_tokens: int, n_rows: int) -> CacheWriter:
+        """A writer for ``cache_dir``; ``.existing`` is set instead when it already holds this harvest.
+
+        ``n_rows``: the rows a fresh harvest would collect (n_tokens, or every token of the texts if fewer or
+        None). A cache with more rows is reused for its first ``n_rows`` (a fresh harvest takes rows in the same
+        order and stops there); one with fewer is refused."""
         if shard_tokens <= 0:
             raise ValueError(f"shard_tokens must be positive, got {shard_tokens}")
         final = Path(cache_dir).expanduser().resolve()
+        recover_folder(final)  # a harvest killed while committing its folder left it beside its name
         if (final / META).is_file():
             cached = CachedActivations(final)
             _check_same(cached.meta, meta, final)
-            wanted = meta["n_tokens_requested"]
-            if (wanted is not None and cached.meta["n_tokens"] >= wanted) or (
-                    wanted is None and cached.meta["n_tokens_requested"] is None):
+            if len(cached) >= n_rows:
                 writer = cls.__new__(cls)
-                writer.existing = cached
+                writer.existing = cached if len(cached) == n_rows else CachedActivations(final, n_rows=n_rows)
                 return writer
-            raise ValueError(f"The cache at {final} holds {cached.meta['n_tokens']} tokens, fewer than the "
-                             f"{wanted} asked for. Use another folder, or delete this one to rebuild it.")
+            asked = (f"the {n_rows} asked for" if meta["n_tokens_requested"] is not None else
+                     f"the {n_rows} tokens of the texts that n_tokens=None asks for (it was made with n_tokens="
+                     f"{cached.meta['n_tokens_requested']})")
+            raise ValueError(f"The cache at {final} holds {len(cached)} tokens, fewer than {asked}. Use another "
+                             "folder, or delete this one to rebuild it.")
         if final.exists() and any(final.iterdir()):
             raise ValueError(f"{final} exists, is not empty and is not an activation cache (no {META}); "
                              "give an empty or new folder.")
@@ -116,6 +124,17 @@ class CacheWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def _first_rows(meta: dict, n: int) -> dict:
+    """``meta`` for the first ``n`` rows of a cache: the shards that hold them, the last one cut short."""
+    shards, left = [], n
+    for s in meta["shards"]:
+        if left == 0:
+            break
+        shards.append(dict(s, rows=min(s["rows"], left)))
+        left -= shards[-1]["rows"]
+    return dict(meta, n_tokens=n, n_tokens_on_disk=meta["n_tokens"], shards=shards)
+
+
 def _check_same(have: dict, want: dict, where: Path) -> None:
     diff = [k for k in IDENTITY_KEYS if have.get(k) != want.get(k)]
     if diff:
@@ -125,10 +144,14 @@ def _check_same(have: dict, want: dict, where: Path) -> None:
 
 
 class CachedActivations:
-    """A finished cache folder, read lazily: the same ``batches`` interface as ``ActivationSet``."""
+    """A finished cache folder, read lazily: the same ``batches`` interface as ``ActivationSet``.
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    ``n_rows``: use only the first rows of the cache (``harvest`` passes the ``n_tokens`` asked for); ``meta``
+    then describes those rows (``n_tokens``, their own ``norm_scale``, shards cut short) and ``meta
+    ["n_tokens_on_disk"]`` says how many the folder holds."""
+
+    def __init__(self, path: str | Path, n_rows: int | None = None):
+        self.path = recover_folder(Path(path))
         meta_file = self.path / META
         if not meta_file.is_file():
             raise FileNotFoundError(f"{self.path} is not an activation cache (no {META}).")
@@ -136,14 +159,31 @@ class CachedActivations:
         if self.meta.get("format") != FORMAT:
             raise ValueError(f"{self.path} has cache format {self.meta.get('format')!r}; expected {FORMAT!r}.")
         self.hook, self.model_name = self.meta["hook"], self.meta["model"]
-        self.norm_scale, self.d_in = float(self.meta["norm_scale"]), int(self.meta["d_in"])
+        self.d_in = int(self.meta["d_in"])
+        if n_rows is not None and not 0 < n_rows <= int(self.meta["n_tokens"]):
+            raise ValueError(f"n_rows must be in [1, {self.meta['n_tokens']}] for the cache at {self.path}; "
+                             f"got {n_rows}")
+        if n_rows is not None and n_rows < int(self.meta["n_tokens"]):
+            self.meta = _first_rows(self.meta, n_rows)
+            self.meta["norm_scale"] = self._norm_scale()
+        self.norm_scale = float(self.meta["norm_scale"])
+        if not (math.isfinite(self.norm_scale) and self.norm_scale > 0):  # caches written before harvest checked
+            raise ValueError(f"The activation cache at {self.path} holds non-finite or all-zero activations "
+                             f"(norm_scale {self.norm_scale}); delete it and harvest again: harvest now says "
+                             "which row is bad.")
+
+    def _norm_scale(self) -> float:
+        """sqrt(d_in) / mean row norm over the rows in use, as harvest computes it for a fresh harvest."""
+        total = sum(float(self._shard(i)["acts"].double().norm(dim=1).sum()) for i in range(len(self.meta["shards"])))
+        return math.sqrt(self.d_in) / (total / len(self)) if total > 0 else float("nan")
 
     def __len__(self) -> int:
         return int(self.meta["n_tokens"])
 
     def _shard(self, i: int) -> dict[str, torch.Tensor]:
-        with safe_open(str(self.path / self.meta["shards"][i]["file"]), framework="pt") as f:
-            return {k: f.get_tensor(k) for k in f.keys()}
+        shard = self.meta["shards"][i]
+        with safe_open(str(self.path / shard["file"]), framework="pt") as f:  # only the rows in use are read
+            return {k: f.get_slice(k)[: shard["rows"]] for k in f.keys()}
 
     def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, normalize: bool = False,
                 drop_last: bool = False, device: str | torch.device | None = None) -> Iterator[torch.Tensor]:

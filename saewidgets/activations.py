@@ -80,7 +80,9 @@ def harvest(model, texts, hook: str, n_tokens: int | None = None, *, batch_size:
     ``"transformer.h.1"`` of a Hugging Face GPT-2) and ``tokenizer`` given. ``texts`` is a corpus
     (documents with ``.text``) or a list of strings. Each document is fed as BOS + its tokens,
     truncated to ``max_len`` (default: the model's context). Returns an ``ActivationSet``, or a
-    ``CachedActivations`` when ``cache_dir`` is given (reused if it already holds this harvest).
+    ``CachedActivations`` when ``cache_dir`` is given (reused if it already holds this harvest: its first
+    ``n_tokens`` rows, the same rows and ``norm_scale`` as a fresh harvest). A NaN or inf activation raises
+    a ValueError that names its row, document, position and the hook.
     """
     texts = _as_texts(texts)
     if n_tokens is not None and (not isinstance(n_tokens, int) or n_tokens <= 0):
@@ -89,26 +91,32 @@ def harvest(model, texts, hook: str, n_tokens: int | None = None, *, batch_size:
     backend = _Backend(model, hook, tokenizer)
     max_len = max_len or backend.n_ctx
     docs = backend.tokenize(texts, max_len)  # list of [len_i] token id lists, BOS first
+    available = sum(len(d) - 1 for d in docs)  # BOS is dropped
+    if available == 0:
+        raise ValueError("No tokens were harvested: every text is empty after removing BOS.")
+    if n_tokens is not None and available < n_tokens:
+        warnings.warn(f"The texts hold only {available} tokens, fewer than n_tokens={n_tokens}; returning "
+                      f"{available}.", stacklevel=2)
+    n_rows = available if n_tokens is None else min(n_tokens, available)
 
     writer = None
     if cache_dir is not None:
         from .activation_cache import CacheWriter
 
-        writer = CacheWriter.open(cache_dir, backend.describe(dtype, texts, n_tokens, max_len), shard_tokens)
+        writer = CacheWriter.open(cache_dir, backend.describe(dtype, texts, n_tokens, max_len), shard_tokens,
+                                  n_rows=n_rows)
         if writer.existing is not None:
             return writer.existing
 
     try:
-        chunks, got, norm_sum = _collect(backend, docs, n_tokens, batch_size, dtype, stop_early, writer, progress)
+        chunks, got, norm_sum = _collect(backend, docs, n_rows, batch_size, dtype, stop_early, writer, progress)
+        if norm_sum == 0:
+            raise ValueError(f"Every activation harvested at {hook!r} is exactly zero: nothing to normalise or "
+                             "train on. Check the hook name (a site that is zeroed, e.g. an ablated head?).")
     except BaseException:  # Ctrl-C included: never leave a half-written cache behind
         if writer is not None:
             writer.abort()
         raise
-    if got == 0:
-        raise ValueError("No tokens were harvested: every text is empty after removing BOS.")
-    if n_tokens is not None and got < n_tokens:
-        warnings.warn(f"The texts hold only {got} tokens, fewer than n_tokens={n_tokens}; returning {got}.",
-                      stacklevel=2)
     d_in = (writer.d_in if writer is not None else chunks[0][0].shape[1])
     norm_scale = math.sqrt(d_in) / (norm_sum / got)  # E||x|| -> sqrt(d_in)
     if writer is not None:
@@ -118,9 +126,8 @@ def harvest(model, texts, hook: str, n_tokens: int | None = None, *, batch_size:
                          texts=texts)
 
 
-def _collect(backend, docs, n_tokens, batch_size, dtype, stop_early, writer, progress):
-    """Run the batches; returns (in-memory chunks, rows collected, sum of row norms)."""
-    wanted = n_tokens if n_tokens is not None else sum(len(d) - 1 for d in docs)
+def _collect(backend, docs, wanted, batch_size, dtype, stop_early, writer, progress):
+    """Run the batches until ``wanted`` rows; returns (in-memory chunks, rows collected, sum of row norms)."""
     chunks: list[tuple[torch.Tensor, ...]] = []
     got, norm_sum = 0, 0.0
     show = progress if progress is not None else wanted >= 200_000
@@ -133,10 +140,14 @@ def _collect(backend, docs, n_tokens, batch_size, dtype, stop_early, writer, pro
         rows = mask.nonzero(as_tuple=False)  # [n_rows, 2] (batch index, position), row-major order
         take = min(len(rows), wanted - got)
         rows = rows[:take]
-        x = acts[rows[:, 0], rows[:, 1]].detach().to("cpu", dtype)  # [take, d_in]
+        raw = acts[rows[:, 0], rows[:, 1]].detach()  # [take, d_in] in the model's dtype
+        x = raw.to("cpu", dtype)  # [take, d_in]
         tok = tokens[rows[:, 0], rows[:, 1]].to("cpu")  # [take]
         doc = (rows[:, 0] + start).to("cpu")  # [take]
         pos = rows[:, 1].to("cpu")  # [take]
+        finite = torch.isfinite(x).all(dim=1)  # [take]; one inf row makes norm_scale 0, one NaN poisons training
+        if not bool(finite.all()):
+            raise _non_finite(x, raw, finite, got, tok, doc, pos, backend.hook, dtype)
         norm_sum += float(x.double().norm(dim=1).sum())
         if writer is not None:
             writer.add(x, tok, doc, pos)
@@ -148,6 +159,21 @@ def _collect(backend, docs, n_tokens, batch_size, dtype, stop_early, writer, pro
             break
     bar.close()
     return chunks, got, norm_sum
+
+
+def _non_finite(x, raw, finite, got, tok, doc, pos, hook, dtype) -> ValueError:
+    """The error for the first row of a batch with NaN or inf: where it is, and what to do."""
+    i = int((~finite).nonzero()[0])
+    kind = " and ".join(w for w, has in (("NaN", x[i].isnan().any()), ("inf", x[i].isinf().any())) if has)
+    if bool(torch.isfinite(raw[i]).all()):  # finite in the model, not after the cast to dtype
+        fix = (f"the model's values are finite but exceed {str(dtype).removeprefix('torch.')}'s range: harvest with "
+               "dtype=torch.float32")
+    else:
+        fix = ("the model itself produced them (a float16 model overflowing? load it in float32), or this text "
+               f"breaks it: remove texts[{int(doc[i])}] and harvest again")
+    return ValueError(f"harvest: activation row {got + i} (document {int(doc[i])}, position {int(pos[i])}, token id "
+                      f"{int(tok[i])}) at hook {hook!r} holds {kind} ({int((~finite).sum())} such row(s) in this "
+                      f"batch). Training on it would run silently on zeros (inf makes norm_scale 0) or NaN: {fix}.")
 
 
 def _as_texts(texts) -> list[str]:

@@ -145,8 +145,10 @@ def test_cache_refuses_a_different_model_hook_dtype_or_texts(model, corpus, tmp_
     other = _perturbed_copy(model)
     with pytest.raises(ValueError, match="model_fingerprint"):
         harvest(other, corpus.texts[:8], HOOK, cache_dir=path)
-    with pytest.raises(ValueError, match="fewer than the 100000"):
-        harvest(model, corpus.texts[:8], HOOK, n_tokens=100_000, cache_dir=path)
+    # More than the texts hold: a fresh harvest returns every token with a warning, and so does the cache.
+    with pytest.warns(UserWarning, match="fewer than n_tokens=100000"):
+        assert len(harvest(model, corpus.texts[:8], HOOK, n_tokens=100_000, cache_dir=path)) == len(
+            harvest(model, corpus.texts[:8], HOOK, cache_dir=path))
 
 
 def _perturbed_copy(model):
@@ -187,3 +189,80 @@ def test_cache_refuses_a_folder_that_is_not_a_cache(model, tmp_path):
         harvest(model, ["A cat sat."], HOOK, cache_dir=tmp_path)
     with pytest.raises(FileNotFoundError, match="not an activation cache"):
         CachedActivations(tmp_path)
+
+
+def test_cache_reuse_returns_exactly_the_n_tokens_asked_for(model, corpus, tmp_path, monkeypatch):
+    path, texts = tmp_path / "cache", corpus.texts[:8]
+    full = harvest(model, texts, HOOK, cache_dir=path, shard_tokens=40)
+    fresh = harvest(model, texts, HOOK, n_tokens=50)
+    monkeypatch.setattr(type(model), "forward", lambda *a, **k: pytest.fail("model ran"))
+    few = harvest(model, texts, HOOK, n_tokens=50, cache_dir=path)  # used to return all of the cache's rows
+    assert len(few) == 50 < len(full) and few.meta["n_tokens_on_disk"] == len(full)
+    assert few.norm_scale == pytest.approx(fresh.norm_scale, rel=1e-12) != pytest.approx(full.norm_scale)
+    loaded = few.load()
+    for name in ("acts", "token_ids", "doc_ids", "positions"):
+        assert torch.equal(getattr(loaded, name), getattr(fresh, name))
+    assert loaded.norm_scale == few.norm_scale
+    streamed = torch.cat(list(few.batches(16, seed=1)))  # 50 rows over two shards, the second cut short
+    assert streamed.shape == (50, fresh.d_in) and torch.allclose(streamed.sum(0), fresh.acts.sum(0), atol=1e-4)
+    assert torch.equal(torch.cat(list(few.batches(16, shuffle=False))), fresh.acts)
+    assert len(harvest(model, texts, HOOK, cache_dir=path)) == len(full)
+
+
+def test_cache_with_fewer_rows_is_refused_with_a_clear_message(model, corpus, tmp_path):
+    path, texts = tmp_path / "cache", corpus.texts[:8]
+    harvest(model, texts, HOOK, n_tokens=50, cache_dir=path)
+    assert len(harvest(model, texts, HOOK, n_tokens=20, cache_dir=path)) == 20
+    with pytest.raises(ValueError, match="holds 50 tokens, fewer than the 60 asked for"):
+        harvest(model, texts, HOOK, n_tokens=60, cache_dir=path)
+    with pytest.raises(ValueError, match=r"holds 50 tokens, fewer than the \d+ tokens of the texts that "
+                                         r"n_tokens=None asks for \(it was made with n_tokens=50\)") as e:
+        harvest(model, texts, HOOK, cache_dir=path)
+    assert "the None" not in str(e.value)
+
+
+class Spiky(torch.nn.Module):
+    """Embedding -> identity ("block"): the activation at "block" is the embedding, with token ``bad`` set to
+    ``value`` (inf, NaN, or a number too large for float16)."""
+
+    def __init__(self, vocab, bad, value):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, 4)
+        with torch.no_grad():
+            self.emb.weight[bad] = value
+        self.block = torch.nn.Identity()
+
+    def forward(self, ids):  # [batch, pos] -> [batch, pos, 4]
+        return self.block(self.emb(ids))
+
+
+@pytest.mark.parametrize("value, dtype, match", [
+    (float("inf"), torch.float32, "holds inf .*load it in float32.*remove texts\\[1\\]"),
+    (float("nan"), torch.float32, "holds NaN"),
+    (1e6, torch.float16, "holds inf .*finite but exceed float16's range: harvest with dtype=torch.float32"),
+])
+@pytest.mark.parametrize("cached", [False, True])
+def test_non_finite_activations_say_where(model, tmp_path, value, dtype, match, cached):
+    tok = model.tokenizer
+    texts = ["A cat sat on the mat.", "The dog ran home."]
+    ids = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
+    bad = ids[1][1]
+    assert bad not in ids[0] and ids[1].count(bad) == 1
+    spiky = Spiky(len(tok), bad, value)
+    row, pos = len(ids[0]) + 1, 2  # position 0 is BOS; doc 1's token 1 sits at position 2
+    where = f"activation row {row} \\(document 1, position {pos}, token id {bad}\\) at hook 'block'"
+    with pytest.raises(ValueError, match=f"{where} {match}"):
+        harvest(spiky, texts, "block", tokenizer=tok, dtype=dtype, batch_size=1,
+                cache_dir=tmp_path / "cache" if cached else None)
+    assert list(tmp_path.iterdir()) == []  # no cache folder, no partial folder
+    # the same texts without the bad token are fine
+    ok = harvest(Spiky(len(tok), bad, 1.0), texts, "block", tokenizer=tok, dtype=dtype)
+    assert torch.isfinite(ok.acts).all() and math.isfinite(ok.norm_scale) and ok.norm_scale > 0
+
+
+def test_all_zero_activations_are_refused(model):
+    zero = Spiky(len(model.tokenizer), 0, 0.0)
+    with torch.no_grad():
+        zero.emb.weight.zero_()
+    with pytest.raises(ValueError, match="Every activation harvested at 'block' is exactly zero"):
+        harvest(zero, ["A cat sat."], "block", tokenizer=model.tokenizer)
