@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/harvest_throughput.py
 	$(BIN)/python bench/sae_training_throughput.py
 	$(BIN)/python bench/widget_latency.py
+	$(BIN)/python bench/generation_latency.py
 	$(BIN)/python bench/notebook_budgets.py
 
 lint: $(STAMP)
