@@ -8,6 +8,8 @@ Everything here returns plain numbers, numpy arrays and dicts, so tests call it 
 - *example*: a window of rows ``[start, stop)`` inside one document around a ``center`` row, e.g. the
   rows where the latent fires hardest (top-k) or rows drawn from quantile bands of its non-zero values.
 - *density*: the fraction of tokens where the latent is non-zero (its firing frequency).
+- *latent id*: an integer in ``[0, d_sae)`` (a Python or numpy integer). Floats are refused rather than
+  truncated, and negative ids rather than counted from the end (``latent_ids``).
 - *logit effects*: ``W_dec[i] @ W_U`` -- what the decoder direction pushes up or down at the output,
   ignoring the final layer norm and later layers (sae_vis' logits table; direct path only).
 
@@ -17,12 +19,75 @@ stays at ``[batch, d_sae]`` whatever the number of tokens.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import operator
+import re
+import warnings
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 MAX_TOKENS = 20_000  # default cap on harvested tokens for the widget: 20k x 32 latents stays a few MB
 TOP_PER_TOKEN = 5  # latents listed per token in the hover tooltip (Neuronpedia shows up to 20)
+
+
+# --------------------------------------------------------------------------------------------------------
+# checking latent ids and hook sites
+
+
+def latent_id(latent, d_sae: int) -> int:
+    """``latent`` as an int in ``[0, d_sae)``; int, numpy and 0-d torch integers pass. A float (3.7 would
+    silently become latent 3), a bool or a negative id (-1 would wrap to the last latent) raises."""
+    if isinstance(latent, (bool, np.bool_)):
+        raise TypeError(f"latent ids are integers, got the bool {latent!r}")
+    try:
+        i = operator.index(latent)
+    except TypeError:
+        raise TypeError(f"latent ids are integers in [0, {d_sae}), got {latent!r} ({type(latent).__name__}); "
+                        "a float is not rounded for you: pass int(...) if you mean it") from None
+    if not 0 <= i < d_sae:
+        neg = " (negative ids do not count from the end)" if i < 0 else ""
+        raise ValueError(f"latent {i} is out of range: this SAE has {d_sae} latents, ids 0 to {d_sae - 1}{neg}")
+    return i
+
+
+def latent_ids(latents: Iterable, d_sae: int) -> np.ndarray:
+    """Latent ids [m] int64, each checked as ``latent_id`` does (a list, range, or integer array)."""
+    if isinstance(latents, np.ndarray) and latents.dtype.kind in "iu":  # fast path: one range check
+        ids = latents.reshape(-1).astype(np.int64)
+        bad = ids[(ids < 0) | (ids >= d_sae)]
+        if len(bad):
+            latent_id(int(bad[0]), d_sae)
+        return ids
+    if isinstance(latents, (str, bytes)) or not isinstance(latents, Iterable):
+        raise TypeError(f"latents must be a list of latent ids, got {latents!r}; for one latent write [{latents!r}]")
+    return np.fromiter((latent_id(i, d_sae) for i in latents), np.int64)
+
+
+def _d_sae(sae) -> int:
+    return int(sae.W_dec.shape[0])
+
+
+def sae_hook(sae) -> str | None:
+    """The hook site the SAE was trained on, as ``load_sae`` records it (``sae.hook_name``, or the
+    ``hook_name`` in its cfg.json metadata), or None when it does not say."""
+    return getattr(sae, "hook_name", None) or (getattr(sae, "metadata", None) or {}).get("hook_name") or None
+
+
+def _site(hook: str) -> str:
+    """One name per activation: blocks.{L}.hook_resid_pre carries the same tensor as blocks.{L-1}.hook_resid_post."""
+    m = re.fullmatch(r"blocks\.(\d+)\.hook_resid_pre", hook)
+    return f"blocks.{int(m[1]) - 1}.hook_resid_post" if m and int(m[1]) > 0 else hook
+
+
+def check_sae_hook(sae, hook: str | None, where: str) -> None:
+    """Warn when ``hook`` is not the site the SAE was trained on: its latents mean nothing at another one
+    (a warning, not an error: another backend's name for the same site, e.g. a Hugging Face module path,
+    is legitimate)."""
+    own = sae_hook(sae)
+    if own and hook and _site(own) != _site(hook):
+        warnings.warn(f"{where}: this SAE was trained on activations at {own!r} (sae.hook_name) but is used at "
+                      f"{hook!r}: its latents mean nothing at another site. Pass hook={own!r}, or set "
+                      "sae.hook_name if the SAE's record is wrong.", stacklevel=3)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -63,7 +128,7 @@ def encode(sae, activations, batch_size: int = 4096) -> np.ndarray:
 
 def latent_activations(sae, activations, latents: Sequence[int], batch_size: int = 4096) -> np.ndarray:
     """Activations of the chosen latents at every row: [n, len(latents)] float32."""
-    idx = np.asarray(list(latents), dtype=np.int64)
+    idx = latent_ids(latents, _d_sae(sae))
     x = _rows(activations)
     out = np.zeros((len(x), len(idx)), np.float32)
     for start, a in _encode_batches(sae, x, batch_size):
@@ -214,6 +279,7 @@ def logit_effects(sae, W_U, latent: int, k: int = 10) -> dict:
     Returns ``promoted_ids``, ``promoted`` (descending) and ``suppressed_ids``, ``suppressed`` (ascending)."""
     import torch
 
+    latent = latent_id(latent, _d_sae(sae))
     with torch.no_grad():
         W_U = torch.as_tensor(W_U)
         w = sae.W_dec[latent].detach().to(W_U.device, W_U.dtype)  # [d_in]
@@ -269,6 +335,8 @@ def prompt_features(sae, model, hook: str, text: str, k: int = TOP_PER_TOKEN,
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError("The prompt is empty: type some text.")
+    if latents is not None:
+        latents = latent_ids(latents, _d_sae(sae))
     from .activations import harvest
 
     acts = harvest(model, [text], hook)
@@ -278,7 +346,7 @@ def prompt_features(sae, model, hook: str, text: str, k: int = TOP_PER_TOKEN,
     out = {"tokens": token_strings(model.tokenizer, acts.token_ids), "top_ids": s["top_ids"],
            "top_vals": s["top_vals"], "top_latents": ids, "top_max": mx}
     if latents is not None:
-        out["acts"] = dense[:, np.asarray(list(latents), np.int64)].T.copy()
+        out["acts"] = dense[:, latents].T.copy()
     return out
 
 
@@ -299,7 +367,7 @@ def latent_panels(sae, activations, latents: Sequence[int], *, W_U=None, k_top: 
     mean_nonzero, n_nonzero) and, with ``W_U``, ``logit_ids`` [c, 2, k] / ``logit_vals`` [c, 2, k]
     (row 0 promoted, row 1 suppressed).
     """
-    latents = np.asarray(list(latents), np.int64)
+    latents = latent_ids(latents, _d_sae(sae))
     c = len(latents)
     doc_ids = np.asarray(activations.doc_ids)
     cols = latent_activations(sae, activations, latents)  # [n, c]
@@ -342,7 +410,8 @@ def candidate_latents(max_per_latent: np.ndarray, latent: int | None, n_latents:
     ids, _ = top_latents(max_per_latent, n_latents)
     ids = [int(i) for i in ids]
     if latent is not None:
-        ids = [int(latent)] + [i for i in ids if i != int(latent)]
+        latent = latent_id(latent, len(max_per_latent))
+        ids = [latent] + [i for i in ids if i != latent]
     return ids or [0]
 
 

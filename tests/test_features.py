@@ -197,3 +197,58 @@ def test_from_sae_on_the_storyteller_model_with_a_prompt(model, corpus):
     w.latent = new  # a latent picked later also gets its prompt activations
     np.testing.assert_allclose(w._prompt_acts[-1], F.prompt_features(sae, model, hook, w.prompt, latents=[new])["acts"][0],
                                atol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------- latent ids, hooks
+
+
+def test_latent_ids_are_integers_in_range():
+    sae, acts = identity_sae(), toy_set(DOCS)
+    with pytest.raises(TypeError, match=r"latent ids are integers in \[0, 4\), got 3.7 \(float\)"):
+        F.latent_activations(sae, acts, [3.7])  # used to become latent 3
+    with pytest.raises(ValueError, match=r"latent -1 is out of range: this SAE has 4 latents, ids 0 to 3 "
+                                         r"\(negative ids do not count from the end\)"):
+        F.latent_activations(sae, acts, [0, -1])  # used to wrap to latent 3
+    with pytest.raises(ValueError, match="latent 4 is out of range"):
+        F.latent_activations(sae, acts, np.array([1, 4]))
+    with pytest.raises(TypeError, match="bool"):
+        F.latent_activations(sae, acts, [True])
+    with pytest.raises(TypeError, match=r"list of latent ids.*\[2\]"):
+        F.latent_activations(sae, acts, 2)
+    want = F.latent_activations(sae, acts, [1, 0])
+    for ids in ([np.int64(1), np.int32(0)], np.array([1, 0], np.uint8), torch.tensor([1, 0]), range(1, -1, -1)):
+        np.testing.assert_array_equal(F.latent_activations(sae, acts, ids), want)
+    with pytest.raises(ValueError, match="out of range"):
+        F.latent_panels(sae, acts, [-1])
+    with pytest.raises(TypeError, match="integers"):
+        F.logit_effects(sae, torch.eye(4), 2.0)
+    with pytest.raises(ValueError, match="latent -2 is out of range"):
+        F.logit_effects(sae, torch.eye(4), -2)
+    with pytest.raises(TypeError, match="integers"):
+        F.candidate_latents(np.ones(4), 3.7, 2)
+
+
+def test_widget_latent_must_be_an_integer_in_range():
+    with pytest.raises(TypeError, match="got 1.5"):
+        toy_widget(latent=1.5)  # used to show latent 1
+    with pytest.raises(ValueError, match="latent -1 is out of range"):
+        toy_widget(latent=-1)
+    assert toy_widget(latent=np.int64(1))[0].latent == 1
+
+
+def test_from_sae_warns_when_the_hook_is_not_the_saes(model):
+    from saewidgets.widgets.feature_activations import FeatureActivations
+
+    sae = build_sae(SAEConfig("relu", d_in=128, d_sae=16))
+    sae.hook_name = "blocks.1.hook_resid_post"  # as load_sae records it
+    texts = ["Tom saw a cat."]
+    with pytest.warns(UserWarning, match=r"FeatureActivations: this SAE was trained on activations at "
+                                         r"'blocks.1.hook_resid_post' .* used at 'blocks.0.hook_resid_post'"):
+        FeatureActivations.from_sae(sae, model, texts, "blocks.0.hook_resid_post", n_latents=2)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w = FeatureActivations.from_sae(sae, model, texts, n_latents=2)  # no hook given: the SAE's own
+        assert w._ctx["hook"] == "blocks.1.hook_resid_post"
+        FeatureActivations.from_sae(sae, model, texts, "blocks.2.hook_resid_pre", n_latents=2)  # the same tensor

@@ -37,3 +37,26 @@ def test_bad_input(model, sea_sae):
         SteeringPanel(model, sea_sae, LAST, [0], labels=["a", "b"])
     with pytest.raises(ValueError, match="out of range"):
         SteeringPanel(model, sea_sae, LAST, [99]).strengths = [1.0]
+
+
+def test_latents_checked_in_the_constructor(model, sea_sae):
+    with pytest.raises(ValueError, match="latent 99 is out of range: this SAE has 8 latents"):
+        SteeringPanel(model, sea_sae, LAST, [99], max_new_tokens=2)  # used to pass until a strength was set
+    with pytest.raises(ValueError, match="latent -1 is out of range"):
+        SteeringPanel(model, sea_sae, LAST, [0, -1], max_new_tokens=2)
+    with pytest.raises(TypeError, match="got 2.5"):
+        SteeringPanel(model, sea_sae, LAST, [2.5], max_new_tokens=2)
+    import numpy as np
+
+    assert SteeringPanel(model, sea_sae, LAST, [np.int64(3)], max_new_tokens=2).latents == [3]
+
+
+def test_a_hook_other_than_the_saes_is_flagged(model):
+    import saewidgets as sw
+
+    sae = sw.build_sae(sw.SAEConfig("relu", d_in=128, d_sae=8))
+    sae.hook_name = "blocks.1.hook_resid_post"  # as load_sae records it
+    with pytest.warns(UserWarning, match=r"SteeringPanel: this SAE was trained on activations at "
+                                         r"'blocks.1.hook_resid_post' .* used at 'blocks.3.hook_resid_post'.*"
+                                         r"Pass hook='blocks.1.hook_resid_post'"):
+        SteeringPanel(model, sae, LAST, [0], max_new_tokens=2)

@@ -79,10 +79,11 @@ class FeatureActivations(SaeWidget):
                  max_tokens: int | None = F.MAX_TOKENS, **panel_kwargs) -> FeatureActivations:
         """Harvest ``texts`` (strings, a corpus or an ActivationSet) at ``hook``, encode with ``sae`` and
         precompute ``latent`` plus the top ``n_latents`` latents in the text."""
-        hook = hook or getattr(texts, "hook", None)
+        hook = hook or getattr(texts, "hook", None) or F.sae_hook(sae)
         if hook is None:
             raise ValueError("from_sae needs hook=... (the hook site the SAE reads)")
         acts = F._as_activation_set(model, texts, hook, max_tokens)
+        F.check_sae_hook(sae, getattr(acts, "hook", None) or hook, "FeatureActivations")
         if max_tokens is not None and len(acts) > max_tokens:
             acts = _head(acts, max_tokens)
         tokens = F.token_strings(model.tokenizer, acts.token_ids)
@@ -100,8 +101,8 @@ class FeatureActivations(SaeWidget):
         if len(tokens) != len(activations.acts):
             raise ValueError(f"{len(tokens)} token strings for {len(activations.acts)} activation rows")
         d_sae = int(sae.W_dec.shape[0])
-        if latent is not None and not 0 <= int(latent) < d_sae:
-            raise ValueError(f"latent {latent} is out of range for an SAE with {d_sae} latents")
+        if latent is not None:
+            latent = F.latent_id(latent, d_sae)  # 3.7 is refused, not truncated; -1 does not wrap
         s = F.scan(sae, activations)
         cands = F.candidate_latents(s["max"], latent, n_latents)
         panel_kwargs.setdefault("k_top", 10)
