@@ -10,6 +10,8 @@ Fields that an architecture does not use are kept (so that ``cfg.json`` round-tr
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,8 +80,16 @@ class SAEConfig:
     """Subtract b_dec from x before encoding (SAELens default). Gemma Scope SAEs were trained without it."""
     dtype: str = "float32"
     """Parameter dtype: "float32", "float64", "bfloat16" or "float16"."""
+    input_scale: float | None = None
+    """The input normalisation this SAE was trained with, kept so that training can continue in the same space.
+    None: never trained here (e.g. fresh from ``build_sae``): ``train`` uses the weights as they are, as a start in
+    its normalised space. A number s: the SAE reads raw x and was trained on x * s (``train`` folded s into the
+    weights, see ``training.fold_input_scale_``); training it again unfolds s, trains on x * s and folds s back.
+    ``load_sae`` restores it from cfg.json; a file that does not record it (another library's, or one saved
+    before this field existed) loads with 1.0: the SAE reads raw x as saved, and training continues on raw x."""
 
     def __post_init__(self) -> None:
+        _plain_numbers(self)
         _choice("architecture", self.architecture, ARCHITECTURES)
         _positive_int("d_in", self.d_in)
         _positive_int("d_sae", self.d_sae)
@@ -88,17 +98,14 @@ class SAEConfig:
             if self.k > self.d_sae:
                 raise ValueError(f"SAEConfig.k must be in 1..d_sae={self.d_sae} for {self.architecture}; got {self.k}")
         for name in ("l1_coefficient", "l0_coefficient", "pre_act_loss_coefficient", "auxk_coefficient"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0:
-                raise ValueError(f"SAEConfig.{name} must be a number >= 0; got {value!r}")
+            _finite(name, getattr(self, name), "SAEConfig", ">= 0")
         for name in ("jumprelu_bandwidth", "jumprelu_init_threshold", "jumprelu_tanh_scale"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
-                raise ValueError(f"SAEConfig.{name} must be a number > 0; got {value!r}")
+            _finite(name, getattr(self, name), "SAEConfig", "> 0")
         _choice("jumprelu_theta_param", self.jumprelu_theta_param, THETA_PARAMS)
         _choice("jumprelu_sparsity", self.jumprelu_sparsity, JUMPRELU_SPARSITY)
-        if self.target_l0 is not None and not (isinstance(self.target_l0, (int, float)) and self.target_l0 > 0):
-            raise ValueError(f"SAEConfig.target_l0 must be a number > 0 or None; got {self.target_l0!r}")
+        for name in ("target_l0", "input_scale"):
+            if getattr(self, name) is not None:
+                _finite(name, getattr(self, name), "SAEConfig", "> 0", " or None")
         if self.architecture == "jumprelu" and self.jumprelu_sparsity == "target_l0" and self.target_l0 is None:
             raise ValueError('SAEConfig.target_l0 must be set (> 0) when jumprelu_sparsity="target_l0"')
         if self.auxk_k is not None:
@@ -140,6 +147,27 @@ class SAEConfig:
 def _choice(name: str, value: Any, allowed: tuple[str, ...], owner: str = "SAEConfig") -> None:
     if value not in allowed:
         raise ValueError(f"{owner}.{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+
+
+def _plain_numbers(cfg: Any) -> None:
+    """numpy scalars (np.int64 from a sweep's np.arange, np.float32, ...) become int / float, so that they pass the
+    checks below and cfg.json stays plain JSON. Bools are left alone (they are checked as bools)."""
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if isinstance(value, bool) or type(value) in (int, float):
+            continue
+        if isinstance(value, numbers.Integral):
+            setattr(cfg, f.name, int(value))
+        elif isinstance(value, numbers.Real):
+            setattr(cfg, f.name, float(value))
+
+
+def _finite(name: str, value: Any, owner: str, bound: str, alternative: str = "") -> None:
+    """A real number, not inf or NaN (either would turn every weight into NaN at the first step), with
+    ``bound`` ">= 0" or "> 0"."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not (ok and (value >= 0 if bound == ">= 0" else value > 0)):
+        raise ValueError(f"{owner}.{name} must be a finite number {bound}{alternative}; got {value!r}")
 
 
 def _positive_int(name: str, value: Any, owner: str = "SAEConfig") -> None:
@@ -185,7 +213,8 @@ class TrainConfig:
     """Max global gradient norm (0 = off)."""
     normalize: bool = True
     """Train on x * norm_scale (E||x|| = sqrt(d_in)) and fold the scale into the weights afterwards,
-    so the returned SAE reads raw activations and coefficients transfer between models."""
+    so the returned SAE reads raw activations and coefficients transfer between models. The scale is
+    recorded as ``SAEConfig.input_scale``; an SAE that has one keeps training at that scale, whatever this says."""
     init_b_dec: bool = True
     """Start b_dec at the geometric median of the first batch (Towards Monosemanticity)."""
     dead_window_tokens: int = 500_000
@@ -195,7 +224,9 @@ class TrainConfig:
     """relu only: every this many steps re-initialise dead latents towards badly reconstructed inputs
     (Towards Monosemanticity, 2023). 0 = off."""
     seed: int = 0
-    """Seeds the batch order and any resampling: a CPU run is reproducible."""
+    """Seeds the batch order and any resampling; training draws nothing from torch's global RNG, so on a CPU two
+    runs with one seed from identically built SAEs give identical weights (``build_sae(cfg, seed=...)`` /
+    ``torch.manual_seed`` makes the build identical)."""
     log_every: int = 10
     """Record a history row (and call the callback) every this many steps."""
     checkpoint_every: int = 0
@@ -207,6 +238,7 @@ class TrainConfig:
     """"auto": bf16 autocast on CUDA, none on CPU; "bf16": also on CPU (AVX512-BF16); "off"."""
 
     def __post_init__(self):
+        _plain_numbers(self)
         for name in ("n_tokens", "batch_size", "log_every", "dead_window_tokens"):
             _positive_int(name, getattr(self, name), "TrainConfig")
         for name in ("resample_every", "checkpoint_every", "seed"):
@@ -215,15 +247,13 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{name} must be an integer >= 0; got {value!r}")
         if self.n_tokens < self.batch_size:
             raise ValueError(f"TrainConfig.n_tokens ({self.n_tokens}) must be at least one batch ({self.batch_size})")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
-            raise ValueError(f"TrainConfig.lr must be > 0; got {self.lr!r}")
-        if not (isinstance(self.threshold_lr_scale, (int, float)) and self.threshold_lr_scale > 0):
-            raise ValueError(f"TrainConfig.threshold_lr_scale must be > 0; got {self.threshold_lr_scale!r}")
-        if not (isinstance(self.grad_clip, (int, float)) and self.grad_clip >= 0):
-            raise ValueError(f"TrainConfig.grad_clip must be >= 0 (0 = off); got {self.grad_clip!r}")
+        _finite("lr", self.lr, "TrainConfig", "> 0")
+        _finite("threshold_lr_scale", self.threshold_lr_scale, "TrainConfig", "> 0")
+        _finite("grad_clip", self.grad_clip, "TrainConfig", ">= 0", " (0 = off)")
         self.adam_betas = tuple(self.adam_betas)
-        if len(self.adam_betas) != 2 or not all(0 <= b < 1 for b in self.adam_betas):
+        if len(self.adam_betas) != 2 or not all(isinstance(b, numbers.Real) and 0 <= b < 1 for b in self.adam_betas):
             raise ValueError(f"TrainConfig.adam_betas must be two numbers in [0, 1); got {self.adam_betas!r}")
+        self.adam_betas = tuple(float(b) for b in self.adam_betas)
         for name in ("lr_warmup_fraction", "lr_decay_fraction", "sparsity_warmup_fraction"):
             _fraction(name, getattr(self, name), "TrainConfig")
         if self.lr_warmup_fraction + self.lr_decay_fraction > 1:
