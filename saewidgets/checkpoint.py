@@ -2,14 +2,17 @@
 
 A checkpoint folder holds ``state.safetensors`` (SAE parameters and buffers, Adam moments, the
 dead-latent counters, RNG states) and ``state.json`` (step, history, the configs it was made
-with). It is written to a temporary sibling and renamed into place, so a crash mid-save leaves
-the previous checkpoint intact. Resuming with a different configuration is refused.
+with); a sweep's holds one such pair per SAE, in ``sae_<i>/``. The whole folder, every SAE of a sweep
+at once, is written to a temporary sibling and renamed into place, so a crash or Ctrl-C mid-save leaves
+the previous checkpoint intact and the SAEs of a sweep are always saved at the same step. Resuming
+with a different configuration is refused.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -27,18 +30,38 @@ def identity(sae_cfg: dict, train_cfg: dict, norm_scale: float, n_rows: int) -> 
     return {"sae": sae_cfg, "train": train, "norm_scale": norm_scale, "n_rows": n_rows}
 
 
-def save(path: str | Path, sae: torch.nn.Module, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
-         meta: dict) -> None:
-    flat = {f"sae.{k}": v.detach().cpu().contiguous() for k, v in sae.state_dict().items()}
-    names = {id(p): n for n, p in sae.named_parameters()}
-    for group in opt.param_groups:
-        for p in group["params"]:
-            for key, value in opt.state.get(p, {}).items():
-                flat[f"opt.{names[id(p)]}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
-    flat.update({f"loop.{k}": v.detach().cpu().contiguous() for k, v in tensors.items()})
+class Part(NamedTuple):
+    """One SAE's share of a checkpoint."""
+
+    folder: str
+    """Where in the checkpoint folder it goes: "" (the folder itself) for a single SAE, "sae_<i>" in a sweep."""
+    sae: torch.nn.Module
+    opt: torch.optim.Optimizer
+    tensors: dict[str, torch.Tensor]
+    """Loop state: dead-latent counters, RNG state."""
+    meta: dict
+    """JSON-able: step, history, identity."""
+
+
+def save(path: str | Path, parts: list[Part]) -> None:
+    """Write every part into one temporary folder, then rename that into place as ``path``: all or nothing."""
     with atomic_folder(path) as tmp:
-        save_file(flat, str(tmp / "state.safetensors"))
-        (tmp / "state.json").write_text(json.dumps(meta))
+        for part in parts:  # one SAE's tensors on the CPU at a time
+            folder = tmp / part.folder
+            folder.mkdir(exist_ok=True)
+            save_file(_flatten(part), str(folder / "state.safetensors"))
+            (folder / "state.json").write_text(json.dumps(part.meta))
+
+
+def _flatten(part: Part) -> dict[str, torch.Tensor]:
+    flat = {f"sae.{k}": v.detach().cpu().contiguous() for k, v in part.sae.state_dict().items()}
+    names = {id(p): n for n, p in part.sae.named_parameters()}
+    for group in part.opt.param_groups:
+        for p in group["params"]:
+            for key, value in part.opt.state.get(p, {}).items():
+                flat[f"opt.{names[id(p)]}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    flat.update({f"loop.{k}": v.detach().cpu().contiguous() for k, v in part.tensors.items()})
+    return flat
 
 
 def exists(path: str | Path | None) -> bool:

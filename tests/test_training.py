@@ -190,7 +190,7 @@ def test_bad_input(toy, resid):
         train(small("relu"), as_set(x), **FAST | dict(seed=0), init_b_dec=False)
     with pytest.raises(ValueError, match="fewer than one batch"):
         train(small("relu"), as_set(acts.acts[:100]), **FAST)
-    for bad, match in [(dict(lr=0), "lr must be > 0"), (dict(batch_size=0), "batch_size must be an integer > 0"),
+    for bad, match in [(dict(lr=0), "lr must be a finite number > 0"), (dict(batch_size=0), "batch_size must be an integer > 0"),
                        (dict(checkpoint_every=5), "needs checkpoint_dir"), (dict(autocast="fp8"), "autocast")]:
         with pytest.raises(ValueError, match=match):
             TrainConfig(**bad)
@@ -239,6 +239,77 @@ def test_ddp_two_gloo_processes_match_one_process(tmp_path):
     one, two = load_file(tmp_path / "one.safetensors"), load_file(tmp_path / "two.safetensors")
     for key in one:
         assert torch.allclose(one[key], two[key], atol=1e-5, rtol=1e-4), key
+
+
+DDP_RESAMPLE_SCRIPT = """
+import sys, torch, torch.distributed as dist
+sys.path.insert(0, {root!r})
+from safetensors.torch import save_file
+from saewidgets.config import SAEConfig
+from saewidgets.sae import build_sae
+from saewidgets.training import train
+from tests.test_training import as_set
+from saewidgets.metrics import toy_superposition
+torch.set_num_threads(1)
+dist.init_process_group("gloo")
+x, _, _ = toy_superposition(8192, 32, 16, p_active=0.05, seed=0)
+torch.manual_seed(0)
+sae = build_sae(SAEConfig("relu", d_in=16, d_sae=64, l1_coefficient=0.3))
+with torch.no_grad():
+    sae.b_enc[:32] = -100.0  # half the latents never fire: every resampling has work to do
+result = train(sae, as_set(x), n_tokens=40 * 512, batch_size=512, lr=3e-3, progress=False,
+               dead_window_tokens=1024, resample_every=5, init_b_dec=False)
+save_file(result.sae.state_dict(), sys.argv[1] + f".{{dist.get_rank()}}")
+dist.barrier()
+dist.destroy_process_group()
+"""
+
+
+def test_ddp_resampling_keeps_replicas_identical(tmp_path):
+    root = str(Path(__file__).parents[1])
+    script = tmp_path / "ddp_resample.py"
+    script.write_text(DDP_RESAMPLE_SCRIPT.format(root=root))
+    env = dict(os.environ, PYTHONPATH=root, OMP_NUM_THREADS="1")
+    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                          str(script), str(tmp_path / "sae")], env=env, capture_output=True, text=True, timeout=300)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    from safetensors.torch import load_file
+
+    rank0, rank1 = load_file(tmp_path / "sae.0"), load_file(tmp_path / "sae.1")
+    assert bool((rank0["b_enc"][:32] > -50).all())  # every never-firing latent was resampled
+    for key in rank0:  # each rank resampling from its own half of the batch: W_enc differed by ~0.2
+        assert torch.equal(rank0[key], rank1[key]), key
+
+
+def test_sweep_interrupted_between_its_saes_resumes_exactly(toy, tmp_path, monkeypatch):
+    from saewidgets import training
+
+    acts, _ = toy
+    cfg = TrainConfig(n_tokens=40 * 512, batch_size=512, lr=3e-3, log_every=5, dead_window_tokens=4096,
+                      resample_every=10, checkpoint_every=1, checkpoint_dir=str(tmp_path / "ckpt"))
+
+    def saes():
+        return [small("relu", l1_coefficient=0.3), small("topk"), small("jumprelu")]
+
+    straight = training.train_sweep(saes(), acts, cfg, progress=False, resume=False)
+    step = training._Run.step
+
+    def ctrl_c_in_the_second_sae_at_step_30(run, x, i, t0):
+        if run.index == 1 and i == 30:  # the first SAE has taken step 30; the second and third have not
+            raise KeyboardInterrupt
+        return step(run, x, i, t0)
+
+    monkeypatch.setattr(training._Run, "step", ctrl_c_in_the_second_sae_at_step_30)
+    cut = training.train_sweep(saes(), acts, cfg, progress=False, resume=False)
+    monkeypatch.undo()
+    assert all(r.interrupted for r in cut)
+    saved = [json.loads((tmp_path / "ckpt" / f"sae_{i}" / "state.json").read_text())["step"] for i in range(3)]
+    assert saved == [30, 30, 30]
+    resumed = training.train_sweep(saes(), acts, cfg, progress=False)
+    for a, b in zip(straight, resumed):
+        for key, value in a.sae.state_dict().items():
+            assert torch.equal(b.sae.state_dict()[key], value), key
+        assert [r | {"seconds": 0} for r in a.history] == [r | {"seconds": 0} for r in b.history]
 
 
 def test_sweep_equals_separate_runs_and_labels_rows(toy, tmp_path):
