@@ -5,7 +5,13 @@ their gradients): 64 MB each at batch 4096, d_sae 4096. glibc serves every alloc
 fresh mmap and returns it with munmap when freed, so each step the kernel zero-fills those pages again on
 first touch: measured at those shapes on 2 cores, a fifth of the step went to page faults (bench/). Inside
 ``reuse_freed_memory()`` malloc takes large blocks from its heap and keeps what is freed, so the next step
-reuses the same pages. On exit the settings go back and the held memory is returned to the system.
+reuses the same pages.
+
+On exit from the outermost block the held memory is returned to the system (``malloc_trim``), large blocks are
+mmapped again (M_MMAP_MAX back to glibc's default, 65536) and a free heap top above 64 MB is trimmed again
+(M_TRIM_THRESHOLD = 64 MB). These are fixed values, not the ones in force before the block: mallopt cannot read
+a setting back, so one made earlier (by GLIBC_TUNABLES or another mallopt call) is not restored, and glibc's
+dynamic mmap threshold, which any such mallopt call switches off, stays off for the rest of the process.
 """
 
 from __future__ import annotations
@@ -43,7 +49,8 @@ def _glibc() -> ctypes.CDLL | None:
 @contextlib.contextmanager
 def reuse_freed_memory(enabled: bool = True) -> Iterator[bool]:
     """Within the block, freed large host allocations stay in the process for reuse. Yields whether that is in
-    effect (False off glibc, or with ``enabled=False``). Re-entrant; the outermost block restores."""
+    effect (False off glibc, or with ``enabled=False``). Re-entrant; the outermost block's exit gives the memory
+    back and resets the two settings (to fixed values: see the module docstring)."""
     global _depth
     libc = _glibc() if enabled else None
     if libc is None:

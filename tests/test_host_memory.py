@@ -1,5 +1,6 @@
 """host_memory.py: a CPU training run reuses its steps' memory instead of faulting in fresh pages each step."""
 
+import json
 import platform
 import resource
 import subprocess
@@ -77,3 +78,58 @@ def test_memory_is_given_back_on_exit_and_nesting_holds_until_the_outermost():
 def test_disabled_is_a_no_op():
     with reuse_freed_memory(enabled=False) as on:
         assert on is False
+
+
+MALLOPT_PROBE = """
+import ctypes, json
+from saewidgets.host_memory import reuse_freed_memory
+
+libc = ctypes.CDLL(None)
+
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                              "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+libc.mallinfo2.restype = MallInfo2
+libc.malloc.restype, libc.malloc.argtypes, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_size_t], [ctypes.c_void_p]
+MB = 1 << 20
+
+
+def mmapped_64mb():  # is a 64 MB malloc served by mmap?
+    before = libc.mallinfo2().hblks
+    p = libc.malloc(64 * MB)
+    mmapped = libc.mallinfo2().hblks > before
+    libc.free(p)
+    return mmapped
+
+
+def heap_kept_mb(mb):  # fill the heap with mb MB of 64 kB blocks (always below the mmap threshold), free them
+    blocks = (ctypes.c_void_p * (mb * 16))()
+    for i in range(len(blocks)):
+        blocks[i] = libc.malloc(64 << 10)
+    peak = libc.mallinfo2().arena
+    for i in reversed(range(len(blocks))):
+        libc.free(blocks[i])
+    return (libc.mallinfo2().arena - peak + mb * MB) / MB  # how much of it the heap still holds
+
+
+out = {}
+with reuse_freed_memory():
+    out["inside"] = [mmapped_64mb(), heap_kept_mb(128)]
+out["after"] = [mmapped_64mb(), heap_kept_mb(32), heap_kept_mb(128)]
+print(json.dumps(out))
+"""
+
+
+def test_exit_sets_the_settings_the_docstring_names():
+    # mallopt cannot read settings back, so the module docstring claims fixed values on exit; check each
+    out = subprocess.run([sys.executable, "-c", MALLOPT_PROBE], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[1])
+    probe = json.loads(out.stdout)
+    mmapped, kept = probe["inside"]
+    assert not mmapped and kept >= 127  # inside: large blocks from the heap, and nothing trimmed
+    mmapped, kept_32, kept_128 = probe["after"]
+    assert mmapped  # M_MMAP_MAX is no longer 0
+    assert kept_32 >= 31 and kept_128 <= 65  # M_TRIM_THRESHOLD 64 MB: a 32 MB free top stays, above 64 MB it goes
