@@ -147,8 +147,8 @@ class CachedActivations:
     """A finished cache folder, read lazily: the same ``batches`` interface as ``ActivationSet``.
 
     ``n_rows``: use only the first rows of the cache (``harvest`` passes the ``n_tokens`` asked for); ``meta``
-    then describes those rows (``n_tokens``, their own ``norm_scale``, shards cut short) and ``meta
-    ["n_tokens_on_disk"]`` says how many the folder holds."""
+    then describes those rows (``n_tokens``, their own ``norm_scale``, shards cut short) and
+    ``meta["n_tokens_on_disk"]`` says how many rows the folder holds."""
 
     def __init__(self, path: str | Path, n_rows: int | None = None):
         self.path = recover_folder(Path(path))

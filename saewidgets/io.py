@@ -389,7 +389,7 @@ def _read_weights(file: Path) -> dict[str, Tensor]:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """A Gemma Scope params.npz as float32 arrays, with W_/w_ names as SAELens reads them. Checks the file's first
+    """A Gemma Scope params.npz as float32 arrays, ``w_`` names read as ``W_`` (as SAELens does). Checks the first
     bytes itself, so a wrong file gets a message about the file, not numpy's advice to allow pickles."""
     if path.is_dir():
         hint = "; it is a SAE folder: use load_sae" if (path / CFG_FILE).is_file() else ""
