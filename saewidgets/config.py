@@ -216,7 +216,8 @@ class TrainConfig:
     so the returned SAE reads raw activations and coefficients transfer between models. The scale is
     recorded as ``SAEConfig.input_scale``; an SAE that has one keeps training at that scale, whatever this says."""
     init_b_dec: bool = True
-    """Start b_dec at the geometric median of the first batch (Towards Monosemanticity)."""
+    """Start b_dec at the geometric median of the first batch (Towards Monosemanticity). Fresh SAEs only
+    (``SAEConfig.input_scale`` None): one trained before keeps its b_dec."""
     dead_window_tokens: int = 500_000
     """A latent is dead once it has not fired for this many tokens (feeds AuxK, the pre-activation
     loss, resampling and the logged dead fraction)."""
