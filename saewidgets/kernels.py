@@ -10,17 +10,39 @@ autograd through ``torch.topk`` and a dense decoder.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 
+def without_autocast(fn: Callable[..., Tensor], x: Tensor, *args) -> Tensor:
+    """fn(x, *args) with autocast off on x's device: its ops run in their inputs' dtype (float32 parameters,
+    float32 results). For values that a threshold is compared with (JumpReLU), where bf16 is too coarse."""
+    if not torch.is_autocast_enabled(x.device.type):
+        return fn(x, *args)
+    with torch.autocast(x.device.type, enabled=False):
+        return fn(x, *args)
+
+
+def at_least_float32(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """bf16 / fp16 tensors as float32; float32 and float64 as they are."""
+    return tuple(t if t.dtype in (torch.float32, torch.float64) else t.float() for t in tensors)
+
+
 def _coo(vals: Tensor, idx: Tensor, d_sae: int) -> Tensor:
-    """[batch, k] values at [batch, k] latent indices -> a sparse [batch, d_sae] matrix."""
+    """[batch, k] values at [batch, k] latent indices -> a sparse [batch, d_sae] matrix, coalesced.
+
+    top-k returns each row's latents in value order; sorting them (batch * k log k, cheap next to the GEMMs)
+    makes the is_coalesced=True claim true (rows ascending, latents ascending and unique within a row), so no
+    sparse kernel, on any device, sees unsorted indices it was told are sorted, and none has to coalesce."""
     batch, k = idx.shape
+    idx, order = idx.sort(dim=-1)  # [batch, k] each
+    vals = vals.gather(-1, order)  # [batch, k]
     rows = torch.arange(batch, device=idx.device).repeat_interleave(k)  # [batch * k]
     return torch.sparse_coo_tensor(torch.stack([rows, idx.reshape(-1)]), vals.reshape(-1), (batch, d_sae),
-                                   is_coalesced=True, check_invariants=False)  # rows ascending, unique (row, latent)
+                                   is_coalesced=True, check_invariants=False)
 
 
 def _gathered_dots(g: Tensor, W: Tensor, idx: Tensor, chunk: int = 128) -> Tensor:

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from .affine import centered_affine
 from .config import SAEConfig
-from .kernels import SparseDecode, TopKEncode
+from .kernels import SparseDecode, TopKEncode, at_least_float32, without_autocast
 
 MIN_THRESHOLD = 1e-6  # JumpReLU theta is clamped to at least this after each step (it must stay > 0)
 
@@ -57,7 +57,7 @@ class SAE(nn.Module):
     architecture = ""
     _has_b_enc = True  # gated has b_gate / b_mag instead
 
-    def __init__(self, cfg: SAEConfig):
+    def __init__(self, cfg: SAEConfig, seed: int = 0):
         super().__init__()
         if cfg.architecture != self.architecture:
             raise ValueError(f"{type(self).__name__} needs architecture={self.architecture!r}, got "
@@ -66,8 +66,10 @@ class SAE(nn.Module):
         dtype = getattr(torch, cfg.dtype)
         # Decoder rows: random directions of norm 0.1 (Anthropic April 2024 update, "decoder_init_norm" in
         # SAELens), or norm 1 when the decoder is held at unit norm. W_enc = W_dec.T (Gao et al. 2024 §2.4):
-        # each latent starts by reading the direction it writes, which leaves few latents dead.
-        W_dec = torch.randn(cfg.d_sae, cfg.d_in, dtype=dtype)  # [d_sae, d_in]
+        # each latent starts by reading the direction it writes, which leaves few latents dead. Drawn from a
+        # generator of its own: the same seed gives the same SAE, and the global RNG is left as it was.
+        gen = torch.Generator().manual_seed(seed)
+        W_dec = torch.randn(cfg.d_sae, cfg.d_in, dtype=dtype, generator=gen)  # [d_sae, d_in]
         W_dec *= (1.0 if cfg.normalize_decoder else 0.1) / W_dec.norm(dim=1, keepdim=True)
         self.W_enc = nn.Parameter(W_dec.T.contiguous())  # [d_in, d_sae], a copy (contiguous, unlike .T.clone())
         self.W_dec = nn.Parameter(W_dec)  # [d_sae, d_in]
@@ -76,7 +78,7 @@ class SAE(nn.Module):
         self.b_dec = nn.Parameter(torch.zeros(cfg.d_in, dtype=dtype))  # [d_in]
 
     def encode(self, x: Tensor) -> Tensor:
-        """[batch, d_in] -> acts [batch, d_sae]."""
+        """[batch, d_in] -> acts [batch, d_sae]; any leading shape works ([batch, pos, d_in] -> [batch, pos, d_sae])."""
         return self._encode(x)[0]
 
     def decode(self, acts: Tensor) -> Tensor:
@@ -97,6 +99,8 @@ class SAE(nn.Module):
         - ``out``: ``self(x)`` if already computed (saves a second forward pass).
         """
         out = self(x) if out is None else out
+        if x.dim() != 2:  # [..., d_in] -> [tokens, d_in]: every term is a mean over tokens
+            x, out = x.reshape(-1, x.shape[-1]), SAEOutput(*(t.reshape(-1, t.shape[-1]) for t in out))
         mse = (out.recon - x).pow(2).sum(-1).mean()
         sparsity = sparsity_scale * self._sparsity_loss(out)
         aux = self._aux_loss(x, out, dead_mask)
@@ -118,6 +122,11 @@ class SAE(nn.Module):
     def _pre(self, x: Tensor) -> Tensor:
         # affine.py: b_dec's gradient through the encoder from a column sum, not a sixth GEMM
         return centered_affine(x, self.b_dec, self.W_enc, self.b_enc, self.cfg.apply_b_dec_to_input)  # [batch, d_sae]
+
+    def _pre_float32(self, x: Tensor) -> Tensor:
+        # For pre-activations compared with a threshold: outside autocast, in the parameters' dtype. bf16 keeps
+        # 8 bits, a spacing of 2^-9..2^-8 near theta = 0.5 that swamps JumpReLU's STE window (eps = 0.001).
+        return without_autocast(self._pre, x.to(self.W_enc.dtype))  # [batch, d_sae]
 
     def decoder_norms(self) -> Tensor:
         return self.W_dec.norm(dim=1)  # [d_sae]
@@ -187,8 +196,8 @@ class GatedSAE(SAE):
     architecture = "gated"
     _has_b_enc = False
 
-    def __init__(self, cfg: SAEConfig):
-        super().__init__(cfg)
+    def __init__(self, cfg: SAEConfig, seed: int = 0):
+        super().__init__(cfg, seed)
         dtype = self.W_enc.dtype
         self.b_gate = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))  # [d_sae]
         self.r_mag = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))  # [d_sae] log-scale; 0: W_mag = W_enc
@@ -221,17 +230,20 @@ class TopKSAE(SAE):
 
     def _topk(self, x):
         # kernels.py: only the encoder GEMM is dense; decoder and backward touch the k chosen latents only.
-        return TopKEncode.apply(x, self.b_dec, self.W_enc, self.b_enc, self.cfg.k,  # vals, idx [batch, k]; pre
-                                self.cfg.apply_b_dec_to_input)
+        # The kernels take [tokens, d_in]: any leading shape is flattened here and restored by the callers.
+        return TopKEncode.apply(x.reshape(-1, x.shape[-1]), self.b_dec, self.W_enc, self.b_enc, self.cfg.k,
+                                self.cfg.apply_b_dec_to_input)  # vals, idx [tokens, k]; pre [tokens, d_sae]
 
     def _encode(self, x):
         vals, idx, pre = self._topk(x)
-        return torch.zeros_like(pre).scatter_(-1, idx, vals), pre  # [batch, d_sae] each; in place: no 2nd copy
+        acts = torch.zeros_like(pre).scatter_(-1, idx, vals)  # [tokens, d_sae]; in place: no 2nd copy
+        return acts.view(*x.shape[:-1], -1), pre.view(*x.shape[:-1], -1)
 
     def forward(self, x: Tensor) -> SAEOutput:
         vals, idx, pre = self._topk(x)
-        recon = SparseDecode.apply(vals, idx, self.W_dec) + self.b_dec  # [batch, d_in]
-        return SAEOutput(recon, torch.zeros_like(pre).scatter_(-1, idx, vals), pre)
+        recon = SparseDecode.apply(vals, idx, self.W_dec) + self.b_dec  # [tokens, d_in]
+        acts = torch.zeros_like(pre).scatter_(-1, idx, vals)  # [tokens, d_sae]
+        return SAEOutput(*(t.view(*x.shape[:-1], -1) for t in (recon, acts, pre)))
 
     def _aux_loss(self, x, out, dead_mask):
         # AuxK (Gao et al. App. A.2): the top-k_aux *dead* latents reconstruct the residual e = x - x_hat
@@ -257,21 +269,21 @@ class BatchTopKSAE(TopKSAE):
     architecture = "batchtopk"
     forward = SAE.forward  # the batch-level choice needs the dense path; TopK's sparse kernels do not apply
 
-    def __init__(self, cfg: SAEConfig):
-        super().__init__(cfg)
+    def __init__(self, cfg: SAEConfig, seed: int = 0):
+        super().__init__(cfg, seed)
         self.register_buffer("threshold", torch.zeros((), dtype=self.W_enc.dtype))  # []; 0 = not estimated yet
 
     def _encode(self, x):
-        pre = self._pre(x)  # [batch, d_sae]
-        relu_pre = torch.relu(pre)  # [batch, d_sae]
         if not self.training and bool(self.threshold > 0):  # inference (until estimated: the batch rule)
-            return relu_pre * (pre > self.threshold), pre
-        flat = relu_pre.flatten()  # [batch * d_sae]
+            pre = self._pre_float32(x)  # [batch, d_sae], compared with theta as JumpReLU does (to_jumprelu)
+            return torch.relu(pre) * (pre > self.threshold), pre
+        pre = self._pre(x)  # [batch, d_sae]
+        flat = torch.relu(pre).flatten()  # [batch * d_sae]
         vals, idx = flat.topk(self.cfg.k * (flat.numel() // self.cfg.d_sae))  # [batch * k]
         kept = vals.detach()[vals > 0]  # [n_kept] the positive selected activations
         if self.training and kept.numel() > 0:  # EMA (SAELens topk_threshold_lr); the first estimate as is
             rate = self.cfg.batchtopk_threshold_lr if bool(self.threshold > 0) else 1.0
-            self.threshold.lerp_(kept.min(), rate)
+            self.threshold.lerp_(kept.min().to(self.threshold.dtype), rate)  # bf16 under autocast
         return torch.zeros_like(flat).scatter(0, idx, vals).view_as(pre), pre
 
     def to_jumprelu(self) -> JumpReLUSAE:
@@ -299,9 +311,10 @@ class Heaviside(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, z: Tensor, theta: Tensor, eps: float) -> Tensor:  # z [batch, d_sae], theta [d_sae]
-        ctx.save_for_backward(z, theta)
+        z32, theta32 = at_least_float32(z, theta)  # the window (width eps) is finer than bf16's spacing
+        ctx.save_for_backward(z32, theta32)
         ctx.eps = eps
-        return (z > theta).to(z.dtype)
+        return (z32 > theta32).to(z.dtype)
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # grad [batch, d_sae]
@@ -317,9 +330,10 @@ class JumpReLUFn(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, z: Tensor, theta: Tensor, eps: float) -> Tensor:  # z [batch, d_sae], theta [d_sae]
-        ctx.save_for_backward(z, theta)
+        z32, theta32 = at_least_float32(z, theta)  # as Heaviside
+        ctx.save_for_backward(z32, theta32)
         ctx.eps = eps
-        return z * (z > theta).to(z.dtype)
+        return z * (z32 > theta32).to(z.dtype)
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # grad [batch, d_sae]
@@ -336,8 +350,8 @@ class JumpReLUSAE(SAE):
 
     architecture = "jumprelu"
 
-    def __init__(self, cfg: SAEConfig):
-        super().__init__(cfg)
+    def __init__(self, cfg: SAEConfig, seed: int = 0):
+        super().__init__(cfg, seed)
         theta = torch.full((cfg.d_sae,), cfg.jumprelu_init_threshold, dtype=self.W_enc.dtype)  # [d_sae]
         # theta is trained directly by default. Adam divides each update by a running RMS of the gradient,
         # so a parameter moves by about lr per step whatever the gradient's size. Training log(theta) (the
@@ -360,7 +374,7 @@ class JumpReLUSAE(SAE):
         raise AttributeError("threshold")  # while __init__ registers it
 
     def _encode(self, x):
-        pre = self._pre(x)  # [batch, d_sae]
+        pre = self._pre_float32(x)  # [batch, d_sae]: bf16 would leave no pre-activation in theta's window
         return JumpReLUFn.apply(pre, self.threshold, self.cfg.jumprelu_bandwidth), pre
 
     def _sparsity_loss(self, out):
@@ -392,6 +406,6 @@ class JumpReLUSAE(SAE):
 SAE_CLASSES: dict[str, type[SAE]] = {c.architecture: c for c in (ReLUSAE, GatedSAE, TopKSAE, BatchTopKSAE, JumpReLUSAE)}
 
 
-def build_sae(cfg: SAEConfig) -> SAE:
-    """A freshly initialised SAE of the class ``cfg.architecture`` names."""
-    return SAE_CLASSES[cfg.architecture](cfg)
+def build_sae(cfg: SAEConfig, seed: int = 0) -> SAE:
+    """A freshly initialised SAE of the class ``cfg.architecture`` names, drawn from ``seed`` (reproducible)."""
+    return SAE_CLASSES[cfg.architecture](cfg, seed)

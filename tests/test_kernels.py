@@ -60,3 +60,22 @@ def test_bf16_autocast_runs_through_the_sparse_path():
         loss = sae.loss(x).total
     loss.backward()
     assert all(torch.isfinite(p.grad).all() and p.grad.dtype == torch.float32 for p in sae.parameters())
+
+
+def test_sparse_gradient_matrix_is_truly_coalesced():
+    # It is built with is_coalesced=True (no sort in torch.sparse.mm), so its indices must be sorted and unique;
+    # top-k returns them in value order, which only some kernels tolerate.
+    from saewidgets.kernels import _coo
+
+    pre = torch.randn(5, 20, generator=torch.Generator().manual_seed(0))
+    vals, idx = pre.topk(4, dim=-1)  # [5, 4] each, latents in value order
+    assert not (idx.diff(dim=-1) > 0).all()  # the input is unsorted, so the test means something
+    G = _coo(vals, idx, 20)
+    torch.sparse_coo_tensor(G._indices(), G._values(), G.shape, is_coalesced=True, check_invariants=True)
+    rows = torch.arange(5).repeat_interleave(4)
+    ref = torch.sparse_coo_tensor(torch.stack([rows, idx.reshape(-1)]), vals.reshape(-1), (5, 20),
+                                  check_invariants=True).coalesce()
+    assert torch.equal(G._indices(), ref.indices()) and torch.equal(G._values(), ref.values())
+    dense = torch.randn(20, 3)
+    torch.testing.assert_close(torch.sparse.mm(G, dense), ref.to_dense() @ dense)
+    torch.testing.assert_close(torch.sparse.mm(G.t(), dense[:5]), ref.to_dense().t() @ dense[:5])

@@ -93,6 +93,37 @@ def test_init_dtype_and_tied_encoder(arch):
     assert not sae.b_dec.any()
 
 
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_any_leading_shape_equals_the_flattened_batch(arch):
+    # [batch, pos, d_in] activations (a model's hook output) work like the [batch * pos, d_in] rows they hold
+    sae = build_sae(make_cfg(arch, jumprelu_init_threshold=0.05))
+    x = torch.randn(2, 3, D_IN, generator=torch.Generator().manual_seed(0))
+    flat = x.reshape(6, D_IN)
+    torch.testing.assert_close(sae.encode(x), sae.encode(flat).reshape(2, 3, D_SAE))
+    out, ref = sae(x), sae(flat)
+    for name, d in zip(SAEOutput._fields, (D_IN, D_SAE, D_SAE)):
+        assert getattr(out, name).shape == (2, 3, d), name
+        torch.testing.assert_close(getattr(out, name), getattr(ref, name).reshape(2, 3, d), msg=name)
+    dead = torch.arange(D_SAE) % 2 == 0
+    for a, b in zip(sae.loss(x, dead_mask=dead), sae.loss(flat, dead_mask=dead)):
+        assert a.shape == () and torch.isfinite(a)
+        torch.testing.assert_close(a, b)
+    sae.loss(x, dead_mask=dead).total.backward()
+    assert all(p.grad is not None for p in sae.parameters())
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_build_is_seeded_and_leaves_the_global_rng_alone(arch):
+    cfg = make_cfg(arch)
+    before = torch.get_rng_state()
+    a, b, c = build_sae(cfg), build_sae(cfg, seed=0), build_sae(cfg, seed=1)
+    d = CLASSES[arch](cfg, seed=1)
+    assert torch.equal(torch.get_rng_state(), before)  # building draws from its own generator
+    for name, t in a.state_dict().items():
+        assert torch.equal(t, b.state_dict()[name]) and torch.equal(c.state_dict()[name], d.state_dict()[name])
+    assert not torch.equal(a.W_dec, c.W_dec)
+
+
 def test_constructor_checks_architecture():
     with pytest.raises(ValueError, match="build_sae"):
         ReLUSAE(make_cfg("topk"))
