@@ -247,7 +247,11 @@ class TopKSAE(SAE):
 
     def _aux_loss(self, x, out, dead_mask):
         # AuxK (Gao et al. App. A.2): the top-k_aux *dead* latents reconstruct the residual e = x - x_hat
-        # (detached), which gives dead latents a gradient again; weighted by alpha = 1/32 by default.
+        # (detached), which gives dead latents a gradient again. The paper's loss (and openai/sparse_autoencoder's
+        # train.py) is nmse(x_hat, x) + alpha nmse(e_hat, e), alpha = 1/32, each error over its target's variance
+        # (the error of predicting the batch mean). Our mse is per token, unnormalised (SAELens), so the aux term
+        # is alpha nmse(e_hat, e) times x's variance per token: mse + aux = var(x) * (the paper's loss). Left
+        # unnormalised, the pull on dead latents fades with the residual: 1/FVU (~10x) weaker than theirs.
         cfg = self.cfg
         if dead_mask is None or cfg.auxk_coefficient == 0 or not bool(dead_mask.any()):
             return out.acts.new_zeros(())
@@ -258,7 +262,9 @@ class TopKSAE(SAE):
         vals, idx = pre_dead.topk(k_aux, dim=-1)  # [batch, k_aux]
         acts_aux = torch.zeros_like(pre_dead).scatter(-1, idx, torch.relu(vals))  # [batch, n_dead]
         err = (x - out.recon).detach()  # [batch, d_in]
-        return cfg.auxk_coefficient * (acts_aux @ self.W_dec[dead] - err).pow(2).sum(-1).mean()
+        var_x, var_err = ((t - t.mean(0)).pow(2).sum() for t in (x.detach(), err))  # [] each
+        scale = torch.where(var_err > 0, var_x / var_err, 0.0) / len(x)  # []; a residual with no variance: 0
+        return cfg.auxk_coefficient * scale * (acts_aux @ self.W_dec[dead] - err).pow(2).sum()
 
 
 class BatchTopKSAE(TopKSAE):

@@ -151,13 +151,44 @@ def test_topk_auxk_exact():
     sae = handset("topk", k=1, auxk_k=1)
     with torch.no_grad():
         sae.W_dec[1, 1] = 0.5
-    x = torch.tensor([[3.0, 1.0]])  # latent 0 fires; residual e = [0, 1]; dead latent 1 reads 1, writes [0, .5]
+    # latent 0 fires on both tokens: residual e = [[0, 1], [0, .5]]; dead latent 1 reads x_1 and writes [0, .5]:
+    # e_hat = [[0, .5], [0, .25]]. ||e_hat - e||^2 = .3125, ||e - mean(e)||^2 = .125 (the residual's variance),
+    # ||x - mean(x)||^2 / batch = .3125 (x's variance per token, the unit of our mse).
+    x = torch.tensor([[3.0, 1.0], [2.0, 0.5]])
     assert _num(sae.loss(x).aux) == 0.0
     dead = torch.tensor([False, True])
     aux = sae.loss(x, dead_mask=dead).aux
-    assert math.isclose(_num(aux), 0.25 / 32)
+    assert math.isclose(_num(aux), (1 / 32) * (0.3125 / 0.125) * 0.3125, rel_tol=1e-6)  # Gao et al. App. A.2
     aux.backward()
     assert not sae.W_dec.grad[0].any() and sae.W_dec.grad[1].any()  # only the dead latent learns from AuxK
+
+
+def test_auxk_is_normalised_by_the_residuals_variance():
+    # A residual c times smaller that the dead latents predict just as well (e and e_hat both scaled by c, x
+    # fixed) gets the same aux loss: its pull on dead latents does not fade as the reconstruction improves, as
+    # an unnormalised ||e_hat - e||^2 would (by FVU, ~10x: Gao et al.'s aux MSE is normalised, App. A.2).
+    torch.manual_seed(0)
+    sae = build_sae(make_cfg("topk", auxk_k=6))
+    dead = torch.arange(D_SAE) % 2 == 0
+    x = torch.randn(64, D_IN)
+    out = sae(x)
+    e = x - out.recon.detach()  # [batch, d_in]
+    aux = {}
+    for c in (1.0, 0.1):
+        with torch.no_grad():
+            sae.W_dec[dead] *= c
+        aux[c] = _num(sae._aux_loss(x, out._replace(recon=x - c * e), dead))
+        with torch.no_grad():
+            sae.W_dec[dead] /= c
+    assert aux[1.0] > 0 and math.isclose(aux[0.1], aux[1.0], rel_tol=1e-4), aux
+    # and it is in the mse's units (mse + aux = x's variance x the paper's loss): x and the SAE scaled by 3 -> both x 9
+    base = sae.loss(x, dead_mask=dead)
+    with torch.no_grad():
+        sae.W_dec.mul_(3.0)
+        sae.W_enc.div_(3.0)
+    scaled = sae.loss(3.0 * x, dead_mask=dead)
+    for name in ("mse", "aux"):
+        assert math.isclose(_num(getattr(scaled, name)), 9 * _num(getattr(base, name)), rel_tol=1e-4), name
 
 
 def test_batchtopk_exact_and_threshold():
