@@ -53,7 +53,7 @@ def test_cpu_smoke_run_passes_every_check_within_90_s(tmp_path):
     assert (ddp["backend"], ddp["world"]) == ("gloo", 2)
     assert set(ddp["max_replica_diff"].values()) == {0.0}  # every tensor of relu (it resampled) and batchtopk
     assert got["generate"]["sentences"] >= 3 and got["generate"]["steered"] != got["generate"]["unsteered"]
-    table = proc.stdout[proc.stdout.index("\ncheck ") + 1 :]  # the summary table: a row per check, then the total
+    table = proc.stdout[proc.stdout.index("\ncheck ") + 1 :]  # the summary: a row per check, then the total
     rows = [line.split()[:2] for line in table.splitlines()[1:]]
     assert rows == [[c["name"], "PASS"] for c in data["checks"]] + [["total", "PASS"]]
 
