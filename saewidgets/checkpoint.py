@@ -17,7 +17,7 @@ from typing import NamedTuple
 import torch
 from safetensors.torch import load_file, save_file
 
-from .files import atomic_folder
+from .files import atomic_folder, recover_folder
 
 # Fields that may differ between the run that saved and the run that resumes: they change how
 # the run is observed or where it runs, not what it computes.
@@ -65,7 +65,9 @@ def _flatten(part: Part) -> dict[str, torch.Tensor]:
 
 
 def exists(path: str | Path | None) -> bool:
-    return path is not None and (Path(path) / "state.json").is_file()
+    """Whether a checkpoint is there, after putting back one that a kill left between two renames (files.py):
+    a resumable run must not silently restart from scratch."""
+    return path is not None and (recover_folder(Path(path)) / "state.json").is_file()
 
 
 def load(path: str | Path, sae: torch.nn.Module, opt: torch.optim.Optimizer, expected: dict) -> tuple[dict, dict]:

@@ -164,7 +164,8 @@ def load_gemma_scope(path: str | os.PathLike, device: str | torch.device | None 
     _check_tensors(tensors, _file_shapes("jumprelu", d_in, d_sae), str(path))
     _check_finite(tensors, str(path))
     tensors["threshold"] = tensors["threshold"].clamp_min(0)  # SAELens compares with threshold.relu()
-    cfg = SAEConfig(architecture="jumprelu", d_in=d_in, d_sae=d_sae, apply_b_dec_to_input=False)
+    # input_scale 1.0: trained elsewhere on raw activations as far as we know; train() continues it as it is
+    cfg = SAEConfig(architecture="jumprelu", d_in=d_in, d_sae=d_sae, apply_b_dec_to_input=False, input_scale=1.0)
     return _annotate(_build(cfg, tensors, device, exact_dtype=None), None, None, {})
 
 

@@ -287,9 +287,13 @@ class BatchTopKSAE(TopKSAE):
         flat = torch.relu(pre).flatten()  # [batch * d_sae]
         vals, idx = flat.topk(self.cfg.k * (flat.numel() // self.cfg.d_sae))  # [batch * k]
         kept = vals.detach()[vals > 0]  # [n_kept] the positive selected activations
-        if self.training and kept.numel() > 0:  # EMA (SAELens topk_threshold_lr); the first estimate as is
-            rate = self.cfg.batchtopk_threshold_lr if bool(self.threshold > 0) else 1.0
-            self.threshold.lerp_(kept.min().to(self.threshold.dtype), rate)  # bf16 under autocast
+        if self.training:  # EMA (SAELens topk_threshold_lr); the first estimate as is
+            low = kept.min().float() if kept.numel() else torch.full((), float("inf"), device=pre.device)
+            if torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1:
+                torch.distributed.all_reduce(low, op=torch.distributed.ReduceOp.MIN)  # one update on every rank
+            if bool(torch.isfinite(low)):
+                rate = self.cfg.batchtopk_threshold_lr if bool(self.threshold > 0) else 1.0
+                self.threshold.lerp_(low.to(self.threshold.dtype), rate)  # bf16 under autocast
         return torch.zeros_like(flat).scatter(0, idx, vals).view_as(pre), pre
 
     def to_jumprelu(self) -> JumpReLUSAE:

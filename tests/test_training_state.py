@@ -206,3 +206,40 @@ def test_same_seed_same_weights_whatever_the_global_rng(raw):
         runs.append(train(sae, raw, **FAST, resample_every=5, dead_window_tokens=1024, seed=3).sae.state_dict())
     for key, value in runs[0].items():
         assert torch.equal(runs[1][key], value), key
+
+
+def test_a_checkpoint_killed_between_its_two_renames_is_resumed_not_restarted(raw, tmp_path, monkeypatch):
+    """files.commit_folder replaces a checkpoint by two renames; a kill between them used to leave no folder
+    under the real name, and the next run silently started again from step 0."""
+    import os
+    import shutil
+
+    from saewidgets import files
+
+    ckpt = tmp_path / "ckpt"
+    kw = dict(n_tokens=512 * 8, batch_size=512, progress=False, log_every=1, checkpoint_every=2,
+              checkpoint_dir=str(ckpt))
+
+    def ctrl_c_after_step_4(row):
+        if row["step"] == 4:
+            raise KeyboardInterrupt
+
+    assert train(fresh("relu"), raw, callback=ctrl_c_after_step_4, **kw).interrupted  # a checkpoint at step 2 or 4
+    real_rename, calls = os.rename, []
+
+    def killed_after_first_rename(src, dst):
+        calls.append(dst)
+        if len(calls) >= 2:  # dest -> .old happened; the process "dies" here: no rename after this one runs
+            raise SystemExit("killed")
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(files.os, "rename", killed_after_first_rename)
+    new = files.partial_folder(ckpt)
+    shutil.copytree(ckpt, new, dirs_exist_ok=True)  # a finished new checkpoint (the same step-4 state)
+    with pytest.raises(SystemExit):
+        files.commit_folder(new, ckpt)
+    monkeypatch.setattr(files.os, "rename", real_rename)
+    assert not ckpt.exists()
+    steps_run = []
+    train(fresh("relu"), raw, callback=lambda row: steps_run.append(row["step"]), **kw)
+    assert steps_run[0] in (3, 5), "restarted from scratch instead of resuming the saved checkpoint"
