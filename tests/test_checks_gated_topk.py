@@ -7,7 +7,7 @@ import nbformat
 import pytest
 import torch
 
-from saewidgets import checks
+from saewidgets import SAEConfig, build_sae, checks
 from saewidgets.checks import gated_topk
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_gated_topk.ipynb"
@@ -86,8 +86,9 @@ def test_gated_check_names_other_mistakes(wrong, hint):
         checks.check_gated_encode(wrong)
 
 
-def _auxk(pre, res, W_dec, dead, k, c, *, only_dead=True, relu=True, coef=True, reduce="mean", bias=None,
-          target=None, detach=True):
+def _auxk(x, pre, res, W_dec, dead, k, c, *, only_dead=True, relu=True, coef=True, bias=None, target=None,
+          detach=True, sq="all", norm_e=True, center_e=True, var_x="token", center_x=True, guard="scale"):
+    """The AuxK loss with one mistake switched on by a keyword (the defaults give the right answer)."""
     if only_dead:
         idx = dead.nonzero().squeeze(1)
         p, W = pre[:, idx], W_dec[idx]
@@ -95,19 +96,62 @@ def _auxk(pre, res, W_dec, dead, k, c, *, only_dead=True, relu=True, coef=True, 
         p, W = pre, W_dec
     v, i = p.topk(k, dim=-1)
     a = torch.zeros_like(p).scatter(-1, i, v.relu() if relu else v)
-    r = res.detach() if detach else res
-    err = (a @ W + (0 if bias is None else bias) - (r if target is None else target)).pow(2)
-    loss = err.sum(-1).mean() if reduce == "mean" else err.sum() if reduce == "sum" else err.mean()
+    e = res.detach() if detach else res
+    err = (a @ W + (0 if bias is None else bias) - (e if target is None else target)).pow(2)
+    num = {"all": err.sum(), "token": err.sum(-1).mean(), "mean": err.mean()}[sq]
+    var_e = ((e - e.mean(0)) if center_e else e).pow(2).sum() if norm_e else torch.tensor(1.0)
+    xc = (x - x.mean(0)) if center_x else x
+    vx = {"token": xc.pow(2).sum(-1).mean(), "sum": xc.pow(2).sum(), "mean": xc.pow(2).mean(),
+          None: torch.tensor(1.0)}[var_x]
+    if guard == "scale":
+        loss = torch.where(var_e > 0, vx / var_e, 0.0) * num
+    elif guard == "quotient":  # the where around the quotient: right value, nan gradient at var_e = 0
+        loss = torch.where(var_e > 0, num / var_e, 0.0) * vx
+    else:
+        loss = num / var_e * vx
     return c * loss if coef else loss
 
 
+def test_auxk_reference_is_the_library_loss():
+    # The reference the check trusts equals sae.py's AuxK, value and gradients, for TopK and BatchTopK on random
+    # data (several batches, dead masks, k_aux, one token) -- the normalised loss of Gao et al. 2024, App. A.2.
+    for arch in ("topk", "batchtopk"):
+        for seed, batch, n_dead, k_aux in [(0, 32, 5, 3), (1, 7, 12, 4), (2, 64, 2, 3), (3, 1, 6, 2), (4, 16, 1, 1)]:
+            torch.manual_seed(seed)
+            sae = build_sae(SAEConfig(arch, d_in=8, d_sae=24, k=4, auxk_k=k_aux, auxk_coefficient=0.3))
+            x = 3 * torch.randn(batch, 8) + 1
+            dead = torch.zeros(24, dtype=torch.bool)
+            dead[torch.randperm(24)[:n_dead]] = True
+            out = sae(x)
+            want = sae.loss(x, dead_mask=dead, out=out).aux
+            want_grads = torch.autograd.grad(want, list(sae.parameters()), allow_unused=True)
+            # the pre-activations with their graph (TopK's fused kernel returns them without one)
+            pre = sae._center(x) @ sae.W_enc + sae.b_enc  # [batch, d_sae]
+            assert torch.allclose(pre, out.pre_acts, atol=1e-5)
+            got = gated_topk.auxk_loss_reference(x, pre, x - out.recon, sae.W_dec, dead, k_aux, 0.3)
+            got_grads = torch.autograd.grad(got, list(sae.parameters()), allow_unused=True)
+            assert torch.allclose(got, want, rtol=1e-5, atol=1e-6), (arch, seed, got.item(), want.item())
+            assert (float(want.detach()) > 0) == (batch > 1), (arch, seed)  # one token: the residual has no variance
+            for g, w in zip(got_grads, want_grads):
+                g, w = (t if t is not None else torch.zeros(()) for t in (g, w))
+                assert torch.isfinite(g).all() and torch.allclose(g, w, rtol=1e-4, atol=1e-6), (arch, seed)
+
+
 @pytest.mark.parametrize("kw, hint", [
-    (dict(only_dead=False), "dead"),
-    (dict(relu=False), "ReLU"),
-    (dict(coef=False), "coefficient"),
-    (dict(reduce="sum"), "Average over the batch"),
-    (dict(reduce="all"), "Sum the squared error over d_in"),
+    (dict(only_dead=False), r"among the \*dead\* latents only"),
+    (dict(relu=False), "ReLU the chosen dead pre-activations"),
+    (dict(coef=False), "Multiply by the coefficient"),
     (dict(detach=False), "Detach the residual"),
+    (dict(norm_e=False, var_x=None, sq="token"), "Normalise the error by the residual's variance"),  # before the fix
+    (dict(var_x=None), "Multiply the normalised error by x's variance"),
+    (dict(center_e=False), r"residual's variance is around its batch mean"),
+    (dict(center_x=False), r"not \|\|x\|\|\^2"),
+    (dict(var_x="sum"), "don't sum over it"),
+    (dict(var_x="mean"), r"not \.mean\(\)"),
+    (dict(sq="token"), "Sum the squared error over the same tokens"),
+    (dict(sq="mean"), "Sum the squared error over the same elements"),
+    (dict(guard="none"), "no variance"),
+    (dict(guard="quotient"), "gradient is nan"),
 ])
 def test_auxk_check_names_the_mistake(kw, hint):
     with pytest.raises(checks.ExerciseError, match=hint):

@@ -34,15 +34,25 @@ def gated_encode_reference(x, W_gate, b_gate, r_mag, b_mag, b_dec):
     return (pi_gate > 0).float() * torch.relu(pi_mag)
 
 
-def auxk_loss_reference(pre_acts, residual, W_dec, dead_mask, k_aux, coefficient):
+def auxk_loss_reference(x, pre_acts, residual, W_dec, dead_mask, k_aux, coefficient):
     """AuxK (Gao et al. 2024, App. A.2): the k_aux largest *dead* pre-activations, ReLU'd, reconstruct the
-    detached residual x - x_hat through the decoder rows of the dead latents (no bias); coefficient * MSE."""
+    detached residual e = x - x_hat through the decoder rows of the dead latents (no bias). Their loss is
+    nmse(x_hat, x) + alpha nmse(e_hat, e), each squared error over its target's variance (the error of predicting
+    the batch mean); the library's mse is per token and unnormalised, so the aux term is alpha nmse(e_hat, e)
+    times x's variance per token: mse + aux = var(x) * (the paper's loss). 0 when the residual has no variance."""
     dead = dead_mask.nonzero().squeeze(1)  # [n_dead]
     k_aux = min(k_aux, len(dead))
     pre_dead = pre_acts[:, dead]  # [batch, n_dead]
     vals, idx = pre_dead.topk(k_aux, dim=-1)  # [batch, k_aux]
     acts_aux = torch.zeros_like(pre_dead).scatter(-1, idx, torch.relu(vals))  # [batch, n_dead]
-    return coefficient * (acts_aux @ W_dec[dead] - residual.detach()).pow(2).sum(-1).mean()
+    e = residual.detach()  # [batch, d_in]
+    var_e = (e - e.mean(0)).pow(2).sum()  # []: the residual's variance, summed over the batch and d_in
+    x = x.detach()  # [batch, d_in]
+    var_x = (x - x.mean(0)).pow(2).sum(-1).mean()  # []: x's variance per token, the unit of the mse
+    # A residual with no variance (one token, a perfect fit): 0, not 0/0. The factor is a constant, so the
+    # where() also keeps the gradient finite (a where() around the quotient would back-propagate 0/0 = nan).
+    scale = torch.where(var_e > 0, var_x / var_e, 0.0)  # []
+    return coefficient * scale * (acts_aux @ W_dec[dead] - e).pow(2).sum()
 
 
 # ---- shared inputs ----
@@ -165,8 +175,9 @@ def check_gated_encode(fn: Callable) -> None:
 
 
 def check_auxk_loss(fn: Callable) -> None:
-    """``fn(pre_acts, residual, W_dec, dead_mask, k_aux, coefficient)`` -> the AuxK loss, compared with
-    ``TopKSAE``'s own (``sae.loss(x, dead_mask=...).aux``); the residual must be detached."""
+    """``fn(x, pre_acts, residual, W_dec, dead_mask, k_aux, coefficient)`` -> the AuxK loss, compared with
+    ``TopKSAE``'s own (``sae.loss(x, dead_mask=...).aux``); the residual must be detached, and a batch whose
+    residual has no variance (one token) gives 0."""
     sae = _topk_sae(seed=2, d_sae=16, k=3, auxk_k=3, auxk_coefficient=0.25)
     x = _x(2)
     dead = torch.zeros(16, dtype=torch.bool)
@@ -175,14 +186,14 @@ def check_auxk_loss(fn: Callable) -> None:
     want = sae.loss(x, dead_mask=dead, out=out).aux.detach()
     residual = x - out.recon  # [batch, d_in], still attached to the SAE's graph
     pre = out.pre_acts.detach()
-    assert close(want, auxk_loss_reference(pre, residual, sae.W_dec.detach(), dead, 3, 0.25))
+    assert close(want, auxk_loss_reference(x, pre, residual, sae.W_dec.detach(), dead, 3, 0.25))
     W_dec = sae.W_dec.detach().clone()
-    got = fn(pre.clone(), residual, W_dec, dead.clone(), 3, 0.25)
+    got = fn(x.clone(), pre.clone(), residual, W_dec, dead.clone(), 3, 0.25)
     if not isinstance(got, torch.Tensor):
         raise ExerciseError(f"Return a tensor (one number), not {type(got).__name__}.")
     if got.ndim > 0:
         raise ExerciseError(f"Return one number (a 0-d tensor), not shape {tuple(got.shape)}: sum the squared "
-                            f"error over d_in, then average over the batch.")
+                            f"error over every token and every d_in, as the residual's variance is.")
     if close(got, want):
         if got.requires_grad:
             sae.zero_grad(set_to_none=True)
@@ -190,31 +201,72 @@ def check_auxk_loss(fn: Callable) -> None:
             if any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in sae.parameters()):
                 raise ExerciseError("Detach the residual (residual.detach()): AuxK must only teach the dead "
                                     "latents, not push the main reconstruction towards the residual.")
-        return passed("auxk_loss")
-    err = residual.detach()
+        return _check_auxk_one_token(fn, sae, x[:1], dead)
+    raise ExerciseError(_auxk_hint(got, want, sae, x, pre, residual.detach(), W_dec, dead)
+                        or f"Expected {float(want):.5f}, got {float(got):.5f}.")
+
+
+def _check_auxk_one_token(fn: Callable, sae: TopKSAE, x: torch.Tensor, dead: torch.Tensor) -> None:
+    # One token: the residual equals its own batch mean, so its variance is 0 and the library's aux loss is 0.
+    out = sae(x)
+    want = sae.loss(x, dead_mask=dead, out=out).aux.detach()  # [] = 0
+    W_dec = sae.W_dec.detach().clone().requires_grad_()  # [d_sae, d_in]: the gradient must stay finite too
+    got = fn(x.clone(), out.pre_acts.detach(), (x - out.recon).detach(), W_dec, dead.clone(), 3, 0.25)
+    if not (isinstance(got, torch.Tensor) and got.ndim == 0 and close(got, want)):
+        raise ExerciseError(f"With one token the residual has no variance (it equals its batch mean), so the "
+                            f"normalised error is 0/0; return 0 there, as the library does (got {got!r}): "
+                            f"scale = torch.where(var_e > 0, var_x / var_e, 0.0).")
+    if got.requires_grad:
+        got.backward()
+        if W_dec.grad is not None and not bool(torch.isfinite(W_dec.grad).all()):
+            raise ExerciseError("The loss is 0 for a residual with no variance, but its gradient is nan: a "
+                                "torch.where around the quotient still back-propagates 0/0. Guard the factor "
+                                "instead, scale = torch.where(var_e > 0, var_x / var_e, 0.0), and multiply the "
+                                "squared error by it.")
+    return passed("auxk_loss")
+
+
+def _auxk_hint(got, want, sae, x, pre, err, W_dec, dead) -> str | None:
+    """The hint of the typical wrong AuxK loss that ``got`` equals (each written out beside its hint)."""
     idx_dead = dead.nonzero().squeeze(1)
     pre_dead = pre[:, idx_dead]
     v, i = pre_dead.topk(3, dim=-1)
-    aux = torch.zeros_like(pre_dead).scatter(-1, i, torch.relu(v))
+    aux = torch.zeros_like(pre_dead).scatter(-1, i, torch.relu(v))  # [batch, n_dead]
     all_v, all_i = pre.topk(3, dim=-1)
-    aux_all = torch.zeros_like(pre).scatter(-1, all_i, torch.relu(all_v))
+    aux_all = torch.zeros_like(pre).scatter(-1, all_i, torch.relu(all_v))  # [batch, d_sae]
+    sq = (aux @ W_dec[idx_dead] - err).pow(2)  # [batch, d_in]: the right squared error
+    xc, ec = x - x.mean(0), err - err.mean(0)  # [batch, d_in] each
+    var_e, var_x = ec.pow(2).sum(), xc.pow(2).sum(-1).mean()  # [] each
+    scale = 0.25 * var_x / var_e  # []: coefficient x (x's variance per token) / (the residual's variance)
     hints = [
-        (0.25 * (aux_all @ W_dec - err).pow(2).sum(-1).mean(), "Choose the top k_aux among the *dead* latents only "
-                                                               "(pre_acts[:, dead_mask]); live latents already have "
-                                                               "a gradient."),
-        (0.25 * (torch.zeros_like(pre_dead).scatter(-1, i, v) @ W_dec[idx_dead] - err).pow(2).sum(-1).mean(),
+        (scale * (aux_all @ W_dec - err).pow(2).sum(), "Choose the top k_aux among the *dead* latents only "
+                                                       "(pre_acts[:, dead_mask]); live latents already have a "
+                                                       "gradient."),
+        (scale * (torch.zeros_like(pre_dead).scatter(-1, i, v) @ W_dec[idx_dead] - err).pow(2).sum(),
          "ReLU the chosen dead pre-activations, as TopK does."),
-        ((aux @ W_dec[idx_dead] - err).pow(2).sum(-1).mean(), "Multiply by the coefficient (alpha = 1/32 in Gao et "
-                                                              "al.)."),
-        (0.25 * (aux @ W_dec[idx_dead] - err).pow(2).sum(), "Average over the batch (mean over tokens), don't sum "
-                                                            "over it."),
-        (0.25 * (aux @ W_dec[idx_dead] - err).pow(2).mean(), "Sum the squared error over d_in, then average over "
-                                                             "the batch (the same convention as the MSE)."),
-        (0.25 * (aux @ W_dec[idx_dead] + sae.b_dec.detach() - err).pow(2).sum(-1).mean(),
+        (scale / 0.25 * sq.sum(), "Multiply by the coefficient (alpha = 1/32 in Gao et al.)."),
+        (scale * (aux @ W_dec[idx_dead] + sae.b_dec.detach() - err).pow(2).sum(),
          "Decode without b_dec: the residual x - x_hat already has the bias taken out."),
-        (0.25 * (aux @ W_dec[idx_dead] - x).pow(2).sum(-1).mean(), "Reconstruct the residual x - x_hat, not x: the "
-                                                                   "dead latents should explain what the live ones "
-                                                                   "missed."),
+        (scale * (aux @ W_dec[idx_dead] - x).pow(2).sum(), "Reconstruct the residual x - x_hat, not x: the dead "
+                                                           "latents should explain what the live ones missed."),
+        (0.25 * sq.sum(-1).mean(), "Normalise the error by the residual's variance, then multiply by x's "
+                                   "variance per token: coefficient * ||e_hat - e||^2 / ||e - mean(e)||^2 * "
+                                   "var(x) (Gao et al. 2024, App. A.2). Unnormalised, the pull on dead latents "
+                                   "fades as the residual shrinks, by FVU (~10x)."),
+        (0.25 * sq.sum() / var_e, "Multiply the normalised error by x's variance per token, "
+                                  "(x - x.mean(0)).pow(2).sum(-1).mean(): the library's mse is not normalised, so "
+                                  "mse + aux = var(x) * (the paper's loss)."),
+        (scale * var_e / err.pow(2).sum() * sq.sum(), "The residual's variance is around its batch mean: divide by "
+                                                      "||e - e.mean(0)||^2, not ||e||^2."),
+        (scale * x.pow(2).sum(-1).mean() / var_x * sq.sum(), "x's variance is around its batch mean: "
+                                                             "(x - x.mean(0)).pow(2).sum(-1).mean(), not ||x||^2."),
+        (scale * len(x) * sq.sum(), "x's variance is per token: average (x - x.mean(0))^2 summed over d_in over "
+                                    "the batch, don't sum over it."),
+        (scale / x.shape[1] * sq.sum(), "x's variance per token sums the squared deviations over d_in: "
+                                        "(x - x.mean(0)).pow(2).sum(-1).mean(), not .mean()."),
+        (scale / len(x) * sq.sum(), "Sum the squared error over the same tokens as the residual's variance: "
+                                    "both over every token and every d_in (a ratio of two sums)."),
+        (scale / sq.numel() * sq.sum(), "Sum the squared error over the same elements as the residual's variance: "
+                                        "both over every token and every d_in (a ratio of two sums)."),
     ]
-    hint = first_match(got, hints)
-    raise ExerciseError(hint or f"Expected {float(want):.5f}, got {float(got):.5f}.")
+    return first_match(got, hints)
