@@ -383,7 +383,8 @@ def fold_input_scale_(sae: SAE, scale: float) -> None:
     is ``(acts W_dec + b_dec) / s``: so ``W_enc *= s, W_dec /= s, b_dec /= s``; thresholds are unchanged.
     """
     _rescale_inputs_(sae, scale)
-    sae.cfg = dataclasses.replace(sae.cfg, input_scale=scale * (sae.cfg.input_scale or 1.0))
+    if hasattr(sae, "cfg"):  # a learner's own module (notebook 02) has no config to record the scale in
+        sae.cfg = dataclasses.replace(sae.cfg, input_scale=scale * (sae.cfg.input_scale or 1.0))
 
 
 @torch.no_grad()

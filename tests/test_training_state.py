@@ -243,3 +243,12 @@ def test_a_checkpoint_killed_between_its_two_renames_is_resumed_not_restarted(ra
     steps_run = []
     train(fresh("relu"), raw, callback=lambda row: steps_run.append(row["step"]), **kw)
     assert steps_run[0] in (3, 5), "restarted from scratch instead of resuming the saved checkpoint"
+
+
+def test_fold_input_scale_works_on_a_module_without_a_config():
+    """Notebook 02 folds the scale into the learner's own SAE module, which has weights but no cfg."""
+    module = torch.nn.Module()
+    for name, shape in (("W_enc", (4, 8)), ("W_dec", (8, 4)), ("b_dec", (4,))):
+        module.register_parameter(name, torch.nn.Parameter(torch.ones(shape)))
+    fold_input_scale_(module, 2.0)
+    assert float(module.W_enc[0, 0]) == 2.0 and float(module.W_dec[0, 0]) == 0.5 and float(module.b_dec[0]) == 0.5
