@@ -145,3 +145,13 @@ def test_bad_arguments_are_refused_with_the_fix(recipes, capsys):
     with pytest.raises(SystemExit):
         recipes.main(["--steps", "0"])
     assert "must be > 0" in capsys.readouterr().err
+
+
+def test_storyteller_split_holds_out_the_last_documents(recipes, monkeypatch):
+    monkeypatch.setattr(recipes, "STORYTELLER_DOCS", 40)
+    train, held_out = recipes.storyteller_activations(n_eval=256)  # [n, 128], [256, 128]
+    assert held_out.shape == (256, train.d_in) and len(train) > 1000
+    assert int(train.doc_ids.max()) <= 39 and not hasattr(train, "true_dirs")  # real data: no MMCS
+    assert not torch.equal(train.acts[-256:], held_out)
+    with pytest.raises(ValueError, match="none to train on"):
+        recipes.storyteller_activations(n_eval=10**7)
