@@ -18,7 +18,7 @@ from torch import Tensor
 
 
 def without_autocast(fn: Callable[..., Tensor], x: Tensor, *args) -> Tensor:
-    """fn(x, *args) with autocast off on x's device: its ops run in their inputs' dtype (float32 parameters,
+    """``fn(x, *args)`` with autocast off on x's device: its ops run in their inputs' dtype (float32 parameters,
     float32 results). For values that a threshold is compared with (JumpReLU), where bf16 is too coarse."""
     if not torch.is_autocast_enabled(x.device.type):
         return fn(x, *args)

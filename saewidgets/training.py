@@ -389,7 +389,7 @@ def fold_input_scale_(sae: SAE, scale: float) -> None:
 
 @torch.no_grad()
 def _rescale_inputs_(sae: SAE, scale: float) -> None:
-    """The weights of fold_input_scale_, leaving cfg alone."""
+    """The weights of ``fold_input_scale_``, leaving cfg alone."""
     if scale == 1.0:
         return
     sae.W_enc.mul_(scale)
