@@ -1,6 +1,7 @@
 """Training recipes measured on synthetic activations with known features (issue 13, part 5).
 
-    python bench/recipes.py                          # every architecture, 1,000 steps of 4,096 (full size)
+    python bench/recipes.py                          # every architecture, 1,000 steps of 4,096 (~45 min on 2
+                                                     # cores: split it with --arch / --values, join with --merge)
     python bench/recipes.py --quick                  # the same at a size that takes < 2 min on 2 cores
     python bench/recipes.py --arch relu gated --recipe before proposed --json out/recipes.json
     python bench/recipes.py --steps 300 --lr 1e-3    # any size; any learning rate for every recipe
