@@ -230,15 +230,19 @@ def test_ddp_two_gloo_processes_match_one_process(tmp_path):
     assert single.returncode == 0, single.stderr[-2000:]
     # --standalone: torchrun binds its own free port for the rendezvous. Picking a free port here and handing it
     # over leaves a moment in which another process (a Jupyter kernel, a parallel suite) can take it.
-    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                          str(script), str(tmp_path / "two.safetensors"), "ddp"],
-                         env=env, capture_output=True, text=True, timeout=300)
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    _torchrun_two(script, env, tmp_path / "two.safetensors", "ddp")
     from safetensors.torch import load_file
 
     one, two = load_file(tmp_path / "one.safetensors"), load_file(tmp_path / "two.safetensors")
     for key in one:
         assert torch.allclose(one[key], two[key], atol=1e-5, rtol=1e-4), key
+
+
+def _torchrun_two(script, env, *args) -> None:
+    """Run ``script`` on 2 gloo processes. --standalone: torchrun binds its own free port for the rendezvous."""
+    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                          str(script), *map(str, args)], env=env, capture_output=True, text=True, timeout=300)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
 
 
 DDP_RESAMPLE_SCRIPT = """
@@ -270,9 +274,7 @@ def test_ddp_resampling_keeps_replicas_identical(tmp_path):
     script = tmp_path / "ddp_resample.py"
     script.write_text(DDP_RESAMPLE_SCRIPT.format(root=root))
     env = dict(os.environ, PYTHONPATH=root, OMP_NUM_THREADS="1")
-    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                          str(script), str(tmp_path / "sae")], env=env, capture_output=True, text=True, timeout=300)
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    _torchrun_two(script, env, tmp_path / "sae")
     from safetensors.torch import load_file
 
     rank0, rank1 = load_file(tmp_path / "sae.0"), load_file(tmp_path / "sae.1")
