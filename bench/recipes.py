@@ -3,7 +3,7 @@
     python bench/recipes.py                          # every architecture, 1,000 steps of 4,096 (~45 min on 2
                                                      # cores: split it with --arch / --values, join with --merge)
     python bench/recipes.py --quick                  # the same at a size that takes < 2 min on 2 cores
-    python bench/recipes.py --arch relu gated --recipe before proposed --json out/recipes.json
+    python bench/recipes.py --arch relu gated --recipe before after --json out/recipes.json
     python bench/recipes.py --steps 300 --lr 1e-3    # any size; any learning rate for every recipe
     python bench/recipes.py --data storyteller       # the bundled model's activations instead (no MMCS)
     python bench/recipes.py --merge a.json b.json    # the rows of earlier --json runs as one table
@@ -30,8 +30,8 @@ pass over the data (``train_sweep``), d_sae 1024, and evaluated on 32,768 held-o
 A recipe is the SAEConfig / TrainConfig values an architecture is trained with:
 - "defaults": whatever ``SAEConfig`` and ``TrainConfig`` say now (nothing overridden but the run's size);
 - "before": the defaults as they were when issue 13 was filed, pinned here, so the comparison stays;
-- "proposed": the values this benchmark found (docs/sae.md, "Recipes"); once they are the defaults,
-  "defaults" and "proposed" agree.
+- "after": the values this benchmark found (docs/sae.md, "Recipes"), pinned too; they are the defaults now, so
+  "defaults" and "after" agree until a default changes again.
 """
 
 from __future__ import annotations
@@ -170,17 +170,7 @@ class _GatedNormGrad(GatedSAE):
         return self.cfg.l1_coefficient * (gate.sum(0) @ self.decoder_norms()) / gate.shape[0]
 
 
-class _GatedDetachedNorms(GatedSAE):
-    """The proposed gate L1: the same weights, ||W_dec_i||, as constants (detached). The penalty still measures
-    what each open gate adds to the reconstruction, but cannot shrink the decoder to dodge itself; with a
-    unit-norm decoder (the Gated paper's setting, arXiv 2404.16014 §3) it is the same loss."""
-
-    def _sparsity_loss(self, out):
-        gate = torch.relu(out.pre_acts)  # [batch, d_sae]
-        return self.cfg.l1_coefficient * (gate.sum(0) @ self.decoder_norms().detach()) / gate.shape[0]
-
-
-GATE_PENALTIES = {"norm_grad": _GatedNormGrad, "detached_norms": _GatedDetachedNorms}
+GATE_PENALTIES = {"norm_grad": _GatedNormGrad}
 
 
 # The defaults when issue 13 was filed (saewidgets 0.1.0), pinned so that "before" keeps meaning that.
@@ -206,16 +196,17 @@ RECIPES: dict[str, dict[str, Recipe]] = {
         "jumprelu": Recipe((0.01, 0.1, 1.0), 0.01, BEFORE_SAE, BEFORE_TRAIN),
     },
 }
-# What the search in docs/sae.md ("Recipes") found. One TrainConfig for every architecture (lr is not a
-# per-architecture field), so a whole recipe trains in one pass over the data.
-PROPOSED_TRAIN = dict(BEFORE_TRAIN, lr=3e-3)
-PROPOSED_SAE = dict(BEFORE_SAE, l1_coefficient=2.0)
-RECIPES["proposed"] = {
-    "relu": Recipe((1.0, 1.5, 2.0, 3.0), 2.0, PROPOSED_SAE, PROPOSED_TRAIN),
-    "gated": Recipe((1.0, 2.0, 4.0), 2.0, PROPOSED_SAE, PROPOSED_TRAIN, gate_penalty="detached_norms"),
-    "topk": Recipe((8, 16, 32), 32, PROPOSED_SAE, PROPOSED_TRAIN),
-    "batchtopk": Recipe((8, 16, 32), 32, PROPOSED_SAE, PROPOSED_TRAIN),
-    "jumprelu": Recipe((0.01, 0.1, 1.0), 0.01, PROPOSED_SAE, PROPOSED_TRAIN),
+# What the search in docs/sae.md ("Recipes") found, now the defaults (the gate's penalty with detached norms is
+# GatedSAE's own). One TrainConfig for every architecture (lr is not a per-architecture field), so a whole recipe
+# trains in one pass over the data.
+AFTER_TRAIN = dict(BEFORE_TRAIN, lr=3e-3)
+AFTER_SAE = dict(BEFORE_SAE, l1_coefficient=2.0)
+RECIPES["after"] = {
+    "relu": Recipe((1.0, 1.5, 2.0, 3.0), 2.0, AFTER_SAE, AFTER_TRAIN),
+    "gated": Recipe((1.0, 2.0, 4.0), 2.0, AFTER_SAE, AFTER_TRAIN),
+    "topk": Recipe((8, 16, 32), 32, AFTER_SAE, AFTER_TRAIN),
+    "batchtopk": Recipe((8, 16, 32), 32, AFTER_SAE, AFTER_TRAIN),
+    "jumprelu": Recipe((0.01, 0.1, 1.0), 0.01, AFTER_SAE, AFTER_TRAIN),
 }
 
 
@@ -358,7 +349,7 @@ def main(argv=None) -> int:
                         f"{STORYTELLER['steps']} steps of {STORYTELLER['batch_size']}; no MMCS)")
     p.add_argument("--lr", type=float, help="one learning rate for every recipe (default: each recipe's own)")
     p.add_argument("--arch", nargs="+", default=list(ARCHITECTURES), choices=ARCHITECTURES)
-    p.add_argument("--recipe", nargs="+", default=["before", "proposed"], choices=sorted(RECIPES))
+    p.add_argument("--recipe", nargs="+", default=["before", "after"], choices=sorted(RECIPES))
     p.add_argument("--values", nargs="+", type=float,
                    help="sparsity-knob settings to train instead of the recipe's (with one --arch)")
     p.add_argument("--merge", nargs="+", metavar="JSON",

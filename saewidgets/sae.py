@@ -210,10 +210,12 @@ class GatedSAE(SAE):
         return (pi_gate > 0).to(pi_mag.dtype) * torch.relu(pi_mag), pi_gate
 
     def _sparsity_loss(self, out):
-        # L1 on ReLU(pi_gate). The paper keeps the decoder at unit norm; weighting by the row norms is the same
-        # thing then, and stops the gate's penalty from being dodged otherwise (as SAELens does).
+        # L1 on ReLU(pi_gate), weighted by the decoder row norms as constants. The paper (arXiv 2404.16014 §3)
+        # keeps the decoder at unit norm, where this is the same loss. The norms must be detached: the magnitude
+        # path undoes any decoder scale for free through exp(r_mag), so a gradient into them shrinks the decoder
+        # and the penalty with it and the gates stay open (L0 ~450 of 1024 at any l1; docs/sae.md, "Recipes").
         gate = torch.relu(out.pre_acts)  # [batch, d_sae]
-        return self.cfg.l1_coefficient * (gate.sum(0) @ self.decoder_norms()) / gate.shape[0]
+        return self.cfg.l1_coefficient * (gate.sum(0) @ self.decoder_norms().detach()) / gate.shape[0]
 
     def _aux_loss(self, x, out, dead_mask):
         # The step 1[pi_gate > 0] passes no gradient, so the gate learns to pick latents from this term: rebuild

@@ -91,41 +91,57 @@ def test_sae_initialisation_does_not_draw_the_true_directions(recipes, data):
         assert mmcs(sae.W_dec, data.true_dirs) < 0.5  # random directions in 128-d: ~0.3
 
 
-def test_gate_penalty_prototypes(recipes):
-    """"before": the gate's L1 pushes the decoder norms down (which the magnitude path undoes for free);
-    "proposed": the norms weight the penalty as constants."""
+def test_the_before_gate_penalty_reaches_the_decoder_and_the_librarys_does_not(recipes):
+    """"before" (saewidgets 0.1.0): the gate's L1 pushes the decoder norms down (which the magnitude path undoes
+    for free); GatedSAE now weights the penalty by the norms as constants, so only the encoder side learns from it."""
     from saewidgets.config import SAEConfig
+    from saewidgets.sae import GatedSAE
 
     cfg = SAEConfig("gated", d_in=8, d_sae=16, l1_coefficient=1.0)
     x = torch.randn(32, 8)
-    grads = {}
-    for name in ("norm_grad", "detached_norms"):
-        sae = recipes.build(cfg, 0, name)
-        assert isinstance(sae, recipes.GATE_PENALTIES[name])
-        sae._sparsity_loss(sae(x)).backward()
-        grads[name] = sae.W_dec.grad
-    assert grads["norm_grad"] is not None and float(grads["norm_grad"].abs().sum()) > 0
-    assert grads["detached_norms"] is None or float(grads["detached_norms"].abs().sum()) == 0
+    old = recipes.build(cfg, 0, "norm_grad")
+    assert isinstance(old, recipes.GATE_PENALTIES["norm_grad"])
+    old._sparsity_loss(old(x)).backward()
+    assert old.W_dec.grad is not None and float(old.W_dec.grad.abs().sum()) > 0
+    new = recipes.build(cfg, 0)
+    assert type(new) is GatedSAE
+    new._sparsity_loss(new(x)).backward()
+    assert new.W_dec.grad is None or float(new.W_dec.grad.abs().sum()) == 0
+    # the two penalties have the same value; only where the gradient goes differs
+    with torch.no_grad():
+        assert float(old._sparsity_loss(old(x))) == pytest.approx(float(new._sparsity_loss(new(x))))
+
+
+def test_the_after_recipe_is_the_library_defaults(recipes):
+    """docs/sae.md's "after" rows describe what a user gets without arguments."""
+    from saewidgets.config import SAEConfig, TrainConfig
+
+    sae_defaults, train_defaults = SAEConfig("relu", d_in=8, d_sae=16), TrainConfig()
+    for field_name, value in recipes.AFTER_SAE.items():
+        assert getattr(sae_defaults, field_name) == value, field_name
+    for field_name, value in recipes.AFTER_TRAIN.items():
+        assert getattr(train_defaults, field_name) == value, field_name
+    for arch, recipe in recipes.RECIPES["after"].items():
+        assert recipe.gate_penalty is None  # the library's own loss
 
 
 def test_script_runs_end_to_end_at_a_tiny_size(recipes, tmp_path, capsys):
     out = tmp_path / "r.json"
     rc = recipes.main(["--steps", "4", "--batch-size", "64", "--d-sae", "32", "--arch", "relu", "gated", "topk",
-                       "--recipe", "before", "proposed", "--threads", "1", "--json", str(out)])
+                       "--recipe", "before", "after", "--threads", "1", "--json", str(out)])
     assert rc == 0
     printed = capsys.readouterr().out
     assert "true L0 6.81" in printed and "FVU@16" in printed
     blob = json.loads(out.read_text())
     assert blob["size"] == {"steps": 4, "batch_size": 64, "d_sae": 32}
-    assert len(blob["rows"]) == sum(len(recipes.RECIPES[r][a].values) for r in ("before", "proposed")
+    assert len(blob["rows"]) == sum(len(recipes.RECIPES[r][a].values) for r in ("before", "after")
                                     for a in ("relu", "gated", "topk"))  # one row per SAE
     for row in blob["rows"]:
         assert 0 <= row["dead_fraction"] <= 1 and -1 <= row["mmcs"] <= 1 and row["fvu"] >= 0
         assert row["sae_cfg"]["d_sae"] == 32 and row["train_cfg"]["n_tokens"] == 4 * 64
     lrs = {(r["recipe"], r["train_cfg"]["lr"]) for r in blob["rows"]}
-    assert lrs == {("before", 4e-4), ("proposed", recipes.PROPOSED_TRAIN["lr"])}
-    assert {r["gate_penalty"] for r in blob["rows"] if r["architecture"] == "gated"} == {"norm_grad",
-                                                                                        "detached_norms"}
+    assert lrs == {("before", 4e-4), ("after", recipes.AFTER_TRAIN["lr"])}
+    assert {r["gate_penalty"] for r in blob["rows"] if r["architecture"] == "gated"} == {"norm_grad", None}
     summary = {(s["recipe"], s["architecture"]): s for s in blob["summary"]}
     assert len(summary) == 6 and summary[("before", "topk")]["value"] == 32
     for s in summary.values():  # a number, or null where the frontier does not reach that L0 (strict JSON)

@@ -252,6 +252,16 @@ def test_gated_aux_loss_uses_a_frozen_decoder():
     assert sae.W_enc.grad.abs().sum() > 0 and sae.b_gate.grad.abs().sum() > 0
 
 
+
+def test_gated_sparsity_penalty_cannot_shrink_the_decoder():
+    # The decoder norms weight the gate's L1 as constants: with their gradient the penalty shrank the decoder (the
+    # magnitude path undoes the scale through exp(r_mag)) and with it itself, leaving L0 ~450 of 1024 at any l1.
+    torch.manual_seed(0)
+    sae = build_sae(SAEConfig("gated", d_in=8, d_sae=16, l1_coefficient=1.0))
+    sae.loss(torch.randn(32, 8)).sparsity.backward()
+    assert sae.W_dec.grad is None or float(sae.W_dec.grad.abs().sum()) == 0
+    assert float(sae.W_enc.grad.abs().sum()) > 0 and float(sae.b_gate.grad.abs().sum()) > 0
+
 # ---- straight-through estimators --------------------------------------------------------------------
 EPS = 0.01
 THETA = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)

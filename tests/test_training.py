@@ -133,7 +133,7 @@ def test_resume_refuses_a_different_config(toy, tmp_path):
     acts, _ = toy
     cfg = TrainConfig(n_tokens=20 * 512, batch_size=512, checkpoint_every=10, checkpoint_dir=str(tmp_path / "c"))
     train(small("relu"), acts, cfg, progress=False)
-    with pytest.raises(ValueError, match="different run .*lr: checkpoint 0.0004, now 0.001"):
+    with pytest.raises(ValueError, match="different run .*lr: checkpoint 0.003, now 0.001"):
         train(small("relu"), acts, cfg, progress=False, lr=1e-3)
     with pytest.raises(ValueError, match="l1_coefficient"):
         train(small("relu", l1_coefficient=1.0), acts, cfg, progress=False)
