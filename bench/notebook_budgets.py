@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
     total = sum(r["seconds"] for r in rows)
     peak = max((r["peak_mb"] for r in rows), default=0)
     print(f"{'series':<32} {total:>8.1f} {peak:>8.0f}  {total / SERIES_S:.2f} of 15 min")
-    from saewidgets.files import write_json_atomic
+    from saewidgets._files import write_json_atomic
 
     write_json_atomic(ROOT / "bench" / "notebook_budgets.json",
                       {"size": size, "notebooks": rows, "series_seconds": round(total, 1)})

@@ -13,7 +13,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_corpus": "corpora",
     "load_model": "models",
-    "default_device": "devices",
+    "default_device": "_devices",
+    "hub_reachable": "_hub",
+    "OfflineError": "_hub",
     "harvest": "activations",
     "ActivationSet": "activations",
     "CachedActivations": "activation_cache",

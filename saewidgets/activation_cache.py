@@ -25,7 +25,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from .files import commit_folder, partial_folder, recover_folder
+from ._files import commit_folder, partial_folder, recover_folder
 
 FORMAT = "saewidgets-activations/1"
 META = "meta.json"

@@ -60,7 +60,7 @@ def demo(args: argparse.Namespace) -> dict:
     summary["total_seconds"] = round(time.time() - t_start, 1)
     print(f"done      in {summary['total_seconds']:.0f} s")
     if args.out:
-        from .files import write_json_atomic
+        from ._files import write_json_atomic
 
         print(f"wrote     {write_json_atomic(Path(args.out) / 'summary.json', summary)}")
     return summary
@@ -93,7 +93,7 @@ def _frontier(args: argparse.Namespace, model, acts, summary: dict, t_start: flo
         print(f"matched   L0 {r['l0']:6.1f}: FVU jumprelu {r['fvu']:.4f} vs relu {r['fvu_relu']:.4f}; "
               f"dCE jumprelu {r['delta_ce']:.4f} vs relu {r['delta_ce_relu']:.4f}")
     if args.out:
-        from .files import write_json_atomic
+        from ._files import write_json_atomic
         from .io import save_sae
 
         out = Path(args.out)

@@ -29,7 +29,7 @@ def load_corpus(name: str = "storyteller", n_docs: int = 1000, seed: int = 0, **
 
 
 def _load_hub(name: str, n_docs: int, seed: int, split: str = "train", text_column: str | None = None) -> Corpus:
-    from .models import OfflineError, hub_reachable
+    from ._hub import OfflineError, hub_reachable
 
     repo, column = HUB_DATASETS.get(name, (name, "text"))
     column = text_column or column

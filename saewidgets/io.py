@@ -27,8 +27,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
+from ._files import atomic_folder, recover_folder
 from .config import SAEConfig
-from .files import atomic_folder, recover_folder
 from .sae import SAE, build_sae
 
 __all__ = ["save_sae", "load_sae", "load_sparsity", "load_gemma_scope"]

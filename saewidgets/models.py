@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import difflib
 import os
-import socket
-import threading
 from pathlib import Path
 
 import torch
 
-from .devices import default_device
+from ._devices import default_device
+from ._hub import OfflineError, hub_reachable, is_cached
 from .zoo import STORYTELLER_DIR
 
 BUNDLED = {"storyteller": STORYTELLER_DIR}
@@ -32,10 +31,6 @@ BUNDLED = {"storyteller": STORYTELLER_DIR}
 # TransformerLens alias or hub id also works online.
 SUGGESTED_HUB_MODELS = {"gelu-1l": "NeelNanda/GELU_1L512W_C4_Code", "tiny-stories-1M": "roneneldan/TinyStories-1M",
                         "pythia-70m-deduped": "EleutherAI/pythia-70m-deduped", "gpt2-small": "gpt2"}
-
-
-class OfflineError(RuntimeError):
-    """A model that must come from the Hugging Face Hub was asked for while the hub is unreachable."""
 
 
 def load_model(name: str = "storyteller", device: str | torch.device | None = None):
@@ -79,7 +74,7 @@ def _boot(path: Path, device: torch.device, label: str):
 
 def _boot_hub(name: str, device: torch.device):
     repo = SUGGESTED_HUB_MODELS.get(name) or (name if "/" in name else _official_name(name))
-    if not _is_cached(repo) and not hub_reachable():
+    if not is_cached(repo) and not hub_reachable():
         raise OfflineError(
             f"{name!r} has to be downloaded from the Hugging Face Hub ({repo}), which is not reachable "
             "from here, and it is not in the local cache. Use load_model('storyteller'), the model "
@@ -108,42 +103,6 @@ def _official_name(name: str) -> str:
             "offline: 'storyteller'), any other TransformerLens or Hugging Face hub name, or the path "
             "of a local Hugging Face checkpoint folder."
         ) from None
-
-
-def _is_cached(repo: str) -> bool:
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        hit = try_to_load_from_cache(repo, "config.json")
-        return isinstance(hit, str)
-    except Exception:  # an old hub client, a malformed id: treat as not cached
-        return False
-
-
-def hub_reachable(timeout: float = 1.5) -> bool:
-    """Whether the Hugging Face Hub answers a TCP connect within ``timeout`` seconds.
-
-    Honours HF_HUB_OFFLINE=1 without touching the network. The connect runs in a daemon thread
-    because DNS resolution has no timeout of its own and can hang on a closed network.
-    """
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-        return False
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    host = endpoint.split("://", 1)[-1].split("/", 1)[0]
-    host, _, port = host.partition(":")
-    result: list[bool] = []
-
-    def probe() -> None:
-        try:
-            with socket.create_connection((host, int(port or 443)), timeout=timeout):
-                result.append(True)
-        except OSError:
-            result.append(False)
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return bool(result and result[0])
 
 
 def hook_names(model) -> list[str]:

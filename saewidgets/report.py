@@ -201,8 +201,8 @@ def write_report(out_dir: str | Path, *, points: list[dict], saes: list, densiti
     ``points`` / ``saes`` / ``densities`` are ``run_frontier``'s; ``corpus`` and ``activations`` the held-out
     text and its harvest (used to score latents against the planted labels, and shown in the feature view);
     ``info`` the header's facts (see ``header_html``)."""
+    from ._files import write_bytes_atomic, write_json_atomic
     from .features import token_strings, unembedding
-    from .files import write_bytes_atomic, write_json_atomic
     from .steering import typical_max
     from .widgets._base import render_document, static_text
     from .widgets.feature_activations import FeatureActivations

@@ -20,9 +20,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from .affine import centered_affine
+from ._affine import centered_affine
+from ._kernels import SparseDecode, TopKEncode, at_least_float32, without_autocast
 from .config import SAEConfig
-from .kernels import SparseDecode, TopKEncode, at_least_float32, without_autocast
 
 MIN_THRESHOLD = 1e-6  # JumpReLU theta is clamped to at least this after each step (it must stay > 0)
 

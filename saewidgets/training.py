@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import checkpoint
+from . import _checkpoint as checkpoint
+from ._devices import default_device
+from ._host_memory import reuse_freed_memory
 from .config import TrainConfig
-from .devices import default_device
-from .host_memory import reuse_freed_memory
 from .sae import SAE, SAEOutput
 
 

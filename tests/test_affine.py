@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from saewidgets import SAEConfig, build_sae
-from saewidgets.affine import CenteredAffine, centered_affine
+from saewidgets._affine import CenteredAffine, centered_affine
 
 
 def _plain(x, b_dec, W, b, center):

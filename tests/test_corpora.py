@@ -2,8 +2,7 @@ import time
 
 import pytest
 
-from saewidgets import load_corpus
-from saewidgets.models import OfflineError
+from saewidgets import OfflineError, load_corpus
 from saewidgets.zoo.corpus import generate_storyteller
 
 

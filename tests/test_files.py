@@ -1,4 +1,4 @@
-"""saewidgets.files: a folder replaced by two renames survives a kill between them (recovered on open), and
+"""saewidgets._files: a folder replaced by two renames survives a kill between them (recovered on open), and
 partial folders of killed writers are cleaned up while a live writer's are kept."""
 
 import os
@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from saewidgets import files
-from saewidgets.files import atomic_folder, partial_folder, recover_folder
+from saewidgets import _files as files
+from saewidgets._files import atomic_folder, partial_folder, recover_folder
 
 # Run in a fresh interpreter (files.py loaded by path: no torch import, ~50 ms): write dest with atomic_folder and
 # SIGKILL ourselves either while writing or between commit_folder's two renames.

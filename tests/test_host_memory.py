@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from saewidgets import training
+from saewidgets._host_memory import reuse_freed_memory
 from saewidgets.activations import ActivationSet
 from saewidgets.config import SAEConfig
-from saewidgets.host_memory import reuse_freed_memory
 from saewidgets.sae import build_sae
 
 pytestmark = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
@@ -82,7 +82,7 @@ def test_disabled_is_a_no_op():
 
 MALLOPT_PROBE = """
 import ctypes, json
-from saewidgets.host_memory import reuse_freed_memory
+from saewidgets._host_memory import reuse_freed_memory
 
 libc = ctypes.CDLL(None)
 

@@ -65,7 +65,7 @@ def test_bf16_autocast_runs_through_the_sparse_path():
 def test_sparse_gradient_matrix_is_truly_coalesced():
     # It is built with is_coalesced=True (no sort in torch.sparse.mm), so its indices must be sorted and unique;
     # top-k returns them in value order, which only some kernels tolerate.
-    from saewidgets.kernels import _coo
+    from saewidgets._kernels import _coo
 
     pre = torch.randn(5, 20, generator=torch.Generator().manual_seed(0))
     vals, idx = pre.topk(4, dim=-1)  # [5, 4] each, latents in value order

@@ -89,7 +89,7 @@ def test_the_online_path_runs_against_stand_ins(monkeypatch, tmp_path, capsys):
         assert name == "NeelNanda/pile-10k" and not options
         return real_load_corpus("storyteller", n_docs=n_docs, seed=seed)
 
-    monkeypatch.setattr(saewidgets.models, "hub_reachable", lambda timeout=1.5: True)
+    monkeypatch.setattr(saewidgets, "hub_reachable", lambda timeout=1.5: True, raising=False)
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
     monkeypatch.setattr(saewidgets, "load_model", load_model, raising=False)
     monkeypatch.setattr(saewidgets, "load_corpus", load_corpus, raising=False)

@@ -121,8 +121,7 @@ def test_the_after_recipe_is_the_library_defaults(recipes):
         assert getattr(sae_defaults, field_name) == value, field_name
     for field_name, value in recipes.AFTER_TRAIN.items():
         assert getattr(train_defaults, field_name) == value, field_name
-    for arch, recipe in recipes.RECIPES["after"].items():
-        assert recipe.gate_penalty is None  # the library's own loss
+    assert all(recipe.gate_penalty is None for recipe in recipes.RECIPES["after"].values())  # the library's loss
 
 
 def test_script_runs_end_to_end_at_a_tiny_size(recipes, tmp_path, capsys):

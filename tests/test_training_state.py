@@ -214,7 +214,7 @@ def test_a_checkpoint_killed_between_its_two_renames_is_resumed_not_restarted(ra
     import os
     import shutil
 
-    from saewidgets import files
+    from saewidgets import _files as files
 
     ckpt = tmp_path / "ckpt"
     kw = dict(n_tokens=512 * 8, batch_size=512, progress=False, log_every=1, checkpoint_every=2,

@@ -121,7 +121,7 @@ class SaeWidget(anywidget.AnyWidget):
 
     def to_html(self, path: str | Path, title: str | None = None) -> Path:
         """Write a self-contained interactive HTML file (no network, no kernel) and return its path."""
-        from ..files import write_text_atomic
+        from .._files import write_text_atomic
 
         page = render_page(self._esm, self._css, self._state_for_html(), title or self._summary())
         return write_text_atomic(path, page)

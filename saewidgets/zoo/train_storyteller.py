@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from ..files import atomic_folder
+from .._files import atomic_folder
 from . import STORYTELLER_DIR
 from .corpus import generate_storyteller
 from .tokenizer import train_tokenizer

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import torch
 from safetensors.torch import load_file, save_file
 
-from .files import atomic_folder, recover_folder
+from ._files import atomic_folder, recover_folder
 
 # Fields that may differ between the run that saved and the run that resumes: they change how
 # the run is observed or where it runs, not what it computes.
