@@ -22,9 +22,9 @@ Every architecture is trained at a few settings of its sparsity knob (``SAEConfi
 pass over the data (``train_sweep``), d_sae 1024, and evaluated on 32,768 held-out rows:
 - L0 and FVU (``saewidgets.evaluate``) at the recipe's default setting;
 - FVU at matched L0: each architecture's frontier (its settings' (L0, FVU), those with L0 >= 1), interpolated
-  linearly in log L0 (``metrics.interpolate_at``) at MATCHED_L0; "-" where the frontier does not reach that L0;
+  linearly in log L0 (``frontier.interpolate_at``) at MATCHED_L0; "-" where the frontier does not reach that L0;
 - dead: the fraction of latents that never fire on the held-out rows;
-- MMCS: mean over the 512 true directions of the best cosine with any decoder row (``metrics.mmcs``,
+- MMCS: mean over the 512 true directions of the best cosine with any decoder row (``toy.mmcs``,
   Sharkey et al. 2022), 1 = every feature found.
 
 A recipe is the SAEConfig / TrainConfig values an architecture is trained with:
@@ -50,8 +50,10 @@ from pathlib import Path
 import torch
 
 from saewidgets.config import ARCHITECTURES, SAEConfig, TrainConfig
-from saewidgets.metrics import evaluate, interpolate_at, mmcs
+from saewidgets.frontier import interpolate_at
+from saewidgets.metrics import evaluate
 from saewidgets.sae import GatedSAE, build_sae
+from saewidgets.toy import mmcs
 from saewidgets.training import train_sweep
 
 D_IN, N_FEATURES, D_SAE = 128, 512, 1024

@@ -74,7 +74,8 @@ def _frontier(args: argparse.Namespace, model, acts, summary: dict, t_start: flo
     import torch
 
     from . import harvest, load_corpus
-    from .frontier import DEMO_SWEEPS, DEMO_TRAIN, compare_at_matched_l0, format_table, run_frontier
+    from .frontier import compare_at_matched_l0, format_table
+    from .sweeps import DEMO_SWEEPS, DEMO_TRAIN, run_frontier
 
     eval_corpus = load_corpus("storyteller", n_docs=args.eval_docs, seed=args.seed + 1)
     eval_acts = harvest(model, eval_corpus, args.hook)

@@ -1,88 +1,57 @@
-"""The sparsity-fidelity frontier: sweep SAEs over their sparsity knob, evaluate, compare at matched L0.
+"""Frontier maths: Pareto fronts, a metric at matched L0, and the comparison of two architectures.
 
-A frontier point is a plain dict (architecture, knob, value, l0, fvu, delta_ce, ...) so it goes
-straight into JSON, a table or a widget. ``compare_at_matched_l0`` interpolates one architecture's
-curve (linear in log L0) at the other's L0 values inside the range both cover, which is how the
-JumpReLU paper compares architectures (arXiv 2407.14435, Fig. 2).
+Plain Python and numpy, no torch: the widget layer (``widgets.frontier_plot``) and the notebook checks use
+it without loading a model stack. The points are plain dicts (or objects with the keys as attributes) such
+as ``sweeps.run_frontier(...).points`` or ``metrics.evaluate`` results: architecture, knob, value, l0, fvu,
+delta_ce, ...
+
+``compare_at_matched_l0`` interpolates one architecture's curve (linear in log L0) at the other's L0
+values inside the range both cover, which is how the JumpReLU paper compares architectures
+(arXiv 2407.14435, Fig. 2).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections.abc import Mapping
 
-from .config import SAEConfig, TrainConfig
-from .metrics import evaluate, interpolate_at
-from .sae import SAE, build_sae
-from .training import train_sweep
+import numpy as np
 
 
-@dataclass
-class Sweep:
-    """One architecture swept over its sparsity knob (``SAEConfig.sparsity_knob``)."""
-
-    architecture: str
-    values: list[float]
-    options: dict = field(default_factory=dict)
-    """Other SAEConfig fields shared by every point of the sweep."""
-
-    def configs(self, d_in: int, d_sae: int) -> list[SAEConfig]:
-        base = SAEConfig(self.architecture, d_in=d_in, d_sae=d_sae, **self.options)
-        return [dataclasses.replace(base, **{base.sparsity_knob: v}) for v in self.values]
+def _value(point, key: str) -> float:
+    return float(point[key] if isinstance(point, Mapping) else getattr(point, key))
 
 
-# Tuned on the storyteller model (blocks.1.hook_resid_post, d_sae 1024, 1M tokens each, lr 3e-3): both
-# span L0 ~5-100. JumpReLU uses a bandwidth and initial threshold suited to sqrt(d_in)-normalised inputs
-# (the paper's 0.001 assumes unit-norm inputs) and a 10x threshold LR (TrainConfig.threshold_lr_scale).
-DEMO_SWEEPS = (
-    Sweep("relu", [0.5, 1.0, 2.0, 4.0, 8.0]),
-    Sweep("jumprelu", [0.03, 0.1, 0.3, 1.0], dict(jumprelu_bandwidth=0.05, jumprelu_init_threshold=0.1)),
-)
-DEMO_TRAIN = TrainConfig(n_tokens=1_000_000, batch_size=4096, lr=3e-3, threshold_lr_scale=10.0, log_every=25)
+def pareto_front(points, x_key: str = "l0", y_key: str = "fvu") -> list[int]:
+    """Indices of the non-dominated points (lower is better on both axes), sorted by x.
+
+    A point is dominated when another is <= on both and < on one; points with a NaN/inf
+    coordinate are left out. ``points``: dicts (e.g. ``evaluate`` results) or objects with the keys
+    as attributes. For a higher-is-better metric, pass its negation or use fvu / delta_ce."""
+    xy = [(i, _value(p, x_key), _value(p, y_key)) for i, p in enumerate(points)]
+    xy = [(i, x, y) for i, x, y in xy if math.isfinite(x) and math.isfinite(y)]
+    front = [(x, y, i) for i, x, y in xy
+             if not any(x2 <= x and y2 <= y and (x2 < x or y2 < y) for _, x2, y2 in xy)]
+    return [i for _, _, i in sorted(front)]
 
 
-class FrontierRun(NamedTuple):
-    points: list[dict]
-    """One dict per SAE: name, architecture, knob, value, l0, fvu, delta_ce, ce_loss_score, dead_fraction, ..."""
-    saes: list[SAE]
-    """The trained SAEs (reading raw activations), in the order of ``points``."""
-    densities: list[list[float]]
-    """Per-latent firing frequency of each SAE on the evaluation activations."""
-
-
-def run_frontier(activations, sweeps=DEMO_SWEEPS, cfg: TrainConfig = DEMO_TRAIN, *, d_sae: int = 1024,
-                 eval_activations=None, model=None, eval_texts=None, seed: int = 0,
-                 progress: bool | None = None) -> FrontierRun:
-    """Train every sweep's SAEs in one pass over ``activations`` and evaluate each one.
-
-    Reconstruction metrics use ``eval_activations`` (default: the training activations); CE metrics
-    (delta_ce, ce_loss_score) need ``model`` and ``eval_texts``.
-    """
-    import torch
-
-    configs = [(sweep, c) for sweep in sweeps for c in sweep.configs(activations.d_in, d_sae)]
-    saes = []
-    for i, (_, c) in enumerate(configs):
-        torch.manual_seed(seed + i)
-        saes.append(build_sae(c))
-    results = train_sweep(saes, activations, cfg, progress=progress)
-    points, densities = [], []
-    for (_, c), result in zip(configs, results):
-        knob = c.sparsity_knob
-        with_ce = model is not None and eval_texts is not None
-        m = evaluate(result.sae, eval_activations if eval_activations is not None else activations,
-                     model=model if with_ce else None, texts=eval_texts, hook=activations.hook if with_ce else None)
-        point = {"name": f"{c.architecture}_{knob}_{getattr(c, knob):g}", "architecture": c.architecture,
-                 "knob": knob, "value": getattr(c, knob), "d_sae": c.d_sae,
-                 "train_seconds": result.history[-1]["seconds"] if result.history else 0.0}
-        point |= {k: m[k] for k in ("l0", "fvu", "explained_variance", "cossim", "l2_ratio",
-                                   "relative_reconstruction_bias", "dead_fraction", "dense_fraction") if k in m}
-        point |= {k: m[k] for k in ("ce_clean", "ce_sae", "delta_ce", "ce_loss_score", "kl") if k in m}
-        points.append(point)
-        densities.append(m["density"])
-    return FrontierRun(points, [r.sae for r in results], densities)
+def interpolate_at(points, x_key: str, y_key: str, x: float) -> float:
+    """y at ``x`` by linear interpolation in log x between the points' (x, y), for comparisons at
+    matched L0 (SAEBench plots L0 on a log axis). Points sharing an x are averaged. NaN outside the
+    range of the points: an extrapolated frontier is a guess. Pass ``pareto_front`` points for a frontier."""
+    if not x > 0:
+        raise ValueError(f"x must be > 0 (interpolation is in log x), got {x!r}")
+    xy = [(_value(p, x_key), _value(p, y_key)) for p in points]
+    xy = [(a, b) for a, b in xy if math.isfinite(a) and math.isfinite(b)]
+    if not xy:
+        raise ValueError("interpolate_at needs at least one point with finite values")
+    if any(a <= 0 for a, _ in xy):
+        raise ValueError(f"every {x_key} must be > 0 for interpolation in log x")
+    xs = np.array(sorted({a for a, _ in xy}))
+    ys = np.array([np.mean([b for a, b in xy if a == v]) for v in xs])
+    if x < xs[0] or x > xs[-1]:
+        return math.nan
+    return float(np.interp(np.log(x), np.log(xs), ys))
 
 
 def compare_at_matched_l0(points: list[dict], better: str = "jumprelu", baseline: str = "relu",

@@ -1,4 +1,4 @@
-"""How good is an SAE? Reconstruction, sparsity, downstream loss, and ground truth on toy data.
+"""How good is an SAE? Reconstruction, sparsity and downstream loss, in one pass over activations.
 
 ``evaluate(sae, acts)`` streams activations through the SAE once and returns plain floats and lists
 (JSON-ready) under SAELens' names (``sae_lens/evals.py``, references/sae_anchors.md §1.7); with
@@ -7,20 +7,17 @@ Two historical SAELens bugs are designed out: explained variance is relative to 
 *mean*, not zero (v6.45.1, #665), and MSE is a mean over tokens that does not depend on how many
 tokens are evaluated (v6.45.2, #711). Every sum is accumulated in float64.
 
-Ground truth for synthetic data with known features: ``toy_superposition``, ``mmcs`` and
-``hungarian_mcc``. Frontier helpers: ``pareto_front`` and ``interpolate_at``.
+Elsewhere: ground truth on synthetic data (``toy_superposition``, ``mmcs``, ``hungarian_mcc``) in
+``toy.py``; Pareto fronts and comparisons at matched L0 in ``frontier.py``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.optimize import linear_sum_assignment
 
 DENSITY_EPS = 1e-10  # log10(density + eps): a dead latent sits at -10 (SAELens' feature-density plots)
 HIST_EDGES = np.linspace(-10.0, 0.0, 41)  # 0.25-decade bins; fixed so that histograms of two SAEs line up
@@ -229,114 +226,3 @@ def _downstream(sae, model, texts, hook: str, batch_size: int) -> dict:
         "kl": kl, "kl_zero_ablation": kl_zero,
         "kl_score": (kl_zero - kl) / kl_zero if kl_zero > 0 else math.nan,  # SAELens kl_div_score
     }
-
-
-# ---------------------------------------------------------------- ground truth on synthetic data
-
-
-class ToyData(NamedTuple):
-    """What ``toy_superposition`` returns."""
-
-    x: torch.Tensor
-    """[n_samples, d] observed activations x = true_acts @ true_dirs."""
-    true_acts: torch.Tensor
-    """[n_samples, n_features] sparse non-negative feature activations."""
-    true_dirs: torch.Tensor
-    """[n_features, d] unit-norm feature directions."""
-
-
-def toy_superposition(n_samples: int, n_features: int, d: int, p_active: float = 0.05,
-                      seed: int = 0) -> ToyData:
-    """Toy data with known features (Elhage et al. 2022, "Toy Models of Superposition"): each feature
-    is active independently with probability ``p_active`` (their 1 - S) with a magnitude ~ U(0, 1),
-    and writes along a random unit direction; with d < n_features the directions cannot be
-    orthogonal, so the features are stored in superposition. float32, reproducible from ``seed``."""
-    for name, v in (("n_samples", n_samples), ("n_features", n_features), ("d", d)):
-        if not isinstance(v, int) or v <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    if not 0 < p_active <= 1:
-        raise ValueError(f"p_active must be in (0, 1], got {p_active!r}")
-    g = torch.Generator().manual_seed(seed)
-    dirs = torch.randn(n_features, d, generator=g)  # [n_features, d]
-    dirs /= dirs.norm(dim=1, keepdim=True)
-    on = torch.rand(n_samples, n_features, generator=g) < p_active  # [n_samples, n_features]
-    acts = torch.rand(n_samples, n_features, generator=g) * on  # [n_samples, n_features]
-    return ToyData(acts @ dirs, acts, dirs)
-
-
-def _np2d(a, name: str) -> np.ndarray:
-    a = a.detach().cpu().double().numpy() if isinstance(a, torch.Tensor) else np.asarray(a, dtype=np.float64)
-    if a.ndim != 2 or 0 in a.shape:
-        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {a.shape}")
-    return a
-
-
-def mmcs(learned_dirs, true_dirs) -> float:
-    """Mean max cosine similarity (Sharkey et al. 2022, "Taking features out of superposition"): for
-    each true direction, the best cosine with any learned one, averaged over the true directions.
-    learned_dirs [n_learned, d] (e.g. ``sae.W_dec``), true_dirs [n_true, d]. 1 = every feature found."""
-    learned, true = _np2d(learned_dirs, "learned_dirs"), _np2d(true_dirs, "true_dirs")
-    if learned.shape[1] != true.shape[1]:
-        raise ValueError(f"learned_dirs have d={learned.shape[1]} but true_dirs have d={true.shape[1]}")
-    learned = learned / np.maximum(np.linalg.norm(learned, axis=1, keepdims=True), 1e-12)
-    true = true / np.maximum(np.linalg.norm(true, axis=1, keepdims=True), 1e-12)
-    return float((true @ learned.T).max(axis=1).mean())  # [n_true, n_learned] -> max over learned
-
-
-def hungarian_mcc(learned_acts, true_acts) -> float:
-    """Mean correlation coefficient under the best one-to-one matching (the MCC of identifiability
-    work; SynthSAEBench §6.3): Pearson correlation over samples of every learned latent with every
-    true feature, matched by ``linear_sum_assignment`` to maximise the total (signed: an
-    anti-correlated latent does not represent a non-negative feature). Averaged over the *true*
-    features, so with fewer latents than features the unmatched ones count 0. Constant columns
-    correlate 0. learned_acts [n, n_learned], true_acts [n, n_true]."""
-    learned, true = _np2d(learned_acts, "learned_acts"), _np2d(true_acts, "true_acts")
-    if learned.shape[0] != true.shape[0]:
-        raise ValueError(f"learned_acts has {learned.shape[0]} samples but true_acts has {true.shape[0]}")
-
-    def standardise(a):  # [n, k] -> zero mean, unit norm columns (zero columns stay zero)
-        a = a - a.mean(0)
-        return a / np.where((norm := np.linalg.norm(a, axis=0)) > 1e-12, norm, np.inf)
-
-    corr = standardise(learned).T @ standardise(true)  # [n_learned, n_true]
-    rows, cols = linear_sum_assignment(corr, maximize=True)
-    return float(corr[rows, cols].sum() / true.shape[1])
-
-
-# ---------------------------------------------------------------- sparsity-fidelity frontiers
-
-
-def _value(point, key: str) -> float:
-    return float(point[key] if isinstance(point, Mapping) else getattr(point, key))
-
-
-def pareto_front(points, x_key: str = "l0", y_key: str = "fvu") -> list[int]:
-    """Indices of the non-dominated points (lower is better on both axes), sorted by x.
-
-    A point is dominated when another is <= on both and < on one; points with a NaN/inf
-    coordinate are left out. ``points``: dicts (e.g. ``evaluate`` results) or objects with the keys
-    as attributes. For a higher-is-better metric, pass its negation or use fvu / delta_ce."""
-    xy = [(i, _value(p, x_key), _value(p, y_key)) for i, p in enumerate(points)]
-    xy = [(i, x, y) for i, x, y in xy if math.isfinite(x) and math.isfinite(y)]
-    front = [(x, y, i) for i, x, y in xy
-             if not any(x2 <= x and y2 <= y and (x2 < x or y2 < y) for _, x2, y2 in xy)]
-    return [i for _, _, i in sorted(front)]
-
-
-def interpolate_at(points, x_key: str, y_key: str, x: float) -> float:
-    """y at ``x`` by linear interpolation in log x between the points' (x, y), for comparisons at
-    matched L0 (SAEBench plots L0 on a log axis). Points sharing an x are averaged. NaN outside the
-    range of the points: an extrapolated frontier is a guess. Pass ``pareto_front`` points for a frontier."""
-    if not x > 0:
-        raise ValueError(f"x must be > 0 (interpolation is in log x), got {x!r}")
-    xy = [(_value(p, x_key), _value(p, y_key)) for p in points]
-    xy = [(a, b) for a, b in xy if math.isfinite(a) and math.isfinite(b)]
-    if not xy:
-        raise ValueError("interpolate_at needs at least one point with finite values")
-    if any(a <= 0 for a, _ in xy):
-        raise ValueError(f"every {x_key} must be > 0 for interpolation in log x")
-    xs = np.array(sorted({a for a, _ in xy}))
-    ys = np.array([np.mean([b for a, b in xy if a == v]) for v in xs])
-    if x < xs[0] or x > xs[-1]:
-        return math.nan
-    return float(np.interp(np.log(x), np.log(xs), ys))

@@ -6,8 +6,8 @@ import torch
 
 from saewidgets.activations import ActivationSet
 from saewidgets.config import ARCHITECTURES, SAEConfig
-from saewidgets.metrics import toy_superposition
 from saewidgets.sae import build_sae
+from saewidgets.toy import toy_superposition
 from saewidgets.training import train
 
 D_IN, D_SAE = 16, 64

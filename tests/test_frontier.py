@@ -4,7 +4,8 @@ import math
 import pytest
 
 from saewidgets import harvest, load_corpus
-from saewidgets.frontier import DEMO_TRAIN, Sweep, compare_at_matched_l0, format_table, run_frontier
+from saewidgets.frontier import compare_at_matched_l0, format_table
+from saewidgets.sweeps import DEMO_TRAIN, Sweep, run_frontier
 
 HOOK = "blocks.1.hook_resid_post"
 

@@ -1,4 +1,5 @@
-"""metrics.py: hand-computable reconstruction cases, CE splicing on the bundled model, ground truth, frontiers."""
+"""metrics.py: hand-computable reconstruction cases, CE splicing on the bundled model; with toy.py's ground truth
+and frontier.py's Pareto fronts (the tests moved with neither)."""
 
 import json
 import math
@@ -9,8 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from saewidgets.config import SAEConfig
-from saewidgets.metrics import evaluate, hungarian_mcc, interpolate_at, mmcs, pareto_front, toy_superposition
+from saewidgets.frontier import interpolate_at, pareto_front
+from saewidgets.metrics import evaluate
 from saewidgets.sae import build_sae
+from saewidgets.toy import hungarian_mcc, mmcs, toy_superposition
 
 HOOK = "blocks.1.hook_resid_post"
 

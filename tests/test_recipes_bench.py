@@ -84,7 +84,7 @@ def test_batches_are_reproducible_fresh_and_sized(recipes):
 def test_sae_initialisation_does_not_draw_the_true_directions(recipes, data):
     """An SAE seeded like the data would start with the answer in its decoder (MMCS 0.92 after 20 steps)."""
     from saewidgets.config import SAEConfig
-    from saewidgets.metrics import mmcs
+    from saewidgets.toy import mmcs
 
     for i in range(3):
         sae = recipes.build(SAEConfig("relu", d_in=128, d_sae=1024), recipes.sae_seed(0, i))

@@ -9,8 +9,8 @@ import torch
 
 from saewidgets.activations import ActivationSet
 from saewidgets.config import ARCHITECTURES, SAEConfig, TrainConfig
-from saewidgets.metrics import mmcs, toy_superposition
 from saewidgets.sae import build_sae
+from saewidgets.toy import mmcs, toy_superposition
 from saewidgets.training import fold_input_scale_, train
 
 
@@ -203,7 +203,7 @@ from saewidgets.config import SAEConfig
 from saewidgets.sae import build_sae
 from saewidgets.training import train
 from tests.test_training import as_set
-from saewidgets.metrics import toy_superposition
+from saewidgets.toy import toy_superposition
 torch.set_num_threads(1)
 if len(sys.argv) > 2:
     dist.init_process_group("gloo")
@@ -253,7 +253,7 @@ from saewidgets.config import SAEConfig
 from saewidgets.sae import build_sae
 from saewidgets.training import train
 from tests.test_training import as_set
-from saewidgets.metrics import toy_superposition
+from saewidgets.toy import toy_superposition
 torch.set_num_threads(1)
 dist.init_process_group("gloo")
 x, _, _ = toy_superposition(8192, 32, 16, p_active=0.05, seed=0)

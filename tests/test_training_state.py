@@ -11,8 +11,8 @@ from test_training import as_set, small
 from saewidgets import training
 from saewidgets.config import SAEConfig
 from saewidgets.io import load_sae, save_sae
-from saewidgets.metrics import toy_superposition
 from saewidgets.sae import build_sae
+from saewidgets.toy import toy_superposition
 from saewidgets.training import fold_input_scale_, train
 
 FAST = dict(n_tokens=40 * 512, batch_size=512, lr=1e-2, progress=False, log_every=10)

@@ -6,7 +6,7 @@ import math
 import random
 from collections.abc import Callable
 
-from ..metrics import interpolate_at, pareto_front
+from ..frontier import interpolate_at, pareto_front
 from ._core import ExerciseError, passed
 
 __all__ = ["check_pareto_front", "check_value_at_l0", "pareto_front_reference", "value_at_l0_reference"]

@@ -4,9 +4,9 @@ The analysis is plain Python that tests call directly: ``frontier_metrics`` (the
 use), ``pareto_fronts`` (per architecture, the indices of the non-dominated points) and ``higher_is_better``.
 The widget holds the points, the chosen metric, the axis scales and the selected point; the browser draws.
 
-``metrics.pareto_front`` treats lower as better on both axes. For metrics where higher is better
-(``ce_loss_score``, ``explained_variance``, ``cossim``) ``pareto_fronts`` hands it the negated value, so the
-front is still "fewest active latents for the best fidelity" whichever way the metric points.
+``frontier.pareto_front`` (torch-free maths) treats lower as better on both axes. For metrics where higher is
+better (``ce_loss_score``, ``explained_variance``, ``cossim``) ``pareto_fronts`` hands it the negated value, so
+the front is still "fewest active latents for the best fidelity" whichever way the metric points.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import traitlets
 
-from ..metrics import pareto_front
+from ..frontier import pareto_front
 from ._base import SaeWidget, figure_png, new_figure, static_text
 
 HIGHER_IS_BETTER = frozenset({"ce_loss_score", "explained_variance", "cossim", "kl_score", "kl_div_score"})
@@ -93,7 +93,7 @@ def pareto_fronts(points: list[dict], y_metric: str, x_key: str = "l0") -> dict[
     """Per architecture (in order of first appearance), indices into ``points`` of its Pareto front, by x.
 
     Lower x is better; lower y is better unless ``higher_is_better(y_metric)``, in which case the front is
-    computed on -y (``metrics.pareto_front`` only knows lower-is-better). Points missing the metric or with
+    computed on -y (``frontier.pareto_front`` only knows lower-is-better). Points missing the metric or with
     a non-finite value are left out."""
     sign = -1.0 if higher_is_better(y_metric) else 1.0
     fronts: dict[str, list[int]] = {}
