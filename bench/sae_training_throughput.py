@@ -21,7 +21,7 @@ import time
 
 import torch
 
-from saewidgets.activations import ActivationSet
+from saewidgets.activation_set import ActivationSet
 from saewidgets.config import SAEConfig
 from saewidgets.sae import build_sae
 from saewidgets.training import train_sweep

@@ -5,64 +5,22 @@
 at the hook, drops BOS and padding positions, and returns an ``ActivationSet``: a
 ``[n_tokens, d_in]`` tensor plus, per row, its token id, document index and position. With
 ``cache_dir`` it writes safetensors shards instead (see ``activation_cache``) and returns a
-``CachedActivations`` that streams them back; the two share one interface (``batches``).
+``CachedActivations`` that streams them back; the two share one interface (``batches``; both are
+defined in ``activation_set``).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
+from .activation_cache import CacheWriter, find_cache, fingerprint_model, fingerprint_texts
+from .activation_set import ActivationSet, check_batch_size
 from .models import check_hook, hook_names, module_names
-
-
-@dataclass
-class ActivationSet:
-    """Activations at one hook, in memory, with what is needed to trace every row back to text."""
-
-    acts: torch.Tensor  # [n_tokens, d_in]
-    token_ids: torch.Tensor  # [n_tokens] int64: the token at that position
-    doc_ids: torch.Tensor  # [n_tokens] int64: index into the harvested texts
-    positions: torch.Tensor  # [n_tokens] int64: position in BOS + document (the first real token is 1)
-    hook: str
-    model_name: str
-    norm_scale: float  # multiply acts by this so that E||x|| = sqrt(d_in) (input normalisation)
-    texts: list[str] | None = field(default=None, repr=False)
-
-    def __len__(self) -> int:
-        return self.acts.shape[0]
-
-    @property
-    def d_in(self) -> int:
-        return self.acts.shape[1]
-
-    def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, normalize: bool = False,
-                drop_last: bool = False, device: str | torch.device | None = None) -> Iterator[torch.Tensor]:
-        """One pass over the rows in batches of ``[batch_size, d_in]`` (shuffled with ``seed``)."""
-        _check_batch_size(batch_size)
-        n = len(self)
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)) if shuffle else torch.arange(n)
-        stop = n - n % batch_size if drop_last else n
-        for i in range(0, stop, batch_size):
-            x = self.acts[order[i : i + batch_size]]  # [batch, d_in]
-            x = x.to(device) if device is not None else x
-            yield x * self.norm_scale if normalize else x
-
-    def text_of(self, row: int) -> str:
-        """The document a row came from (needs ``texts``, which harvest records)."""
-        if self.texts is None:
-            raise ValueError("This ActivationSet has no texts attached; harvest records them.")
-        return self.texts[int(self.doc_ids[row])]
-
-
-def _check_batch_size(batch_size: int) -> None:
-    if not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
 
 
 class _Stop(Exception):
@@ -87,7 +45,9 @@ def harvest(model, texts, hook: str, n_tokens: int | None = None, *, batch_size:
     texts = _as_texts(texts)
     if n_tokens is not None and (not isinstance(n_tokens, int) or n_tokens <= 0):
         raise ValueError(f"n_tokens must be a positive integer (or None for every token), got {n_tokens!r}")
-    _check_batch_size(batch_size)
+    check_batch_size(batch_size)
+    if cache_dir is not None and shard_tokens <= 0:  # before any work, and before a cache is reused
+        raise ValueError(f"shard_tokens must be positive, got {shard_tokens}")
     backend = _Backend(model, hook, tokenizer)
     max_len = max_len or backend.n_ctx
     docs = backend.tokenize(texts, max_len)  # list of [len_i] token id lists, BOS first
@@ -101,12 +61,11 @@ def harvest(model, texts, hook: str, n_tokens: int | None = None, *, batch_size:
 
     writer = None
     if cache_dir is not None:
-        from .activation_cache import CacheWriter
-
-        writer = CacheWriter.open(cache_dir, backend.describe(dtype, texts, n_tokens, max_len), shard_tokens,
-                                  n_rows=n_rows)
-        if writer.existing is not None:
-            return writer.existing
+        meta = backend.describe(dtype, texts, n_tokens, max_len)
+        cached = find_cache(cache_dir, meta, n_rows)
+        if cached is not None:
+            return cached
+        writer = CacheWriter(cache_dir, meta, shard_tokens)
 
     try:
         chunks, got, norm_sum = _collect(backend, docs, n_rows, batch_size, dtype, stop_early, writer, progress)
@@ -269,8 +228,6 @@ class _Backend:
 
     def describe(self, dtype: torch.dtype, texts: list[str], n_tokens: int | None, max_len: int) -> dict:
         """What identifies a harvest, written to and checked against an activation cache."""
-        from .activation_cache import fingerprint_model, fingerprint_texts
-
         return {"model": self.name, "model_fingerprint": fingerprint_model(self.model), "hook": self.hook,
                 "dtype": str(dtype).replace("torch.", ""), "texts_fingerprint": fingerprint_texts(texts),
                 "n_texts": len(texts), "n_tokens_requested": n_tokens, "max_len": max_len}

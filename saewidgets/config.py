@@ -2,7 +2,7 @@
 
 ``SAEConfig`` describes one sparse autoencoder: its architecture, its size and the knobs of its
 loss. Every field has a default that works on the embedded ``storyteller`` model (inputs
-normalised so that E||x|| = sqrt(d_in), see ``activations.ActivationSet.norm_scale``) except the
+normalised so that E||x|| = sqrt(d_in), see ``activation_set.ActivationSet.norm_scale``) except the
 three that have no sensible default: ``architecture``, ``d_in`` and ``d_sae``.
 Fields that an architecture does not use are kept (so that ``cfg.json`` round-trips) and ignored.
 """

@@ -20,7 +20,6 @@ the cli.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import html
 import math
 from contextlib import contextmanager
@@ -218,7 +217,7 @@ def write_report(out_dir: str | Path, *, points: list[dict], saes: list, densiti
 
     frontier = FrontierPlot(points, y_metric="fvu", selected=k, title=title)
 
-    view = _head(activations, FEATURE_TOKENS)
+    view = activations.head(FEATURE_TOKENS)
     tokens = token_strings(model.tokenizer, view.token_ids)
     features = FeatureActivations.from_activations(sae, view, tokens, W_U=unembedding(model),
                                                    decode=lambda i: model.tokenizer.decode([i]),
@@ -295,11 +294,3 @@ def _plain(v):
     if hasattr(v, "item"):
         v = v.item()
     return None if isinstance(v, float) and not math.isfinite(v) else v
-
-
-def _head(acts, n: int):
-    """The first ``n`` rows of an ActivationSet (texts kept, so rows still trace back to documents)."""
-    if len(acts) <= n:
-        return acts
-    return dataclasses.replace(acts, acts=acts.acts[:n], token_ids=acts.token_ids[:n], doc_ids=acts.doc_ids[:n],
-                               positions=acts.positions[:n])

@@ -290,7 +290,7 @@ def _as_activations(activations):
     if not isinstance(x, torch.Tensor) or x.dim() != 2 or not x.is_floating_point():
         what = f"a {x.dim()}-D {x.dtype} tensor" if isinstance(x, torch.Tensor) else type(x).__name__
         raise TypeError(f"train needs an ActivationSet, CachedActivations or a [n, d_in] float tensor; got {what}")
-    from .activations import ActivationSet  # activations.py sits above training.py (DESIGN.md layers)
+    from .activation_set import ActivationSet  # activation_set.py sits above training.py (DESIGN.md layers)
 
     x = x.detach()
     unknown = torch.full((len(x),), -1, dtype=torch.long)  # [n]

@@ -266,3 +266,20 @@ def test_all_zero_activations_are_refused(model):
         zero.emb.weight.zero_()
     with pytest.raises(ValueError, match="Every activation harvested at 'block' is exactly zero"):
         harvest(zero, ["A cat sat."], "block", tokenizer=model.tokenizer)
+
+
+def test_head_is_the_first_rows_in_memory_or_on_disk(model, corpus, acts, tmp_path):
+    few = acts.head(50)
+    assert len(few) == 50 and few.texts is acts.texts and few.norm_scale == acts.norm_scale
+    for name in ("acts", "token_ids", "doc_ids", "positions"):
+        assert torch.equal(getattr(few, name), getattr(acts, name)[:50])
+    assert acts.head(len(acts)) is acts
+    cached = harvest(model, corpus.texts[:8], HOOK, cache_dir=tmp_path / "cache", shard_tokens=40)
+    on_disk = cached.head(50)  # crosses a shard boundary: two shards read, the second cut short
+    assert isinstance(on_disk, ActivationSet) and on_disk.norm_scale == cached.norm_scale
+    assert on_disk.texts == corpus.texts[:8] and on_disk.text_of(49) == corpus[int(on_disk.doc_ids[49])].text
+    for name in ("acts", "token_ids", "doc_ids", "positions"):
+        assert torch.equal(getattr(on_disk, name), getattr(acts, name)[:50])
+    assert len(cached.head(0)) == 0 and len(cached.head(10**9)) == len(cached)
+    with pytest.raises(ValueError, match="non-negative"):
+        acts.head(-1)

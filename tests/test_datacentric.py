@@ -7,7 +7,7 @@ import torch
 from fakes import ReluSAE
 
 from saewidgets import datacentric as dc
-from saewidgets.activations import ActivationSet
+from saewidgets.activation_set import ActivationSet
 
 
 def make_emb(dense, n_tokens=None, sae_id="s", hook="h", pooling="max") -> dc.DocEmbeddings:

@@ -12,7 +12,7 @@ import traitlets
 from fakes import ReluSAE
 
 from saewidgets import datacentric as dc
-from saewidgets.activations import ActivationSet
+from saewidgets.activation_set import ActivationSet
 from saewidgets.widgets import ClusterBrowser, DiffBars, NPMIScatter, RetrievalBox, link_latent
 
 EVIL = '<script>alert(1)</script> & <img src=x onerror=alert(2)> "quoted"'

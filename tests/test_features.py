@@ -6,7 +6,7 @@ import torch
 
 from saewidgets import SAEConfig, build_sae
 from saewidgets import features as F
-from saewidgets.activations import ActivationSet
+from saewidgets.activation_set import ActivationSet
 
 WORDS = ["the", " cat", " sat", " on", " mat", "."]  # token id i is WORDS[i]
 

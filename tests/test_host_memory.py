@@ -12,7 +12,7 @@ import torch
 
 from saewidgets import training
 from saewidgets._host_memory import reuse_freed_memory
-from saewidgets.activations import ActivationSet
+from saewidgets.activation_set import ActivationSet
 from saewidgets.config import SAEConfig
 from saewidgets.sae import build_sae
 

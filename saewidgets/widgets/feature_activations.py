@@ -85,7 +85,7 @@ class FeatureActivations(SaeWidget):
         acts = F._as_activation_set(model, texts, hook, max_tokens)
         F.check_sae_hook(sae, getattr(acts, "hook", None) or hook, "FeatureActivations")
         if max_tokens is not None and len(acts) > max_tokens:
-            acts = _head(acts, max_tokens)
+            acts = acts.head(max_tokens)
         tokens = F.token_strings(model.tokenizer, acts.token_ids)
         w = cls.from_activations(sae, acts, tokens, W_U=F.unembedding(model),
                                  decode=lambda i: model.tokenizer.decode([i]), latent=latent, n_latents=n_latents,
@@ -256,11 +256,3 @@ def _panel_traits(p: dict, logit_idx: np.ndarray) -> dict:
         c = len(p["latents"])
         out["_logit_ids"], out["_logit_vals"] = np.zeros((c, 2, 0), np.int32), np.zeros((c, 2, 0), np.float32)
     return out
-
-
-def _head(acts, n: int):
-    """The first n rows of an ActivationSet."""
-    import dataclasses
-
-    return dataclasses.replace(acts, acts=acts.acts[:n], token_ids=acts.token_ids[:n], doc_ids=acts.doc_ids[:n],
-                               positions=acts.positions[:n])

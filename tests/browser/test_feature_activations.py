@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from saewidgets import SAEConfig, build_sae
-from saewidgets.activations import ActivationSet
+from saewidgets.activation_set import ActivationSet
 from saewidgets.widgets.feature_activations import FeatureActivations
 
 HOOK = "blocks.1.hook_resid_post"
