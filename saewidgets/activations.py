@@ -20,7 +20,7 @@ import torch
 
 from .activation_cache import CacheWriter, find_cache, fingerprint_model, fingerprint_texts
 from .activation_set import ActivationSet, check_batch_size
-from .models import check_hook, hook_names, module_names
+from .models import check_hook, hook_names, model_name, module_names
 
 
 class _Stop(Exception):
@@ -184,7 +184,7 @@ class _Backend:
             cfg = getattr(model, "config", None)
             self.n_ctx = int(getattr(cfg, "n_positions", 0) or getattr(cfg, "max_position_embeddings", 0) or 1024)
             self.device = next(model.parameters()).device
-        self.name = getattr(model, "saew_name", None) or type(model).__name__
+        self.name = model_name(model)
         bos = self.tokenizer.bos_token_id
         self.bos = [bos] if bos is not None else []
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import weakref
 from pathlib import Path
 
 import torch
@@ -31,6 +32,11 @@ BUNDLED = {"storyteller": STORYTELLER_DIR}
 # TransformerLens alias or hub id also works online.
 SUGGESTED_HUB_MODELS = {"gelu-1l": "NeelNanda/GELU_1L512W_C4_Code", "tiny-stories-1M": "roneneldan/TinyStories-1M",
                         "pythia-70m-deduped": "EleutherAI/pythia-70m-deduped", "gpt2-small": "gpt2"}
+
+# What this module knows about a model, kept beside it instead of set on it as attributes (the model is
+# TransformerLens' or the user's object). Weak keys: an entry goes away with its model.
+_NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> the name load_model loaded it by
+_HOOK_NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> hook_names(model), listed once
 
 
 def load_model(name: str = "storyteller", device: str | torch.device | None = None):
@@ -68,7 +74,7 @@ def _boot(path: Path, device: torch.device, label: str):
     finally:
         hf_logging.enable_progress_bar()
     model.eval()
-    model.saew_name = label  # recorded in activation caches, so a cache knows which model made it
+    _NAMES[model] = label  # recorded in activation caches, so a cache knows which model made it
     return model
 
 
@@ -84,7 +90,7 @@ def _boot_hub(name: str, device: torch.device):
 
     model = TransformerBridge.boot_transformers(repo, device=device)
     model.eval()
-    model.saew_name = repo
+    _NAMES[model] = repo
     return model
 
 
@@ -105,9 +111,22 @@ def _official_name(name: str) -> str:
         ) from None
 
 
+def model_name(model) -> str:
+    """The name ``load_model`` loaded ``model`` by ("storyteller", a hub id or a folder path); for any other
+    model its class name. Activation caches record it, so a cache knows which model made it."""
+    return _known(_NAMES, model) or type(model).__name__
+
+
+def _known(table: weakref.WeakKeyDictionary, model):
+    try:
+        return table.get(model)
+    except TypeError:  # an object that cannot be weakly referenced (or hashed) was never recorded
+        return None
+
+
 def hook_names(model) -> list[str]:
     """Every hook name a TransformerLens model accepts, its aliases included (e.g. hook_resid_post)."""
-    cached = getattr(model, "_saew_hook_names", None)
+    cached = _known(_HOOK_NAMES, model)
     if cached is not None:  # the hook sites are fixed by the architecture: list them once per model
         return cached
     names = set(getattr(model, "hook_dict", {}).keys())
@@ -118,8 +137,12 @@ def hook_names(model) -> list[str]:
         tokens = torch.tensor([[bos]], device=model.cfg.device)
         _, cache = model.run_with_cache(tokens)
     names.update(cache.keys())
-    model._saew_hook_names = sorted(names)
-    return model._saew_hook_names
+    listed = sorted(names)
+    try:
+        _HOOK_NAMES[model] = listed
+    except TypeError:  # not weakly referenceable: list them again next time
+        pass
+    return listed
 
 
 def module_names(module: torch.nn.Module) -> list[str]:

@@ -283,3 +283,11 @@ def test_head_is_the_first_rows_in_memory_or_on_disk(model, corpus, acts, tmp_pa
     assert len(cached.head(0)) == 0 and len(cached.head(10**9)) == len(cached)
     with pytest.raises(ValueError, match="non-negative"):
         acts.head(-1)
+
+
+def test_model_name_is_the_loaded_name_or_the_class_name(model, corpus, acts):
+    from saewidgets.models import model_name
+
+    assert acts.model_name == model_name(model) == "storyteller"
+    assert harvest(Spiky(len(model.tokenizer), 0, 1.0), ["A cat."], "block",
+                   tokenizer=model.tokenizer).model_name == "Spiky"
