@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .features import _encode_batches, _rows
+from .features import activation_rows, encode_batches
 
 
 def parse_concept(concept: str) -> tuple[str, object]:
@@ -95,7 +95,7 @@ def latent_scores_many(sae, activations, label_sets: dict, threshold: float = 0.
     rows: the hits of every label set are one [C, b] @ [b, d_sae] product per batch."""
     import torch
 
-    x = _rows(activations)
+    x = activation_rows(activations)
     names = list(label_sets)
     columns = []
     for name in names:
@@ -109,7 +109,7 @@ def latent_scores_many(sae, activations, label_sets: dict, threshold: float = 0.
         columns.append(labels)
     y = torch.as_tensor(np.stack(columns, 1), dtype=torch.float64)  # [n_rows, C]
     fires = hits = None
-    for start, a in _encode_batches(sae, x, batch_size):
+    for start, a in encode_batches(sae, x, batch_size):
         on = (a > threshold).cpu().double()  # [b, d_sae]
         f, h = on.sum(0), y[start : start + len(a)].T @ on  # [d_sae], [C, d_sae]: exact counts in float64
         fires, hits = (f, h) if fires is None else (fires + f, hits + h)

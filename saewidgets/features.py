@@ -94,8 +94,11 @@ def check_sae_hook(sae, hook: str | None, where: str) -> None:
 # encoding in batches
 
 
-def _encode_batches(sae, acts, batch_size: int = 4096):
-    """Yield (start, acts [b, d_sae] torch tensor) over rows of acts [n, d_in] (tensor or array)."""
+def encode_batches(sae, acts, batch_size: int = 4096):
+    """Yield ``(start, latents)`` over the rows of ``acts`` [n, d_in] (tensor or array), ``batch_size`` rows at a
+    time: ``latents`` [b, d_sae] float32 torch tensor, ``sae.encode`` of rows ``start:start + b`` on the SAE's
+    device, in eval mode (BatchTopK's global threshold) and without gradients. Memory stays at one batch,
+    whatever ``n``; every column statistic here (and in ``concepts``) is a pass over these batches."""
     import torch
 
     p = next(sae.parameters())
@@ -111,17 +114,18 @@ def _encode_batches(sae, acts, batch_size: int = 4096):
         sae.train(was_training)
 
 
-def _rows(activations):
-    """Raw activation rows [n, d_in] of an ActivationSet (or a tensor / array)."""
+def activation_rows(activations):
+    """The raw activation rows [n, d_in] of an ActivationSet (its ``.acts``); a tensor or array is returned
+    as it is. What the functions here accept as ``activations``."""
     return activations.acts if hasattr(activations, "acts") else activations
 
 
 def encode(sae, activations, batch_size: int = 4096) -> np.ndarray:
     """Dense latent activations [n, d_sae] (float32). Only for small inputs: prefer the column functions."""
     d_sae = int(sae.W_dec.shape[0])
-    x = _rows(activations)
+    x = activation_rows(activations)
     out = np.zeros((len(x), d_sae), np.float32)
-    for start, a in _encode_batches(sae, x, batch_size):
+    for start, a in encode_batches(sae, x, batch_size):
         out[start : start + len(a)] = a.cpu().numpy()
     return out
 
@@ -129,9 +133,9 @@ def encode(sae, activations, batch_size: int = 4096) -> np.ndarray:
 def latent_activations(sae, activations, latents: Sequence[int], batch_size: int = 4096) -> np.ndarray:
     """Activations of the chosen latents at every row: [n, len(latents)] float32."""
     idx = latent_ids(latents, _d_sae(sae))
-    x = _rows(activations)
+    x = activation_rows(activations)
     out = np.zeros((len(x), len(idx)), np.float32)
-    for start, a in _encode_batches(sae, x, batch_size):
+    for start, a in encode_batches(sae, x, batch_size):
         out[start : start + len(a)] = a[:, idx].cpu().numpy()
     return out
 
@@ -145,11 +149,11 @@ def scan(sae, activations, top_per_token: int = TOP_PER_TOKEN, batch_size: int =
     import torch
 
     d_sae = int(sae.W_dec.shape[0])
-    x = _rows(activations)
+    x = activation_rows(activations)
     n, k = len(x), min(top_per_token, d_sae)
     mx, cnt, tot = np.zeros(d_sae, np.float32), np.zeros(d_sae, np.int64), np.zeros(d_sae, np.float64)
     top_ids, top_vals = np.full((n, k), -1, np.int32), np.zeros((n, k), np.float32)
-    for start, a in _encode_batches(sae, x, batch_size):
+    for start, a in encode_batches(sae, x, batch_size):
         mx = np.maximum(mx, a.max(0).values.cpu().numpy())
         cnt += (a != 0).sum(0).cpu().numpy()
         tot += a.double().sum(0).cpu().numpy()
@@ -306,18 +310,19 @@ def token_activations(sae, model, texts, hook: str, latents: Sequence[int], max_
                       batch_size: int = 4096) -> dict:
     """Per-token activations of ``latents`` over ``texts`` (BOS excluded): ``tokens`` (strings), ``doc_ids``,
     ``positions`` and ``acts`` [n, len(latents)]."""
-    acts = _as_activation_set(model, texts, hook, max_tokens)
+    acts = as_activation_set(model, texts, hook, max_tokens)
     return {"tokens": token_strings(model.tokenizer, acts.token_ids), "doc_ids": acts.doc_ids.numpy(),
             "positions": acts.positions.numpy(), "acts": latent_activations(sae, acts, latents, batch_size)}
 
 
-def _as_activation_set(model, texts, hook, max_tokens):
+def as_activation_set(model, texts, hook: str, max_tokens: int | None):
+    """``texts`` as an ActivationSet: an ActivationSet as it is, a ``CachedActivations`` loaded into memory,
+    strings or a corpus harvested from ``model`` at ``hook`` (at most ``max_tokens`` rows, None: all; fewer
+    is fine here, so harvest's warning about it is silenced)."""
     if hasattr(texts, "acts") and hasattr(texts, "doc_ids"):
         return texts
     if hasattr(texts, "load"):  # an on-disk cache
         return texts.load()
-    import warnings
-
     from .activations import harvest
 
     with warnings.catch_warnings():  # max_tokens is a cap, not a request: fewer tokens is fine

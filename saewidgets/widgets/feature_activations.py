@@ -82,7 +82,7 @@ class FeatureActivations(SaeWidget):
         hook = hook or getattr(texts, "hook", None) or F.sae_hook(sae)
         if hook is None:
             raise ValueError("from_sae needs hook=... (the hook site the SAE reads)")
-        acts = F._as_activation_set(model, texts, hook, max_tokens)
+        acts = F.as_activation_set(model, texts, hook, max_tokens)
         F.check_sae_hook(sae, getattr(acts, "hook", None) or hook, "FeatureActivations")
         if max_tokens is not None and len(acts) > max_tokens:
             acts = acts.head(max_tokens)
