@@ -7,6 +7,7 @@ import torch
 from saewidgets import SAEConfig, build_sae
 from saewidgets import features as F
 from saewidgets.activation_set import ActivationSet
+from saewidgets.example_windows import quantile_examples, top_examples
 
 WORDS = ["the", " cat", " sat", " on", " mat", "."]  # token id i is WORDS[i]
 
@@ -62,7 +63,7 @@ def test_top_examples_sorted_within_documents_and_max_matches():
     sae, acts = identity_sae(), toy_set(DOCS)
     col = F.latent_activations(sae, acts, [0])[:, 0]
     doc = acts.doc_ids.numpy()
-    ex = F.top_examples(col, doc, k=10, window=(2, 1))
+    ex = top_examples(col, doc, k=10, window=(2, 1))
     vals = col[ex[:, 2]]
     assert (np.diff(vals) <= 0).all() and vals[0] == pytest.approx(float(torch.relu(acts.acts[:, 0]).max()))
     for start, stop, center in ex:
@@ -77,7 +78,7 @@ def test_quantile_examples_fall_in_their_bands():
     rng = np.random.default_rng(0)
     col = np.where(rng.random(400) < 0.5, rng.exponential(1.0, 400), 0).astype(np.float32)
     doc = np.repeat(np.arange(20), 20)
-    bands, edges = F.quantile_examples(col, doc, n_bands=4, per_band=3, window=(3, 3))
+    bands, edges = quantile_examples(col, doc, n_bands=4, per_band=3, window=(3, 3))
     assert bands.shape == (4, 3, 3) and edges[0] == col[col > 0].min() and edges[-1] == col.max()
     for b in range(4):
         v = col[bands[b, :, 2]]
@@ -92,7 +93,7 @@ def test_histogram_stats_and_dead_latent():
     assert st["density"] == 0.5 and st["max"] == 3.0 and st["mean"] == pytest.approx(6.5 / 8)
     assert st["mean_nonzero"] == pytest.approx(6.5 / 4) and st["n_nonzero"] == 4
     edges, counts = F.activation_histogram(np.zeros(5), bins=3)
-    assert counts.sum() == 0 and F.quantile_examples(np.zeros(5), np.zeros(5))[0].max() == -1
+    assert counts.sum() == 0 and quantile_examples(np.zeros(5), np.zeros(5))[0].max() == -1
 
 
 def test_logit_effects_equal_the_matrix_product():
