@@ -94,7 +94,7 @@ def steer_latents(rows: list[dict], n: int = N_STEER) -> list[dict]:
 
 def density_png(density, name: str) -> bytes:
     """Histogram of log10 firing frequency of one SAE's latents (dead latents counted apart)."""
-    from .widgets._base import figure_png, new_figure
+    from .widgets._fallback import figure_png, new_figure
 
     d = np.asarray(density, dtype=np.float64)
     alive = d[d > 0]
@@ -110,11 +110,11 @@ def density_png(density, name: str) -> bytes:
 
 
 def frontier_pngs(points: list[dict], title: str) -> dict[str, bytes]:
-    from .widgets.frontier_plot import FrontierPlot, frontier_metrics
+    from .widgets.frontier_plot import frontier_metrics, frontier_png
 
-    out = {"frontier_fvu.png": FrontierPlot(points, y_metric="fvu", title=title)._png()}
+    out = {"frontier_fvu.png": frontier_png(points, "fvu", title=title)}
     if "delta_ce" in frontier_metrics(points):
-        out["frontier_delta_ce.png"] = FrontierPlot(points, y_metric="delta_ce", y_log=True, title=title)._png()
+        out["frontier_delta_ce.png"] = frontier_png(points, "delta_ce", y_log=True, title=title)
     return out
 
 

@@ -6,7 +6,13 @@ import math
 
 import pytest
 
-from saewidgets.widgets.frontier_plot import FrontierPlot, frontier_metrics, higher_is_better, pareto_fronts
+from saewidgets.widgets.frontier_plot import (
+    FrontierPlot,
+    frontier_metrics,
+    frontier_png,
+    higher_is_better,
+    pareto_fronts,
+)
 
 
 def pt(arch, l0, fvu, score, **extra):
@@ -105,6 +111,17 @@ def test_repr_mimebundle_has_text_and_png():
     assert data["text/plain"] == "FrontierPlot(6 SAEs, 2 architectures, y=delta_ce, selected=1)"
     png = base64.b64decode(data["image/png"])
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_frontier_png_is_the_widgets_picture_without_a_widget():
+    """The report draws its figures with frontier_png; the widget's static fallback is the same function."""
+    png = frontier_png(POINTS, "delta_ce", y_log=True, selected=1)
+    assert png == FrontierPlot(POINTS, y_metric="delta_ce", y_log=True, selected=1)._png()
+    assert frontier_png({"points": POINTS})[:8] == b"\x89PNG\r\n\x1a\n"  # a whole frontier.json
+    with pytest.raises(ValueError, match="unknown y_metric"):
+        frontier_png(POINTS, "nope")
+    with pytest.raises(ValueError, match="selected"):
+        frontier_png(POINTS, selected=6)
 
 
 def test_offline_state_carries_the_fronts_of_every_metric(tmp_path):

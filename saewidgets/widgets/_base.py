@@ -9,7 +9,7 @@
   ``render_document`` does the same for several widgets (``widget.html_part()``) between your own HTML, as
   the demo's report does; ``static/offline.js`` mounts every ``data-saew-widget`` container either way.
 - ``_repr_mimebundle_`` adds a readable ``text/plain`` and, where a widget draws one, a static ``image/png``
-  so GitHub and nbviewer show something.
+  so GitHub and nbviewer show something (drawn with matplotlib: ``_fallback.py``).
 """
 
 from __future__ import annotations
@@ -31,26 +31,6 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 def static_text(*names: str) -> str:
     """The concatenated contents of files in ``saewidgets/static`` (e.g. base.css + a widget's CSS)."""
     return "\n".join((STATIC / name).read_text() for name in names)
-
-
-def new_figure(**kwargs):
-    """A matplotlib Figure on its own Agg canvas: drawing it never touches pyplot or the notebook's backend."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(**kwargs)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def figure_png(fig, dpi: float | None = None) -> bytes:
-    """PNG bytes of a figure from ``new_figure`` (the static fallback GitHub and nbviewer show)."""
-    import io
-
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or fig.dpi)
-    return buf.getvalue()
 
 
 def array_to_json(value, widget=None) -> dict | None:

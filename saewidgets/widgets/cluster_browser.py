@@ -16,7 +16,8 @@ import traitlets
 
 from ..datacentric.cluster import Clusters, describe
 from ..datacentric.embed import DocEmbeddings
-from ._base import Array, SaeWidget, figure_png, new_figure, static_text
+from ._base import Array, SaeWidget, static_text
+from ._fallback import bar_rows_png
 from ._links import LatentSelection, check_latent
 from .diff_bars import check_labels
 
@@ -120,19 +121,10 @@ class ClusterBrowser(LatentSelection, SaeWidget):
                 f"selected_latent={self.selected_latent})")
 
     def _png(self) -> bytes | None:
-        c = len(self.cluster_ids)
-        fig = new_figure(figsize=(6.4, 0.8 + 0.55 * c), dpi=100)
-        ax = fig.add_subplot()
-        y = np.arange(c)
-        ax.barh(y, self._sizes, color="#0072B2", alpha=0.8, height=0.6)
-        for k in range(c):
-            tops = [f"#{int(i)} {self._inside[k, j]:.0%}/{self._outside[k, j]:.0%}"
-                    for j, i in enumerate(self._latents[k][:3]) if i >= 0]
-            ax.text(0.02 * max(self._sizes.max(), 1), k, "  ".join(tops), fontsize=7, va="center",
-                    bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1})
-        ax.set_yticks(y, [f"cluster {i}" + (" ◀" if i == self.selected_cluster else "") for i in self.cluster_ids],
-                      fontsize=8)
-        ax.invert_yaxis()
-        ax.set_xlabel("documents (text: top latents, share inside / outside the cluster)", fontsize=8)
-        ax.tick_params(axis="x", labelsize=7)
-        return figure_png(fig)
+        tops = ["  ".join(f"#{int(i)} {self._inside[k, j]:.0%}/{self._outside[k, j]:.0%}"
+                          for j, i in enumerate(self._latents[k][:3]) if i >= 0)
+                for k in range(len(self.cluster_ids))]
+        names = [f"cluster {i}" + (" ◀" if i == self.selected_cluster else "") for i in self.cluster_ids]
+        return bar_rows_png(self._sizes, names, tops,
+                            "documents (text: top latents, share inside / outside the cluster)",
+                            color="#0072B2", row_height=0.55)

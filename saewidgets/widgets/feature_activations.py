@@ -16,7 +16,8 @@ import numpy as np
 import traitlets
 
 from .. import features as F
-from ._base import Array, SaeWidget, figure_png, new_figure, static_text
+from ._base import Array, SaeWidget, static_text
+from ._fallback import figure_png, new_figure
 
 _PANEL_ARRAYS = ("examples", "band_edges", "hist_edges", "hist_counts", "stats", "logit_vals")
 

@@ -3,6 +3,8 @@
 The analysis is plain Python that tests call directly: ``frontier_metrics`` (the numeric keys a y axis can
 use), ``pareto_fronts`` (per architecture, the indices of the non-dominated points) and ``higher_is_better``.
 The widget holds the points, the chosen metric, the axis scales and the selected point; the browser draws.
+``frontier_png`` draws the same picture with matplotlib: the widget's static fallback and the demo report's
+figures.
 
 ``frontier.pareto_front`` (torch-free maths) treats lower as better on both axes. For metrics where higher is
 better (``ce_loss_score``, ``explained_variance``, ``cossim``) ``pareto_fronts`` hands it the negated value, so
@@ -19,7 +21,8 @@ from pathlib import Path
 import traitlets
 
 from ..frontier import pareto_front
-from ._base import SaeWidget, figure_png, new_figure, static_text
+from ._base import SaeWidget, static_text
+from ._fallback import figure_png, new_figure
 
 HIGHER_IS_BETTER = frozenset({"ce_loss_score", "explained_variance", "cossim", "kl_score", "kl_div_score"})
 """Metrics where a larger value is better; every other key is lower-is-better on the front."""
@@ -206,40 +209,55 @@ class FrontierPlot(SaeWidget):
                 f"y={self.y_metric}, selected={self.selected})")
 
     def _png(self) -> bytes | None:
-        fig = new_figure(figsize=(6.4, 4.0), dpi=100)
-        ax = fig.add_subplot()
-        fronts = pareto_fronts(self.points, self.y_metric)
-        for k, arch in enumerate(self.architectures):
-            color = COLORS[k % len(COLORS)]
-            marker = MARKERS.get(arch, MARKER_CYCLE[k % len(MARKER_CYCLE)])
-            pts = [(p["l0"], p.get(self.y_metric)) for p in self.points if p["architecture"] == arch]
-            pts = [(x, y) for x, y in pts if _number(y) and (not self.x_log or x > 0) and (not self.y_log or y > 0)]
-            if pts:
-                ax.scatter(*zip(*pts), color=color, marker=marker, s=40, label=arch, zorder=3)
-            front = [(self.points[i]["l0"], self.points[i][self.y_metric]) for i in fronts.get(arch, [])]
-            front = [(x, y) for x, y in front if (not self.x_log or x > 0) and (not self.y_log or y > 0)]
-            if len(front) > 1:
-                ax.plot(*zip(*front), color=color, lw=1.5, alpha=0.8, zorder=2)
-        if self.selected is not None:
-            p = self.points[self.selected]
-            if _number(p.get(self.y_metric)):
-                ax.scatter([p["l0"]], [p[self.y_metric]], s=180, facecolors="none", edgecolors="black", lw=1.5,
-                           zorder=4)
-        from matplotlib.ticker import FuncFormatter
+        return frontier_png(self.points, self.y_metric, x_log=self.x_log, y_log=self.y_log, selected=self.selected,
+                            title=self.title)
 
-        def plain(v, _):  # 5, 20, 0.05 rather than 5x10^0; on log axes only 1-2-5 minor ticks get a label
-            return f"{v:g}" if f"{v:g}".lstrip("0.")[:1] in "125" else ""
 
-        for log, axis, set_scale in ((self.x_log, ax.xaxis, ax.set_xscale), (self.y_log, ax.yaxis, ax.set_yscale)):
-            if log:
-                set_scale("log")
-                axis.set_major_formatter(FuncFormatter(plain))
-                axis.set_minor_formatter(FuncFormatter(plain))
-        ax.set_xlabel(label("l0") + (", log scale" if self.x_log else ""))
-        better = "higher" if higher_is_better(self.y_metric) else "lower"
-        ax.set_ylabel(f"{label(self.y_metric).split(' (')[0]} ({better} is better)")
-        ax.grid(True, which="major", alpha=0.3)
-        ax.legend(title="architecture (line: Pareto front)", fontsize=8, title_fontsize=8)
-        if self.title:
-            ax.set_title(self.title, fontsize=9)
-        return figure_png(fig)
+def frontier_png(points, y_metric: str = "fvu", *, x_log: bool = True, y_log: bool = False,
+                 selected: int | None = None, title: str = "") -> bytes:
+    """The frontier as a PNG (matplotlib, off-screen): what the widget shows, without a browser.
+
+    ``points`` as for ``FrontierPlot`` (dicts, or a whole frontier.json); ``selected`` circles that point.
+    Points that a log axis cannot show (x or y <= 0) are left out."""
+    points = [{k: _plain(v) for k, v in p.items()} for p in check_points(points)]  # NaN -> None, as the widget
+    metrics = frontier_metrics(points)
+    if y_metric not in metrics:
+        raise ValueError(f"unknown y_metric {y_metric!r}; the points have: {', '.join(metrics)}")
+    if selected is not None and not 0 <= selected < len(points):
+        raise ValueError(f"selected must be None or an index into points (0..{len(points) - 1}), got {selected}")
+    fig = new_figure(figsize=(6.4, 4.0), dpi=100)
+    ax = fig.add_subplot()
+    fronts = pareto_fronts(points, y_metric)
+    for k, arch in enumerate(dict.fromkeys(p["architecture"] for p in points)):
+        color = COLORS[k % len(COLORS)]
+        marker = MARKERS.get(arch, MARKER_CYCLE[k % len(MARKER_CYCLE)])
+        pts = [(p["l0"], p.get(y_metric)) for p in points if p["architecture"] == arch]
+        pts = [(x, y) for x, y in pts if _number(y) and (not x_log or x > 0) and (not y_log or y > 0)]
+        if pts:
+            ax.scatter(*zip(*pts), color=color, marker=marker, s=40, label=arch, zorder=3)
+        front = [(points[i]["l0"], points[i][y_metric]) for i in fronts.get(arch, [])]
+        front = [(x, y) for x, y in front if (not x_log or x > 0) and (not y_log or y > 0)]
+        if len(front) > 1:
+            ax.plot(*zip(*front), color=color, lw=1.5, alpha=0.8, zorder=2)
+    if selected is not None:
+        p = points[selected]
+        if _number(p.get(y_metric)):
+            ax.scatter([p["l0"]], [p[y_metric]], s=180, facecolors="none", edgecolors="black", lw=1.5, zorder=4)
+    from matplotlib.ticker import FuncFormatter
+
+    def plain(v, _):  # 5, 20, 0.05 rather than 5x10^0; on log axes only 1-2-5 minor ticks get a label
+        return f"{v:g}" if f"{v:g}".lstrip("0.")[:1] in "125" else ""
+
+    for log, axis, set_scale in ((x_log, ax.xaxis, ax.set_xscale), (y_log, ax.yaxis, ax.set_yscale)):
+        if log:
+            set_scale("log")
+            axis.set_major_formatter(FuncFormatter(plain))
+            axis.set_minor_formatter(FuncFormatter(plain))
+    ax.set_xlabel(label("l0") + (", log scale" if x_log else ""))
+    better = "higher" if higher_is_better(y_metric) else "lower"
+    ax.set_ylabel(f"{label(y_metric).split(' (')[0]} ({better} is better)")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(title="architecture (line: Pareto front)", fontsize=8, title_fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return figure_png(fig)

@@ -16,7 +16,8 @@ import numpy as np
 import traitlets
 
 from ..datacentric.npmi import NPMIResult
-from ._base import Array, SaeWidget, figure_png, new_figure, static_text
+from ._base import Array, SaeWidget, static_text
+from ._fallback import figure_png, new_figure
 from ._links import LatentSelection, check_latent
 from .diff_bars import check_labels
 

@@ -23,7 +23,8 @@ import traitlets
 from .. import features as F
 from ..datacentric.embed import DocEmbeddings, sae_fingerprint
 from ..datacentric.retrieve import Retrieval, percentile_scale, retrieve
-from ._base import Array, SaeWidget, figure_png, new_figure, static_text
+from ._base import Array, SaeWidget, static_text
+from ._fallback import bar_rows_png
 from ._links import LatentSelection, check_latent
 from .cluster_browser import excerpt
 from .diff_bars import check_labels
@@ -179,20 +180,9 @@ class RetrievalBox(LatentSelection, SaeWidget):
                 f"{' …' if self.k > 3 else ''})")
 
     def _png(self) -> bytes | None:
-        k = len(self.docs)
-        fig = new_figure(figsize=(7.2, 0.7 + 0.42 * k), dpi=100)
-        ax = fig.add_subplot()
-        y = np.arange(k)
-        ax.barh(y, self._scores, color="#D55E00", alpha=0.8, height=0.6)
-        for j in range(k):
-            ax.text(0.01 * max(float(self._scores.max()), 1e-9), j, excerpt(self._texts[j], 90), fontsize=7,
-                    va="center")
-        ax.set_yticks(y, [f"doc {d}" for d in self.docs], fontsize=7)
-        ax.invert_yaxis()
-        ax.set_xlabel(f"score: Σ w_r a_r / p90_r over {len(self._latents)} query latents (T = {self.temperature:g})",
-                      fontsize=8)
-        ax.tick_params(axis="x", labelsize=7)
-        return figure_png(fig)
+        return bar_rows_png(self._scores, [f"doc {d}" for d in self.docs], [excerpt(t, 90) for t in self._texts],
+                            f"score: Σ w_r a_r / p90_r over {len(self._latents)} query latents "
+                            f"(T = {self.temperature:g})", color="#D55E00", width=7.2, row_height=0.42)
 
 
 def _token_source(emb: DocEmbeddings, sae, activations, tokenizer, tokens):

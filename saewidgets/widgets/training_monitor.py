@@ -20,7 +20,8 @@ import time
 import numpy as np
 import traitlets
 
-from ._base import Array, SaeWidget, figure_png, new_figure, static_text
+from ._base import Array, SaeWidget, static_text
+from ._fallback import figure_png, new_figure
 
 COLUMNS = ("sae", "step", "tokens", "lr", "sparsity_scale", "loss", "mse", "sparsity", "aux", "l0", "fvu",
            "dead_fraction", "seconds")
