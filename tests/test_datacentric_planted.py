@@ -29,6 +29,7 @@ def test_diff_ranks_the_planted_concept_first_above_the_null(model, reader):
     assert r["bag_of_words_top"][0]["difference"] > 0.2  # the lexical baseline finds it too
 
 
+@pytest.mark.slow  # ~10-15 s on 2 cores: out of `make check`, in `make test`
 def test_npmi_of_a_co_planted_pair_is_high_and_of_an_independent_pair_near_zero(model, reader):
     r = planted.npmi_check(model, reader, HOOK, n_docs=1000)
     assert all(0.01 <= rate <= 0.03 for rate in r["rates"].values()), r["rates"]

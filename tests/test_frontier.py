@@ -10,6 +10,7 @@ from saewidgets.sweeps import DEMO_TRAIN, Sweep, run_frontier
 HOOK = "blocks.1.hook_resid_post"
 
 
+@pytest.mark.slow  # ~10-15 s on 2 cores: out of `make check`, in `make test`
 def test_jumprelu_beats_relu_at_matched_l0_on_the_storyteller(model):
     """The JumpReLU paper's headline (arXiv 2407.14435, Fig. 2), reproduced small: same data, same budget."""
     acts = harvest(model, load_corpus("storyteller", n_docs=1500, seed=0), HOOK)

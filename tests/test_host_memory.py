@@ -57,6 +57,7 @@ def in_fresh_process(reuse: bool) -> float:
     return float(out.stdout.split()[-1])
 
 
+@pytest.mark.slow  # ~10-15 s on 2 cores: out of `make check`, in `make test`
 def test_cpu_training_steps_reuse_memory():
     # without reuse a step faults in ~3 tensors of 64 MB; with it, later steps only a fraction of one
     without, with_reuse = in_fresh_process(reuse=False), in_fresh_process(reuse=True)
