@@ -132,7 +132,7 @@ def storyteller_activations(n_eval: int = 16_384):
     """The bundled model's activations at STORYTELLER_HOOK over STORYTELLER_DOCS documents (143,041 tokens): the
     first rows to train on, the last ``n_eval`` (the last documents) held out. Real data, so no MMCS."""
     import saewidgets as sw
-    from saewidgets.activations import ActivationSet
+    from saewidgets.activation_set import ActivationSet
 
     acts = sw.harvest(sw.load_model("storyteller"), sw.load_corpus("storyteller", n_docs=STORYTELLER_DOCS),
                       STORYTELLER_HOOK, n_tokens=None)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from saewidgets.activations import ActivationSet
+from saewidgets.activation_set import ActivationSet
 from saewidgets.config import ARCHITECTURES, SAEConfig, TrainConfig
 from saewidgets.sae import build_sae
 from saewidgets.toy import mmcs, toy_superposition
