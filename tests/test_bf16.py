@@ -4,7 +4,7 @@ float32 training, and JumpReLU's threshold gradient survives it (its STE window 
 import pytest
 import torch
 
-from saewidgets.activations import ActivationSet
+from saewidgets.activation_set import ActivationSet
 from saewidgets.config import ARCHITECTURES, SAEConfig
 from saewidgets.sae import build_sae
 from saewidgets.toy import toy_superposition
