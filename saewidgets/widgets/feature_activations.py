@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import traitlets
 
-from .. import features as F
+from .. import features
 from ._base import Array, SaeWidget, static_text
 from ._fallback import figure_png, new_figure
 
@@ -77,18 +77,18 @@ class FeatureActivations(SaeWidget):
 
     @classmethod
     def from_sae(cls, sae, model, texts, hook: str | None = None, latent: int | None = None, n_latents: int = 32,
-                 max_tokens: int | None = F.MAX_TOKENS, **panel_kwargs) -> FeatureActivations:
+                 max_tokens: int | None = features.MAX_TOKENS, **panel_kwargs) -> FeatureActivations:
         """Harvest ``texts`` (strings, a corpus or an ActivationSet) at ``hook``, encode with ``sae`` and
         precompute ``latent`` plus the top ``n_latents`` latents in the text."""
-        hook = hook or getattr(texts, "hook", None) or F.sae_hook(sae)
+        hook = hook or getattr(texts, "hook", None) or features.sae_hook(sae)
         if hook is None:
             raise ValueError("from_sae needs hook=... (the hook site the SAE reads)")
-        acts = F.as_activation_set(model, texts, hook, max_tokens)
-        F.check_sae_hook(sae, getattr(acts, "hook", None) or hook, "FeatureActivations")
+        acts = features.as_activation_set(model, texts, hook, max_tokens)
+        features.check_sae_hook(sae, getattr(acts, "hook", None) or hook, "FeatureActivations")
         if max_tokens is not None and len(acts) > max_tokens:
             acts = acts.head(max_tokens)
-        tokens = F.token_strings(model.tokenizer, acts.token_ids)
-        w = cls.from_activations(sae, acts, tokens, W_U=F.unembedding(model),
+        tokens = features.token_strings(model.tokenizer, acts.token_ids)
+        w = cls.from_activations(sae, acts, tokens, W_U=features.unembedding(model),
                                  decode=lambda i: model.tokenizer.decode([i]), latent=latent, n_latents=n_latents,
                                  **panel_kwargs)
         w._ctx.update(model=model, hook=hook)
@@ -103,13 +103,14 @@ class FeatureActivations(SaeWidget):
             raise ValueError(f"{len(tokens)} token strings for {len(activations.acts)} activation rows")
         d_sae = int(sae.W_dec.shape[0])
         if latent is not None:
-            latent = F.latent_id(latent, d_sae)  # 3.7 is refused, not truncated; -1 does not wrap
-        s = F.scan(sae, activations)
-        cands = F.candidate_latents(s["max"], latent, n_latents)
+            latent = features.latent_id(latent, d_sae)  # 3.7 is refused, not truncated; -1 does not wrap
+        s = features.scan(sae, activations)
+        cands = features.candidate_latents(s["max"], latent, n_latents)
         panel_kwargs.setdefault("k_top", 10)
         panel_kwargs.setdefault("n_bands", 4)
-        p = F.latent_panels(sae, activations, cands, W_U=W_U if decode is not None else None, **panel_kwargs)
-        vocab, tok, logit_idx = F.decode_table(tokens, decode, p.get("logit_ids", np.zeros(0)))
+        p = features.latent_panels(sae, activations, cands, W_U=W_U if decode is not None else None,
+                                   **panel_kwargs)
+        vocab, tok, logit_idx = features.decode_table(tokens, decode, p.get("logit_ids", np.zeros(0)))
         doc = np.asarray(activations.doc_ids)
         w = cls(latent=int(cands[0]), _d_sae=d_sae, _n_docs=int(len(np.unique(doc))), _page_size=page_size,
                 _n_top=panel_kwargs["k_top"], _n_bands=panel_kwargs["n_bands"], _vocab=vocab, _tok=tok,
@@ -150,8 +151,8 @@ class FeatureActivations(SaeWidget):
         new = [int(i) for i in latents if int(i) not in self.candidates]
         if not new:
             return
-        p = F.latent_panels(ctx["sae"], ctx["acts"], new, W_U=ctx["W_U"] if ctx["decode"] else None,
-                            **ctx["panel"])
+        p = features.latent_panels(ctx["sae"], ctx["acts"], new, W_U=ctx["W_U"] if ctx["decode"] else None,
+                                   **ctx["panel"])
         vocab_map = {t: i for i, t in enumerate(self._vocab)}
         vocab = list(self._vocab)
         logit_idx = np.fromiter((vocab_map.setdefault(s, len(vocab_map)) for s in
@@ -186,7 +187,8 @@ class FeatureActivations(SaeWidget):
             return
         ctx = self._ctx
         try:
-            out = F.prompt_features(ctx["sae"], ctx["model"], ctx["hook"], text, latents=range(self._d_sae))
+            out = features.prompt_features(ctx["sae"], ctx["model"], ctx["hook"], text,
+                                           latents=range(self._d_sae))
             self._prompt_dense = out["acts"].T  # [m, d_sae]: a prompt is short
         except Exception as e:
             self._status = f"Could not run the prompt: {e}"

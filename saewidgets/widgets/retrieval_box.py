@@ -20,7 +20,7 @@ import math
 import numpy as np
 import traitlets
 
-from .. import features as F
+from .. import features
 from ..datacentric.embed import DocEmbeddings, sae_fingerprint
 from ..datacentric.retrieve import Retrieval, percentile_scale, retrieve
 from ._base import Array, SaeWidget, static_text
@@ -156,7 +156,8 @@ class RetrievalBox(LatentSelection, SaeWidget):
         offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int32)
         allrows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         lat = np.asarray(latents, np.int64)
-        a = F.latent_activations(sae, acts.acts[allrows], lat) if len(allrows) else np.zeros((0, len(lat)))
+        a = (features.latent_activations(sae, acts.acts[allrows], lat) if len(allrows)
+             else np.zeros((0, len(lat))))  # [T, n]
         contrib = (a / self._scale[lat] * np.asarray(weights)).astype(np.float32)  # [T, n]
         return {"offsets": offsets, "strings": strings_of(allrows), "contrib": contrib}
 
@@ -209,4 +210,4 @@ def _token_source(emb: DocEmbeddings, sae, activations, tokenizer, tokens):
     if tok is None or not hasattr(tok, "decode"):
         raise ValueError("token highlights need tokenizer= (or the model) or tokens= (one string per activation row)")
     ids = np.asarray(activations.token_ids)
-    return sae, activations, lambda rows: F.token_strings(tok, ids[rows]) if len(rows) else []
+    return sae, activations, lambda rows: features.token_strings(tok, ids[rows]) if len(rows) else []

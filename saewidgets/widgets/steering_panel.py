@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import traitlets
 
-from .. import features as F
+from .. import features
 from ._base import SaeWidget, static_text
 
 GRID = (-4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0)
@@ -39,10 +39,10 @@ class SteeringPanel(SaeWidget):
     def __init__(self, model, sae, hook: str, latents: list[int], *, units=None, activations=None,
                  labels: list[str] | None = None, **kwargs):
         # Checked here, not at the first slider move: a float id would be truncated, -1 would wrap around.
-        latents = [int(i) for i in F.latent_ids(latents, int(sae.W_dec.shape[0]))]
+        latents = [int(i) for i in features.latent_ids(latents, int(sae.W_dec.shape[0]))]
         if not latents:
             raise ValueError("SteeringPanel needs at least one latent id")
-        F.check_sae_hook(sae, hook, "SteeringPanel")
+        features.check_sae_hook(sae, hook, "SteeringPanel")
         if activations is not None and units is None:
             from ..steering import typical_max
 
