@@ -79,7 +79,7 @@ def stacked_gemm_share(d_in: int, d_sae: int, batch: int, n: int = 8, reps: int 
 
 @contextlib.contextmanager
 def plain_encoder():
-    """The encoder through plain autograd instead of affine.py's column-sum backward, for comparison."""
+    """The encoder through plain autograd instead of _kernels.py's column-sum backward, for comparison."""
     from saewidgets import sae
 
     saved = sae.centered_affine
@@ -149,7 +149,7 @@ def main() -> None:
     bound = med["bound"]
     print(f"matmul bound: {bound:,.0f} tokens/s ({bound * flop_per_token / 1e9:.0f} GFLOP/s on these shapes)")
     print(f"(a) dense ReLU step: {med['fp32']:,.0f} tokens/s = {ratio('fp32', 'bound'):.3f} of the matmul bound "
-          f"(target >= 0.90); with a plain-autograd encoder (a sixth GEMM for b_dec's gradient, affine.py): "
+          f"(target >= 0.90); with a plain-autograd encoder (a sixth GEMM for b_dec's gradient, _kernels.py): "
           f"{ratio('plain', 'bound'):.3f}")
 
     # Fidelity of bf16 needs a run long enough to learn something: d_sae / 4 and more steps.

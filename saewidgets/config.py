@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 ARCHITECTURES = ("relu", "gated", "topk", "batchtopk", "jumprelu")
-THETA_PARAMS = ("direct", "log")
 JUMPRELU_SPARSITY = ("l0", "tanh", "target_l0")
 DTYPES = ("float32", "float64", "bfloat16", "float16")
 
@@ -48,9 +47,6 @@ class SAEConfig:
     close, so L0 moves slowly (SAELens issue #494 suggests a wider bandwidth if L0 does not drop)."""
     jumprelu_init_threshold: float = 0.001
     """jumprelu: initial threshold theta for every latent (paper, App. I). Must be > 0."""
-    jumprelu_theta_param: str = "direct"
-    """jumprelu: "direct" trains theta itself; "log" trains log(theta) as in the paper's pseudo-code
-    (App. J). Kept for the notebook that shows log(theta) freezing under Adam (SAELens PR #718)."""
     jumprelu_sparsity: str = "l0"
     """jumprelu: "l0" = sum of Heaviside steps (GDM, arXiv 2407.14435 §3); "tanh" = sum of
     tanh(c * acts * ||W_dec||) (Anthropic, Jan 2025); "target_l0" = (L0 / target_l0 - 1)^2
@@ -102,7 +98,6 @@ class SAEConfig:
             _finite(name, getattr(self, name), "SAEConfig", ">= 0")
         for name in ("jumprelu_bandwidth", "jumprelu_init_threshold", "jumprelu_tanh_scale"):
             _finite(name, getattr(self, name), "SAEConfig", "> 0")
-        _choice("jumprelu_theta_param", self.jumprelu_theta_param, THETA_PARAMS)
         _choice("jumprelu_sparsity", self.jumprelu_sparsity, JUMPRELU_SPARSITY)
         for name in ("target_l0", "input_scale"):
             if getattr(self, name) is not None:

@@ -16,6 +16,7 @@ metadata block, a dict). Nothing is ever unpickled: JSON, safetensors and ``np.l
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import warnings
@@ -29,9 +30,9 @@ from torch import Tensor
 
 from ._files import atomic_folder, recover_folder
 from .config import SAEConfig
-from .sae import SAE, build_sae
+from .sae import SAE, BatchTopKSAE, JumpReLUSAE, build_sae
 
-__all__ = ["save_sae", "load_sae", "load_sparsity", "load_gemma_scope"]
+__all__ = ["save_sae", "load_sae", "load_sparsity", "load_gemma_scope", "to_jumprelu"]
 
 CFG_FILE = "cfg.json"
 WEIGHTS_FILE = "sae_weights.safetensors"
@@ -169,6 +170,20 @@ def load_gemma_scope(path: str | os.PathLike, device: str | torch.device | None 
     return _annotate(_build(cfg, tensors, device, exact_dtype=None), None, None, {})
 
 
+def to_jumprelu(sae: BatchTopKSAE) -> JumpReLUSAE:
+    """The same SAE as a ``JumpReLUSAE`` with theta_i = ``sae.threshold`` for every latent (how SAELens saves
+    BatchTopK, and how ``save_sae`` does). Its outputs equal the BatchTopK SAE's in eval mode."""
+    thr = float(sae.threshold)
+    if thr <= 0:
+        raise ValueError("BatchTopKSAE.threshold is not estimated yet: run training-mode forward passes "
+                         "first")
+    cfg = dataclasses.replace(sae.cfg, architecture="jumprelu", jumprelu_init_threshold=thr,
+                              jumprelu_sparsity="l0")
+    jump = JumpReLUSAE(cfg).to(sae.W_enc.device)
+    jump.load_state_dict({**sae.state_dict(), "threshold": sae.threshold.expand(cfg.d_sae).clone()})
+    return jump.train(sae.training)
+
+
 # ---- helpers ------------------------------------------------------------------------------------------------
 def _file_shapes(arch: str, d_in: int, d_sae: int) -> dict[str, tuple[int, ...]]:
     """The tensors sae_weights.safetensors holds for a SAELens architecture, with their shapes."""
@@ -199,21 +214,19 @@ def _check_tensors(tensors: dict[str, Tensor], shapes: dict[str, tuple[int, ...]
 
 
 def _tensors_for_saving(sae: SAE) -> dict[str, Tensor]:
-    """The SAELens inference tensors of ``sae``: log(theta) stored as theta, BatchTopK as a JumpReLU."""
+    """The SAELens inference tensors of ``sae``: BatchTopK as a JumpReLU."""
     cfg = sae.cfg
     _check_dtypes(dict(sae.state_dict()), cfg, f"cannot save this {type(sae).__name__}",
                   f"convert it back with sae.to(torch.{cfg.dtype}), or build it with SAEConfig(dtype=...) set to "
                   "the dtype you want saved")
     if cfg.architecture == "batchtopk" and float(sae.threshold) > 0:
-        state = sae.to_jumprelu().state_dict()
+        state = to_jumprelu(sae).state_dict()
     elif cfg.architecture == "batchtopk":
         warnings.warn("BatchTopKSAE.threshold is not estimated yet (0): SAELens will read this SAE as a JumpReLU "
                       "with threshold 0, i.e. a plain ReLU SAE. Run training-mode forward passes first.", stacklevel=3)
         state = {**sae.state_dict(), "threshold": sae.threshold.expand(cfg.d_sae)}
     else:
         state = dict(sae.state_dict())
-    if "log_threshold" in state:  # SAELens stores theta itself (its process_state_dict_for_saving)
-        state["threshold"] = state.pop("log_threshold").exp()
     shapes = _file_shapes(TO_SAELENS[cfg.architecture], cfg.d_in, cfg.d_sae)
     _check_tensors({k: state[k] for k in shapes if k in state}, shapes, type(sae).__name__)
     return {k: state[k].detach().cpu().contiguous() for k in shapes}
@@ -228,14 +241,20 @@ def _check_destination(dest: Path) -> None:
 
 
 def _ours(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SAEConfig, dict[str, Tensor]]:
-    """A folder save_sae wrote: our SAEConfig is in raw["saewidgets"]; undo the two SAELens conversions."""
+    """A folder save_sae wrote: our SAEConfig is in raw["saewidgets"]; BatchTopK back from a JumpReLU."""
     file = f"{where}/{CFG_FILE}"
     block = raw["saewidgets"]
     if not isinstance(block.get("config"), dict):
         raise ValueError(f"{file}: the \"saewidgets\" block has no \"config\" object; re-save the SAE with "
                          "save_sae, or delete that block to read the file as a plain SAELens cfg.json")
+    config = dict(block["config"])
+    theta_param = config.pop("jumprelu_theta_param", "direct")  # a field of saewidgets <= 0.1; theta is saved
+    if theta_param != "direct":
+        raise ValueError(f"{file}: saewidgets.config has jumprelu_theta_param={theta_param!r}, a "
+                         "training option (train log(theta)) that saewidgets no longer has. The weights file "
+                         "holds theta itself: delete that key to load this SAE as a JumpReLU that trains it")
     try:
-        cfg = SAEConfig.from_dict(block["config"])
+        cfg = SAEConfig.from_dict(config)
     except (TypeError, ValueError) as e:
         raise ValueError(f"{file}: saewidgets.config is not a valid SAEConfig ({e}); fix that entry, or re-save "
                          "the SAE with save_sae") from None
@@ -249,21 +268,7 @@ def _ours(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SAEConfig,
         if not bool((thr == thr[0]).all()):
             raise ValueError(f"{where}: a batchtopk SAE needs the same threshold for every latent")
         tensors["threshold"] = thr[0].clone()
-    elif cfg.architecture == "jumprelu" and cfg.jumprelu_theta_param == "log":
-        tensors["log_threshold"] = _log_keeping_exp(tensors.pop("threshold"))
     return cfg, tensors
-
-
-def _log_keeping_exp(thr: Tensor) -> Tensor:
-    """log(theta) [d_sae] whose exp() is theta again bit for bit (rounding can break exp(log(theta)) == theta;
-    where it does, take the neighbouring float that restores it). Many floats l round to one exp(l), so the raw
-    log can differ from the one saved in its last bits; theta, all the SAE computes with, is exact."""
-    log = thr.double().log().to(thr.dtype)
-    if thr.dtype in (torch.float32, torch.float64):
-        for step in (float("inf"), float("-inf")):
-            near = torch.nextafter(log, torch.full_like(log, step))
-            log = torch.where((log.exp() != thr) & (near.exp() == thr), near, log)
-    return log
 
 
 def _from_saelens(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SAEConfig, dict[str, Tensor]]:

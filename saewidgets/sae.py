@@ -10,18 +10,18 @@ One training step, the same for every architecture (``sae(x)`` -> SAEOutput, ``s
 
     out = sae(x); losses = sae.loss(x, sparsity_scale=warmup, dead_mask=dead, out=out)
     losses.total.backward(); sae.before_step(); opt.step(); sae.after_step(); opt.zero_grad()
+
+The fast paths (the encoder's backward without a sixth GEMM, TopK's sparse kernels) are in ``_kernels.py``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
-from ._affine import centered_affine
-from ._kernels import SparseDecode, TopKEncode, at_least_float32, without_autocast
+from ._kernels import affine, at_least_float32, centered_affine, sparse_decode, topk_encode, without_autocast
 from .config import SAEConfig
 
 MIN_THRESHOLD = 1e-6  # JumpReLU theta is clamped to at least this after each step (it must stay > 0)
@@ -30,25 +30,18 @@ MIN_THRESHOLD = 1e-6  # JumpReLU theta is clamped to at least this after each st
 class SAEOutput(NamedTuple):
     """What ``sae(x)`` returns."""
 
-    recon: Tensor
-    """[batch, d_in] reconstruction x_hat = acts @ W_dec + b_dec."""
-    acts: Tensor
-    """[batch, d_sae] latent activations, mostly exact zeros."""
-    pre_acts: Tensor
-    """[batch, d_sae] encoder pre-activations before the nonlinearity (gated: the gate's pi_gate)."""
+    recon: Tensor  #: [batch, d_in] reconstruction x_hat = acts @ W_dec + b_dec.
+    acts: Tensor  #: [batch, d_sae] latent activations, mostly exact zeros.
+    pre_acts: Tensor  #: [batch, d_sae] encoder pre-activations before the nonlinearity (gated: pi_gate).
 
 
 class LossOutput(NamedTuple):
     """What ``sae.loss(x)`` returns: scalar tensors, with total = mse + sparsity + aux."""
 
-    total: Tensor
-    """The loss to backpropagate."""
-    mse: Tensor
-    """||x - x_hat||^2 summed over d_in and averaged over the batch (the SAELens convention)."""
-    sparsity: Tensor
-    """Weighted sparsity penalty (L1, L0, tanh, target-L0) times ``sparsity_scale``; 0 for TopK/BatchTopK."""
-    aux: Tensor
-    """Weighted auxiliary loss (gated: frozen-decoder recon; topk: AuxK; jumprelu: pre-act loss); else 0."""
+    total: Tensor  #: The loss to backpropagate.
+    mse: Tensor  #: ||x - x_hat||^2 summed over d_in and averaged over the batch (the SAELens convention).
+    sparsity: Tensor  #: Weighted L1 / L0 / tanh / target-L0 penalty times ``sparsity_scale``; 0 for TopK.
+    aux: Tensor  #: Weighted aux loss (gated: frozen-decoder recon; topk: AuxK; jumprelu: pre-act loss); or 0.
 
 
 class SAE(nn.Module):
@@ -71,19 +64,19 @@ class SAE(nn.Module):
         gen = torch.Generator().manual_seed(seed)
         W_dec = torch.randn(cfg.d_sae, cfg.d_in, dtype=dtype, generator=gen)  # [d_sae, d_in]
         W_dec *= (1.0 if cfg.normalize_decoder else 0.1) / W_dec.norm(dim=1, keepdim=True)
-        self.W_enc = nn.Parameter(W_dec.T.contiguous())  # [d_in, d_sae], a copy (contiguous, unlike .T.clone())
+        self.W_enc = nn.Parameter(W_dec.T.contiguous())  # [d_in, d_sae], a contiguous copy
         self.W_dec = nn.Parameter(W_dec)  # [d_sae, d_in]
         if self._has_b_enc:
             self.b_enc = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))  # [d_sae]
         self.b_dec = nn.Parameter(torch.zeros(cfg.d_in, dtype=dtype))  # [d_in]
 
     def encode(self, x: Tensor) -> Tensor:
-        """[batch, d_in] -> acts [batch, d_sae]; any leading shape works ([batch, pos, d_in] -> [batch, pos, d_sae])."""
+        """[batch, d_in] -> acts [batch, d_sae]; any leading shape ([b, pos, d_in] -> [b, pos, d_sae])."""
         return self._encode(x)[0]
 
     def decode(self, acts: Tensor) -> Tensor:
         """acts [batch, d_sae] -> recon [batch, d_in]."""
-        return _affine(acts, self.W_dec, self.b_dec)
+        return affine(acts, self.W_dec, self.b_dec)  # acts @ W_dec + b_dec
 
     def forward(self, x: Tensor) -> SAEOutput:
         acts, pre = self._encode(x)  # [batch, d_sae] each
@@ -91,13 +84,10 @@ class SAE(nn.Module):
 
     def loss(self, x: Tensor, sparsity_scale: float = 1.0, dead_mask: Tensor | None = None,
              out: SAEOutput | None = None) -> LossOutput:
-        """Loss terms for a batch x [batch, d_in].
-
-        - ``sparsity_scale`` multiplies the sparsity term (coefficient warm-up from 0 to 1).
-        - ``dead_mask`` [d_sae] bool, latents that have not fired for a long while, feeds AuxK (topk,
-          batchtopk) and the pre-activation loss (jumprelu). None: those terms are 0.
-        - ``out``: ``self(x)`` if already computed (saves a second forward pass).
-        """
+        """Loss terms for a batch x [batch, d_in]. ``sparsity_scale`` multiplies the sparsity term (warm-up
+        from 0 to 1). ``dead_mask`` [d_sae] bool, latents that have not fired for a long while, feeds AuxK
+        (topk, batchtopk) and the pre-activation loss (jumprelu); None: those terms are 0. ``out``:
+        ``self(x)`` if already computed (saves a second forward pass)."""
         out = self(x) if out is None else out
         if x.dim() != 2:  # [..., d_in] -> [tokens, d_in]: every term is a mean over tokens
             x, out = x.reshape(-1, x.shape[-1]), SAEOutput(*(t.reshape(-1, t.shape[-1]) for t in out))
@@ -115,64 +105,38 @@ class SAE(nn.Module):
     def _aux_loss(self, x: Tensor, out: SAEOutput, dead_mask: Tensor | None) -> Tensor:
         return out.acts.new_zeros(())
 
-    def _center(self, x: Tensor) -> Tensor:
-        # Subtracting b_dec centres x on the bias the decoder adds back (Towards Monosemanticity, 2023).
+    def _center(self, x: Tensor) -> Tensor:  # on the bias the decoder adds back (Towards Monosemanticity)
         return x - self.b_dec if self.cfg.apply_b_dec_to_input else x
 
-    def _pre(self, x: Tensor) -> Tensor:
-        # affine.py: b_dec's gradient through the encoder from a column sum, not a sixth GEMM
-        return centered_affine(x, self.b_dec, self.W_enc, self.b_enc, self.cfg.apply_b_dec_to_input)  # [batch, d_sae]
+    def _pre(self, x: Tensor) -> Tensor:  # [batch, d_sae] = _center(x) @ W_enc + b_enc
+        return centered_affine(x, self.b_dec, self.W_enc, self.b_enc, self.cfg.apply_b_dec_to_input)
 
     def _pre_float32(self, x: Tensor) -> Tensor:
-        # For pre-activations compared with a threshold: outside autocast, in the parameters' dtype. bf16 keeps
-        # 8 bits, a spacing of 2^-9..2^-8 near theta = 0.5 that swamps JumpReLU's STE window (eps = 0.001).
+        # For pre-activations compared with a threshold: outside autocast, in the parameters' dtype. bf16
+        # keeps 8 bits, a spacing of 2^-9..2^-8 near theta = 0.5 that swamps JumpReLU's STE window (0.001).
         return without_autocast(self._pre, x.to(self.W_enc.dtype))  # [batch, d_sae]
 
     def decoder_norms(self) -> Tensor:
         return self.W_dec.norm(dim=1)  # [d_sae]
 
+    @torch.no_grad()
     def before_step(self) -> None:
-        """Call between ``backward()`` and ``opt.step()``."""
-        if self.cfg.normalize_decoder:
-            self.project_decoder_grads()
+        """Call between ``backward()`` and ``opt.step()``. A unit-norm decoder: remove from W_dec.grad the
+        part parallel to each row. Only a first-order fix (Adam rescales the step per coordinate), so
+        after_step renormalises too: skipping that is the bug 1L-Sparse-Autoencoder notes."""
+        if self.cfg.normalize_decoder and self.W_dec.grad is not None:
+            unit = self.W_dec / self.W_dec.norm(dim=1, keepdim=True)  # [d_sae, d_in]
+            self.W_dec.grad -= (self.W_dec.grad * unit).sum(1, keepdim=True) * unit
 
+    @torch.no_grad()
     def after_step(self) -> None:
         """Call after ``opt.step()``: re-impose constraints (unit-norm decoder, positive JumpReLU theta)."""
         if self.cfg.normalize_decoder:
-            self.normalize_decoder_()
-
-    @torch.no_grad()
-    def project_decoder_grads(self) -> None:
-        """Remove from W_dec.grad the part parallel to each row. Only a first-order fix (Adam rescales the step
-        per coordinate), so renormalise after the step too: skipping that is the bug 1L-Sparse-Autoencoder notes."""
-        if self.W_dec.grad is None:
-            return
-        unit = self.W_dec / self.W_dec.norm(dim=1, keepdim=True)  # [d_sae, d_in]
-        self.W_dec.grad -= (self.W_dec.grad * unit).sum(1, keepdim=True) * unit
-
-    @torch.no_grad()
-    def normalize_decoder_(self) -> None:
-        """Rescale every decoder row to unit norm."""
-        self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8)
-
-    @torch.no_grad()
-    def init_b_dec_(self, x: Tensor, n_iter: int = 50) -> None:
-        """b_dec = geometric median of x [n, d_in] (Weiszfeld; Towards Monosemanticity); n_iter=0: the mean."""
-        b = x.mean(0)  # [d_in]
-        for _ in range(n_iter):
-            w = 1 / (x - b).norm(dim=1).clamp_min(1e-8)  # [n]
-            b = (w[:, None] * x).sum(0) / w.sum()
-        self.b_dec.copy_(b)
-
-
-def _affine(x: Tensor, W: Tensor, b: Tensor) -> Tensor:
-    """x @ W + b, with the bias folded into the GEMM (addmm) for 2-D inputs: a separate add would be one
-    more pass over a [batch, d_sae] tensor, which costs about 5 % of a training step at d_sae 4096 (bench/)."""
-    return torch.addmm(b, x, W) if x.dim() == 2 else x @ W + b
+            self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8)
 
 
 class ReLUSAE(SAE):
-    """acts = ReLU((x - b_dec) W_enc + b_enc), with an L1 penalty (Towards Monosemanticity; April 2024 update)."""
+    """acts = ReLU((x - b_dec) W_enc + b_enc), L1 penalty (Towards Monosemanticity; Anthropic April 2024)."""
 
     architecture = "relu"
 
@@ -181,10 +145,9 @@ class ReLUSAE(SAE):
         return torch.relu(pre), pre
 
     def _sparsity_loss(self, out):
-        # L1 weighted by decoder row norms (Anthropic April 2024 update): otherwise the SAE dodges the penalty by
-        # shrinking acts and growing W_dec rows. With a unit-norm decoder the weights are 1, the plain 2023 L1.
-        # sum_i ||W_dec_i|| * mean_batch(acts_i), summing over the batch first: neither the forward nor the
-        # backward (sum's gradient is a broadcast view) materialises a [batch, d_sae] product (bench/).
+        # L1 weighted by decoder row norms (Anthropic April 2024 update): otherwise the SAE dodges the penalty
+        # by shrinking acts and growing W_dec rows. With a unit-norm decoder the weights are 1 (the 2023 L1).
+        # sum_i ||W_dec_i|| * mean_batch(acts_i), summed over the batch first (no [batch, d_sae] product).
         return self.cfg.l1_coefficient * (out.acts.sum(0) @ self.decoder_norms()) / out.acts.shape[0]
 
 
@@ -204,82 +167,80 @@ class GatedSAE(SAE):
         self.b_mag = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))  # [d_sae]
 
     def _encode(self, x):
-        center = self.cfg.apply_b_dec_to_input
+        center, W_mag = self.cfg.apply_b_dec_to_input, self.W_enc * self.r_mag.exp()  # W_mag [d_in, d_sae]
         pi_gate = centered_affine(x, self.b_dec, self.W_enc, self.b_gate, center)  # [batch, d_sae]
-        pi_mag = centered_affine(x, self.b_dec, self.W_enc * self.r_mag.exp(), self.b_mag, center)  # [batch, d_sae]
+        pi_mag = centered_affine(x, self.b_dec, W_mag, self.b_mag, center)  # [batch, d_sae]
         return (pi_gate > 0).to(pi_mag.dtype) * torch.relu(pi_mag), pi_gate
 
     def _sparsity_loss(self, out):
-        # L1 on ReLU(pi_gate), weighted by the decoder row norms as constants. The paper (arXiv 2404.16014 §3)
-        # keeps the decoder at unit norm, where this is the same loss. The norms must be detached: the magnitude
-        # path undoes any decoder scale for free through exp(r_mag), so a gradient into them shrinks the decoder
-        # and the penalty with it and the gates stay open (L0 ~450 of 1024 at any l1; docs/sae.md, "Recipes").
+        # L1 on ReLU(pi_gate), weighted by the decoder row norms as constants (the paper, §3, keeps the
+        # decoder at unit norm: the same loss). Detached, because the magnitude path undoes any decoder scale
+        # for free through exp(r_mag): a gradient into the norms shrinks the decoder and the penalty with it,
+        # and the gates stay open (L0 ~450 of 1024 at any l1; docs/sae.md, "Recipes").
         gate = torch.relu(out.pre_acts)  # [batch, d_sae]
         return self.cfg.l1_coefficient * (gate.sum(0) @ self.decoder_norms().detach()) / gate.shape[0]
 
     def _aux_loss(self, x, out, dead_mask):
-        # The step 1[pi_gate > 0] passes no gradient, so the gate learns to pick latents from this term: rebuild
-        # x from ReLU(pi_gate) through a frozen (detached) decoder (§3; their ablation shows freezing helps).
+        # The step 1[pi_gate > 0] passes no gradient, so the gate learns to pick latents from this term:
+        # rebuild x from ReLU(pi_gate) through a frozen (detached) decoder (§3; in their ablation it helps).
         recon_gate = torch.relu(out.pre_acts) @ self.W_dec.detach() + self.b_dec.detach()  # [batch, d_in]
         return (recon_gate - x).pow(2).sum(-1).mean()
 
 
+def auxk_loss(sae: SAE, x: Tensor, out: SAEOutput, dead_mask: Tensor | None) -> Tensor:
+    """AuxK (Gao et al. App. A.2), the aux term of TopK and BatchTopK: the top-k_aux *dead* latents
+    reconstruct the residual e = x - x_hat (detached), which gives dead latents a gradient again."""
+    # The paper's loss (and openai/sparse_autoencoder's train.py) is nmse(x_hat, x) + alpha nmse(e_hat, e),
+    # alpha = 1/32, each error over its target's variance. Our mse is per token, unnormalised (SAELens), so
+    # this is alpha nmse(e_hat, e) times x's variance per token: mse + aux = var(x) * (the paper's loss). Left
+    # unnormalised, the pull on dead latents would fade with the residual: 1/FVU (~10x) weaker than theirs.
+    cfg = sae.cfg
+    if dead_mask is None or cfg.auxk_coefficient == 0 or not bool(dead_mask.any()):
+        return out.acts.new_zeros(())
+    dead = dead_mask.nonzero().squeeze(1)  # [n_dead]
+    k_aux = min(cfg.auxk_k or max(1, cfg.d_in // 2), len(dead))
+    # Only the dead latents' columns: the cost scales with how many are dead, not with d_sae.
+    pre_dead = sae._center(x) @ sae.W_enc[:, dead] + sae.b_enc[dead]  # [batch, n_dead]
+    vals, idx = pre_dead.topk(k_aux, dim=-1)  # [batch, k_aux]
+    acts_aux = torch.zeros_like(pre_dead).scatter(-1, idx, torch.relu(vals))  # [batch, n_dead]
+    err = (x - out.recon).detach()  # [batch, d_in]
+    var_x, var_err = ((t - t.mean(0)).pow(2).sum() for t in (x.detach(), err))  # [] each
+    scale = torch.where(var_err > 0, var_x / var_err, 0.0) / len(x)  # []; a residual with no variance: 0
+    return cfg.auxk_coefficient * scale * (acts_aux @ sae.W_dec[dead] - err).pow(2).sum()
+
+
 class TopKSAE(SAE):
     """TopK SAE (Gao et al. 2024, arXiv 2406.04093, §2.3): keep each token's k largest pre-activations, then
-    ReLU. L0 <= k by construction, so there is no sparsity penalty and no shrinkage; AuxK revives dead latents."""
+    ReLU. L0 <= k by construction, so no sparsity penalty and no shrinkage; AuxK revives dead latents."""
 
     architecture = "topk"
-
-    def _topk(self, x):
-        # kernels.py: only the encoder GEMM is dense; decoder and backward touch the k chosen latents only.
-        # The kernels take [tokens, d_in]: any leading shape is flattened here and restored by the callers.
-        return TopKEncode.apply(x.reshape(-1, x.shape[-1]), self.b_dec, self.W_enc, self.b_enc, self.cfg.k,
-                                self.cfg.apply_b_dec_to_input)  # vals, idx [tokens, k]; pre [tokens, d_sae]
+    _aux_loss = auxk_loss  # shared with BatchTopK
 
     def _encode(self, x):
-        vals, idx, pre = self._topk(x)
-        acts = torch.zeros_like(pre).scatter_(-1, idx, vals)  # [tokens, d_sae]; in place: no 2nd copy
-        return acts.view(*x.shape[:-1], -1), pre.view(*x.shape[:-1], -1)
+        return self._topk(x)[2:]
 
     def forward(self, x: Tensor) -> SAEOutput:
-        vals, idx, pre = self._topk(x)
-        recon = SparseDecode.apply(vals, idx, self.W_dec) + self.b_dec  # [tokens, d_in]
-        acts = torch.zeros_like(pre).scatter_(-1, idx, vals)  # [tokens, d_sae]
-        return SAEOutput(*(t.view(*x.shape[:-1], -1) for t in (recon, acts, pre)))
+        vals, idx, acts, pre = self._topk(x)
+        return SAEOutput(sparse_decode(vals, idx, self.W_dec) + self.b_dec, acts, pre)  # k rows of W_dec
 
-    def _aux_loss(self, x, out, dead_mask):
-        # AuxK (Gao et al. App. A.2): the top-k_aux *dead* latents reconstruct the residual e = x - x_hat
-        # (detached), which gives dead latents a gradient again. The paper's loss (and openai/sparse_autoencoder's
-        # train.py) is nmse(x_hat, x) + alpha nmse(e_hat, e), alpha = 1/32, each error over its target's variance
-        # (the error of predicting the batch mean). Our mse is per token, unnormalised (SAELens), so the aux term
-        # is alpha nmse(e_hat, e) times x's variance per token: mse + aux = var(x) * (the paper's loss). Left
-        # unnormalised, the pull on dead latents fades with the residual: 1/FVU (~10x) weaker than theirs.
+    def _topk(self, x):  # -> vals, idx [batch, k]; acts, pre [batch, d_sae]
+        # Only the encoder GEMM is dense; decoder and backward touch the k chosen latents (_kernels.py).
         cfg = self.cfg
-        if dead_mask is None or cfg.auxk_coefficient == 0 or not bool(dead_mask.any()):
-            return out.acts.new_zeros(())
-        dead = dead_mask.nonzero().squeeze(1)  # [n_dead]
-        k_aux = min(cfg.auxk_k or max(1, cfg.d_in // 2), len(dead))
-        # Only the dead latents' columns: the cost scales with how many are dead, not with d_sae.
-        pre_dead = self._center(x) @ self.W_enc[:, dead] + self.b_enc[dead]  # [batch, n_dead]
-        vals, idx = pre_dead.topk(k_aux, dim=-1)  # [batch, k_aux]
-        acts_aux = torch.zeros_like(pre_dead).scatter(-1, idx, torch.relu(vals))  # [batch, n_dead]
-        err = (x - out.recon).detach()  # [batch, d_in]
-        var_x, var_err = ((t - t.mean(0)).pow(2).sum() for t in (x.detach(), err))  # [] each
-        scale = torch.where(var_err > 0, var_x / var_err, 0.0) / len(x)  # []; a residual with no variance: 0
-        return cfg.auxk_coefficient * scale * (acts_aux @ self.W_dec[dead] - err).pow(2).sum()
+        vals, idx, pre = topk_encode(x, self.b_dec, self.W_enc, self.b_enc, cfg.k, cfg.apply_b_dec_to_input)
+        return vals, idx, torch.zeros_like(pre).scatter_(-1, idx, vals), pre  # in place: no 2nd copy
 
 
-class BatchTopKSAE(TopKSAE):
-    """BatchTopK (Bussmann et al. 2024, arXiv 2412.06410): in training keep the k * batch largest activations of
-    the whole batch, so L0 averages k but adapts per token. Inference must not depend on the batch, so it uses
-    one global threshold (an EMA of the smallest kept activation): a JumpReLU with the same theta everywhere."""
+class BatchTopKSAE(SAE):
+    """BatchTopK (Bussmann et al. 2024, arXiv 2412.06410): in training keep the k * batch largest activations
+    of the whole batch, so L0 averages k but adapts per token. Inference must not depend on the batch, so it
+    uses one global threshold (an EMA of the smallest kept activation): a JumpReLU with one theta for all."""
 
     architecture = "batchtopk"
-    forward = SAE.forward  # the batch-level choice needs the dense path; TopK's sparse kernels do not apply
+    _aux_loss = auxk_loss  # TopK's AuxK; the forward is SAE's dense one (the choice spans the whole batch)
 
     def __init__(self, cfg: SAEConfig, seed: int = 0):
         super().__init__(cfg, seed)
-        self.register_buffer("threshold", torch.zeros((), dtype=self.W_enc.dtype))  # []; 0 = not estimated yet
+        self.register_buffer("threshold", torch.zeros((), dtype=self.W_enc.dtype))  # []; 0: not estimated yet
 
     def _encode(self, x):
         if not self.training and bool(self.threshold > 0):  # inference (until estimated: the batch rule)
@@ -292,23 +253,11 @@ class BatchTopKSAE(TopKSAE):
         if self.training:  # EMA (SAELens topk_threshold_lr); the first estimate as is
             low = kept.min().float() if kept.numel() else torch.full((), float("inf"), device=pre.device)
             if torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1:
-                torch.distributed.all_reduce(low, op=torch.distributed.ReduceOp.MIN)  # one update on every rank
+                torch.distributed.all_reduce(low, op=torch.distributed.ReduceOp.MIN)  # same on all ranks
             if bool(torch.isfinite(low)):
                 rate = self.cfg.batchtopk_threshold_lr if bool(self.threshold > 0) else 1.0
                 self.threshold.lerp_(low.to(self.threshold.dtype), rate)  # bf16 under autocast
         return torch.zeros_like(flat).scatter(0, idx, vals).view_as(pre), pre
-
-    def to_jumprelu(self) -> JumpReLUSAE:
-        """The same SAE as a ``JumpReLUSAE`` with theta_i = threshold for every latent (how SAELens saves
-        BatchTopK). Its outputs equal this SAE's in eval mode."""
-        thr = float(self.threshold)
-        if thr <= 0:
-            raise ValueError("BatchTopKSAE.threshold is not estimated yet: run training-mode forward passes first")
-        cfg = dataclasses.replace(self.cfg, architecture="jumprelu", jumprelu_init_threshold=thr,
-                                  jumprelu_theta_param="direct", jumprelu_sparsity="l0")
-        sae = JumpReLUSAE(cfg).to(self.W_enc.device)
-        sae.load_state_dict({**self.state_dict(), "threshold": self.threshold.expand(cfg.d_sae).clone()})
-        return sae.train(self.training)
 
 
 def rectangle(u: Tensor) -> Tensor:
@@ -364,26 +313,11 @@ class JumpReLUSAE(SAE):
 
     def __init__(self, cfg: SAEConfig, seed: int = 0):
         super().__init__(cfg, seed)
+        # theta itself, not log(theta) as in the paper's pseudo-code (App. J): Adam moves a parameter by ~lr
+        # per step, so log(theta) would move theta by ~lr * theta and small thresholds freeze (SAELens PR
+        # #718; references/sae_anchors.md §1.3). Notebook 05 trains log(theta) to show it.
         theta = torch.full((cfg.d_sae,), cfg.jumprelu_init_threshold, dtype=self.W_enc.dtype)  # [d_sae]
-        # theta is trained directly by default. Adam divides each update by a running RMS of the gradient,
-        # so a parameter moves by about lr per step whatever the gradient's size. Training log(theta) (the
-        # paper's App. J pseudo-code) therefore changes theta by a factor ~(1 +- lr) per step: at theta = 1e-3
-        # and lr = 1e-4 that is ~1e-7 per step, and theta barely moves (SAELens PR #718, which switched to
-        # direct theta; dictionary_learning "had poor results" with log; see references/sae_anchors.md §1.3).
-        if cfg.jumprelu_theta_param == "log":
-            self.log_threshold = nn.Parameter(theta.log())  # [d_sae]
-        else:
-            self.threshold = nn.Parameter(theta)  # [d_sae]
-
-    @property
-    def threshold(self) -> Tensor:  # [d_sae]
-        """theta: the parameter itself ("direct") or exp(log_threshold) ("log")."""
-        params = self._parameters
-        if "log_threshold" in params:
-            return params["log_threshold"].exp()
-        if "threshold" in params:
-            return params["threshold"]
-        raise AttributeError("threshold")  # while __init__ registers it
+        self.threshold = nn.Parameter(theta)  # [d_sae]
 
     def _encode(self, x):
         pre = self._pre_float32(x)  # [batch, d_sae]: bf16 would leave no pre-activation in theta's window
@@ -396,7 +330,7 @@ class JumpReLUSAE(SAE):
             return cfg.l0_coefficient * torch.tanh(scaled).sum(-1).mean()
         # L0 = sum_i H(z_i - theta_i), averaged over the batch; its gradient reaches theta only (§3-4).
         l0 = Heaviside.apply(out.pre_acts, self.threshold, cfg.jumprelu_bandwidth).sum(-1).mean()
-        if cfg.jumprelu_sparsity == "target_l0":  # pull L0 to a set value (Gemma Scope 2; dictionary_learning)
+        if cfg.jumprelu_sparsity == "target_l0":  # L0 to a set value (Gemma Scope 2; dictionary_learning)
             return cfg.l0_coefficient * (l0 / cfg.target_l0 - 1) ** 2
         return cfg.l0_coefficient * l0
 
@@ -411,13 +345,13 @@ class JumpReLUSAE(SAE):
     @torch.no_grad()
     def after_step(self) -> None:
         super().after_step()
-        if self.cfg.jumprelu_theta_param == "direct":  # log theta is positive by construction
-            self.threshold.clamp_(min=MIN_THRESHOLD)
+        self.threshold.clamp_(min=MIN_THRESHOLD)
 
 
-SAE_CLASSES: dict[str, type[SAE]] = {c.architecture: c for c in (ReLUSAE, GatedSAE, TopKSAE, BatchTopKSAE, JumpReLUSAE)}
+SAE_CLASSES: dict[str, type[SAE]] = {c.architecture: c for c in (ReLUSAE, GatedSAE, TopKSAE, BatchTopKSAE,
+                                                                 JumpReLUSAE)}
 
 
 def build_sae(cfg: SAEConfig, seed: int = 0) -> SAE:
-    """A freshly initialised SAE of the class ``cfg.architecture`` names, drawn from ``seed`` (reproducible)."""
+    """A freshly initialised SAE of the class ``cfg.architecture`` names, drawn from ``seed``."""
     return SAE_CLASSES[cfg.architecture](cfg, seed)

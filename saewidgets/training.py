@@ -205,7 +205,7 @@ class _Run:
         elif cfg.init_b_dec and fresh:  # from the whole first (global) batch: every process starts from one b_dec
             first = next(_stream(activations, cfg.batch_size, cfg.seed, 0))  # [batch, d_in]
             _check_finite(first, 0, activations)
-            sae.init_b_dec_(first.to(device, torch.float32) * self.scale)
+            init_b_dec_(sae, first.to(device, torch.float32) * self.scale)
         self.module = _Step(sae)
         if _distributed()[1] > 1:  # after any resume or init: DDP broadcasts rank 0's parameters once, here
             self.module = nn.parallel.DistributedDataParallel(self.module)
@@ -385,6 +385,17 @@ def fold_input_scale_(sae: SAE, scale: float) -> None:
     _rescale_inputs_(sae, scale)
     if hasattr(sae, "cfg"):  # a learner's own module (notebook 02) has no config to record the scale in
         sae.cfg = dataclasses.replace(sae.cfg, input_scale=scale * (sae.cfg.input_scale or 1.0))
+
+
+@torch.no_grad()
+def init_b_dec_(sae: SAE, x: torch.Tensor, n_iter: int = 50) -> None:
+    """sae.b_dec = the geometric median of x [n, d_in] (Weiszfeld's iteration; Towards Monosemanticity, 2023):
+    training starts centred on the data, robust to outliers. ``n_iter=0``: the mean."""
+    b = x.mean(0)  # [d_in]
+    for _ in range(n_iter):
+        w = 1 / (x - b).norm(dim=1).clamp_min(1e-8)  # [n]
+        b = (w[:, None] * x).sum(0) / w.sum()
+    sae.b_dec.copy_(b)
 
 
 @torch.no_grad()

@@ -1,10 +1,11 @@
-"""The encoder's affine map: its shortcut backward gives plain autograd's gradients, for every SAE that uses it."""
+"""The encoder's affine map (_kernels.py): its shortcut backward gives plain autograd's gradients, in
+every SAE that uses it."""
 
 import pytest
 import torch
 
 from saewidgets import SAEConfig, build_sae
-from saewidgets._affine import CenteredAffine, centered_affine
+from saewidgets._kernels import CenteredAffine, centered_affine
 
 
 def _plain(x, b_dec, W, b, center):
@@ -16,8 +17,9 @@ def _plain(x, b_dec, W, b, center):
 def test_gradients_equal_plain_autograd(center, x_grad):
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(7, 5, dtype=torch.float64, generator=gen).requires_grad_(x_grad)
-    params = [torch.randn(*s, dtype=torch.float64, generator=gen).requires_grad_() for s in ((5,), (5, 4), (4,))]
-    weight = torch.randn(7, 4, dtype=torch.float64, generator=gen)  # a loss that weighs every output differently
+    shapes = ((5,), (5, 4), (4,))  # b_dec [d_in], W [d_in, d_sae], b [d_sae]
+    params = [torch.randn(*s, dtype=torch.float64, generator=gen).requires_grad_() for s in shapes]
+    weight = torch.randn(7, 4, dtype=torch.float64, generator=gen)  # a loss weighing every output differently
     ours = CenteredAffine.apply(x, *params, center)
     ref = _plain(x, *params, center)
     torch.testing.assert_close(ours, ref)

@@ -6,6 +6,7 @@ import torch
 
 from saewidgets.activation_set import ActivationSet
 from saewidgets.config import ARCHITECTURES, SAEConfig
+from saewidgets.io import to_jumprelu
 from saewidgets.sae import build_sae
 from saewidgets.toy import toy_superposition
 from saewidgets.training import train
@@ -104,7 +105,7 @@ def test_batchtopk_and_its_jumprelu_export_agree_under_bf16():
     with torch.no_grad():
         sae(x)  # a training-mode pass estimates the threshold
     sae.eval()
-    jump = sae.to_jumprelu()
+    jump = to_jumprelu(sae)
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         a, b = sae(x), jump(x)
     assert torch.equal(a.acts, b.acts) and torch.equal(a.pre_acts, b.pre_acts)

@@ -10,7 +10,7 @@ from safetensors.torch import load_file, save_file
 
 import saewidgets.io as sio
 from saewidgets.config import ARCHITECTURES, SAEConfig
-from saewidgets.io import load_gemma_scope, load_sae, load_sparsity, save_sae
+from saewidgets.io import load_gemma_scope, load_sae, load_sparsity, save_sae, to_jumprelu
 from saewidgets.sae import BatchTopKSAE, GatedSAE, JumpReLUSAE, ReLUSAE, TopKSAE, build_sae
 
 D_IN, D_SAE, K = 6, 16, 3
@@ -23,7 +23,7 @@ def random_sae(arch, **kw):
     sae = build_sae(SAEConfig(architecture=arch, d_in=D_IN, d_sae=D_SAE, k=K, **kw))
     with torch.no_grad():
         for name, p in sae.named_parameters():
-            p.copy_(torch.randn_like(p) * (0.3 if name in ("r_mag", "log_threshold") else 1.0))
+            p.copy_(torch.randn_like(p) * (0.3 if name == "r_mag" else 1.0))
             if name == "threshold":
                 p.abs_()
     if arch == "batchtopk":
@@ -99,7 +99,7 @@ def test_batchtopk_is_saved_as_jumprelu(tmp_path):
     assert isinstance(as_jumprelu, JumpReLUSAE) and not isinstance(as_jumprelu, BatchTopKSAE)
     x = x_batch()
     assert torch.equal(as_jumprelu(x).acts, sae(x).acts)
-    assert torch.equal(as_jumprelu(x).acts, sae.to_jumprelu().eval()(x).acts)
+    assert torch.equal(as_jumprelu(x).acts, to_jumprelu(sae).eval()(x).acts)
 
 
 def test_batchtopk_without_threshold_still_round_trips(tmp_path):
@@ -110,17 +110,22 @@ def test_batchtopk_without_threshold_still_round_trips(tmp_path):
     assert isinstance(loaded, BatchTopKSAE) and float(loaded.threshold) == 0
 
 
-def test_log_theta_jumprelu_saves_threshold(tmp_path):
-    sae = random_sae("jumprelu", jumprelu_theta_param="log")
+def test_folders_with_the_removed_theta_param_field(tmp_path):
+    """saewidgets <= 0.1 wrote jumprelu_theta_param into cfg.json: "direct" (the default) still loads; "log"
+    (training log(theta), now notebook 05's own subclass) says what to do. The weights file holds theta."""
+    sae = random_sae("jumprelu")
     save_sae(sae, tmp_path / "sae")
-    tensors = load_file(str(tmp_path / "sae" / "sae_weights.safetensors"))
-    assert "log_threshold" not in tensors and torch.equal(tensors["threshold"], sae.threshold.detach())
-    loaded = load_sae(tmp_path / "sae")
-    assert loaded.cfg.jumprelu_theta_param == "log" and "log_threshold" in dict(loaded.named_parameters())
-    assert torch.equal(loaded.threshold, sae.threshold)  # theta is exact; the raw log only up to its last bits
-    torch.testing.assert_close(loaded.log_threshold, sae.log_threshold, rtol=1e-6, atol=1e-7)
-    x = x_batch()
-    assert torch.equal(loaded(x).acts, sae(x).acts)
+    cfg_file = tmp_path / "sae" / "cfg.json"
+    raw = json.loads(cfg_file.read_text())
+    for value in ("direct", "log"):
+        raw["saewidgets"]["config"]["jumprelu_theta_param"] = value
+        cfg_file.write_text(json.dumps(raw))
+        if value == "direct":
+            loaded = load_sae(tmp_path / "sae")
+            assert loaded.cfg == sae.cfg and torch.equal(loaded(x_batch()).acts, sae(x_batch()).acts)
+        else:
+            with pytest.raises(ValueError, match="jumprelu_theta_param='log'.*delete that key"):
+                load_sae(tmp_path / "sae")
 
 
 def test_sparsity_and_names_survive_a_resave(tmp_path):

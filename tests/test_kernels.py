@@ -63,8 +63,8 @@ def test_bf16_autocast_runs_through_the_sparse_path():
 
 
 def test_sparse_gradient_matrix_is_truly_coalesced():
-    # It is built with is_coalesced=True (no sort in torch.sparse.mm), so its indices must be sorted and unique;
-    # top-k returns them in value order, which only some kernels tolerate.
+    # It is built with is_coalesced=True (no sort in torch.sparse.mm), so its indices must be sorted and
+    # unique; top-k returns them in value order, which only some kernels tolerate.
     from saewidgets._kernels import _coo
 
     pre = torch.randn(5, 20, generator=torch.Generator().manual_seed(0))

@@ -6,8 +6,10 @@ import math
 
 import pytest
 import torch
+from torch import nn
 
 from saewidgets.config import ARCHITECTURES, SAEConfig
+from saewidgets.io import to_jumprelu
 from saewidgets.sae import (
     MIN_THRESHOLD,
     BatchTopKSAE,
@@ -21,9 +23,11 @@ from saewidgets.sae import (
     TopKSAE,
     build_sae,
 )
+from saewidgets.training import init_b_dec_
 
 D_IN, D_SAE = 8, 32
-CLASSES = {"relu": ReLUSAE, "gated": GatedSAE, "topk": TopKSAE, "batchtopk": BatchTopKSAE, "jumprelu": JumpReLUSAE}
+CLASSES = {"relu": ReLUSAE, "gated": GatedSAE, "topk": TopKSAE, "batchtopk": BatchTopKSAE,
+           "jumprelu": JumpReLUSAE}
 BASE_KEYS = {"W_enc", "W_dec", "b_enc", "b_dec"}
 STATE_KEYS = {
     "relu": BASE_KEYS,
@@ -44,9 +48,20 @@ def make_cfg(arch, d_in=D_IN, d_sae=D_SAE, **kw):
     return SAEConfig(architecture=arch, d_in=d_in, d_sae=d_sae, **kw)
 
 
-def handset(arch, **kw):
+class LogThetaJumpReLU(JumpReLUSAE):
+    """Notebook 05's JumpReLU that trains log(theta), as the paper's pseudo-code (App. J) does."""
+
+    def __init__(self, cfg, seed=0):
+        super().__init__(cfg, seed)
+        self.log_threshold = nn.Parameter(self._parameters.pop("threshold").detach().log())  # [d_sae]
+
+    threshold = property(lambda self: self.log_threshold.exp())  # [d_sae]
+
+
+def handset(arch, cls=None, **kw):
     """A 2x2 SAE with W_enc = W_dec = identity and every other parameter 0: acts = sigma(x)."""
-    sae = build_sae(make_cfg(arch, d_in=2, d_sae=2, **kw))
+    cfg = make_cfg(arch, d_in=2, d_sae=2, **kw)
+    sae = cls(cfg) if cls else build_sae(cfg)
     with torch.no_grad():
         for p in sae.parameters():
             p.zero_()
@@ -120,7 +135,8 @@ def test_build_is_seeded_and_leaves_the_global_rng_alone(arch):
     d = CLASSES[arch](cfg, seed=1)
     assert torch.equal(torch.get_rng_state(), before)  # building draws from its own generator
     for name, t in a.state_dict().items():
-        assert torch.equal(t, b.state_dict()[name]) and torch.equal(c.state_dict()[name], d.state_dict()[name])
+        assert torch.equal(t, b.state_dict()[name])
+        assert torch.equal(c.state_dict()[name], d.state_dict()[name])
     assert not torch.equal(a.W_dec, c.W_dec)
 
 
@@ -151,9 +167,9 @@ def test_topk_auxk_exact():
     sae = handset("topk", k=1, auxk_k=1)
     with torch.no_grad():
         sae.W_dec[1, 1] = 0.5
-    # latent 0 fires on both tokens: residual e = [[0, 1], [0, .5]]; dead latent 1 reads x_1 and writes [0, .5]:
-    # e_hat = [[0, .5], [0, .25]]. ||e_hat - e||^2 = .3125, ||e - mean(e)||^2 = .125 (the residual's variance),
-    # ||x - mean(x)||^2 / batch = .3125 (x's variance per token, the unit of our mse).
+    # latent 0 fires on both tokens: residual e = [[0, 1], [0, .5]]; dead latent 1 reads x_1 and writes
+    # [0, .5]: e_hat = [[0, .5], [0, .25]]. ||e_hat - e||^2 = .3125, ||e - mean(e)||^2 = .125 (the residual's
+    # variance), ||x - mean(x)||^2 / batch = .3125 (x's variance per token, the unit of our mse).
     x = torch.tensor([[3.0, 1.0], [2.0, 0.5]])
     assert _num(sae.loss(x).aux) == 0.0
     dead = torch.tensor([False, True])
@@ -181,7 +197,8 @@ def test_auxk_is_normalised_by_the_residuals_variance():
         with torch.no_grad():
             sae.W_dec[dead] /= c
     assert aux[1.0] > 0 and math.isclose(aux[0.1], aux[1.0], rel_tol=1e-4), aux
-    # and it is in the mse's units (mse + aux = x's variance x the paper's loss): x and the SAE scaled by 3 -> both x 9
+    # and it is in the mse's units (mse + aux = x's variance x the paper's loss): x and the SAE scaled by 3 ->
+    # both x 9
     base = sae.loss(x, dead_mask=dead)
     with torch.no_grad():
         sae.W_dec.mul_(3.0)
@@ -206,7 +223,8 @@ def test_batchtopk_exact_and_threshold():
 
 @pytest.mark.parametrize("theta_param", ["direct", "log"])
 def test_jumprelu_exact(theta_param):
-    sae = handset("jumprelu", jumprelu_theta_param=theta_param, l0_coefficient=0.5, pre_act_loss_coefficient=0.1)
+    cls = LogThetaJumpReLU if theta_param == "log" else None
+    sae = handset("jumprelu", cls, l0_coefficient=0.5, pre_act_loss_coefficient=0.1)
     with torch.no_grad():
         if theta_param == "log":
             sae.log_threshold.copy_(torch.tensor([1.5, 0.5]).log())
@@ -254,8 +272,9 @@ def test_gated_aux_loss_uses_a_frozen_decoder():
 
 
 def test_gated_sparsity_penalty_cannot_shrink_the_decoder():
-    # The decoder norms weight the gate's L1 as constants: with their gradient the penalty shrank the decoder (the
-    # magnitude path undoes the scale through exp(r_mag)) and with it itself, leaving L0 ~450 of 1024 at any l1.
+    # The decoder norms weight the gate's L1 as constants: with their gradient the penalty shrank the decoder
+    # (the magnitude path undoes the scale through exp(r_mag)) and with it itself, leaving L0 ~450 of 1024 at
+    # any l1.
     torch.manual_seed(0)
     sae = build_sae(SAEConfig("gated", d_in=8, d_sae=16, l1_coefficient=1.0))
     sae.loss(torch.randn(32, 8)).sparsity.backward()
@@ -267,7 +286,8 @@ EPS = 0.01
 THETA = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)
 OFFSETS = torch.tensor([[-0.3, 0.1, 0.45], [0.2, -0.7, 3.0], [-0.49, 0.0, -2.0], [0.3, 0.35, 0.05]],
                        dtype=torch.float64)  # (z - theta) / eps: inside and outside the window |.| < 1/2
-UPSTREAM = torch.tensor([[1.0, -2.0, 0.5], [0.7, 1.3, -1.1], [2.0, 0.4, 0.9], [-0.6, 1.5, 1.2]], dtype=torch.float64)
+UPSTREAM = torch.tensor([[1.0, -2.0, 0.5], [0.7, 1.3, -1.1], [2.0, 0.4, 0.9], [-0.6, 1.5, 1.2]],
+                        dtype=torch.float64)
 
 
 def _ste_inputs():
@@ -290,7 +310,7 @@ def test_heaviside_gradients():
     z, theta = _ste_inputs()
     (Heaviside.apply(z, theta, EPS) * UPSTREAM).sum().backward()
     inside = (OFFSETS.abs() < 0.5).double()
-    torch.testing.assert_close(theta.grad, (-(1 / EPS) * inside * UPSTREAM).sum(0))  # -(1/eps) K((z-theta)/eps)
+    torch.testing.assert_close(theta.grad, (-(1 / EPS) * inside * UPSTREAM).sum(0))  # -(1/eps) K(.)
     smoothed_fd = _finite_diff(lambda t: (_smoothed_step(z.detach(), t) * UPSTREAM).sum(0), THETA)
     torch.testing.assert_close(theta.grad, smoothed_fd)
     assert z.grad is None  # no gradient to z through the step
@@ -304,8 +324,9 @@ def test_jumprelu_fn_gradients():
     inside = (OFFSETS.abs() < 0.5).double()
     torch.testing.assert_close(theta.grad, (-(THETA / EPS) * inside * UPSTREAM).sum(0))  # -(theta/eps) K(.)
     torch.testing.assert_close(z.grad, (OFFSETS > 0).double() * UPSTREAM)  # ordinary JumpReLU gradient
-    # The smoothed function z * H_eps(z - theta) has theta-derivative -(z/eps) K: the paper's estimator puts theta
-    # where z is, so the two differ by exactly sum (z - theta)/eps * K * g -- at most eps / (2 theta) relatively.
+    # The smoothed function z * H_eps(z - theta) has theta-derivative -(z/eps) K: the paper's estimator puts
+    # theta where z is, so the two differ by exactly sum (z - theta)/eps * K * g -- at most eps / (2 theta)
+    # relatively.
     zd = z.detach()
     smoothed_fd = _finite_diff(lambda t: (zd * _smoothed_step(zd, t) * UPSTREAM).sum(0), THETA)
     torch.testing.assert_close(theta.grad - smoothed_fd, (OFFSETS * inside * UPSTREAM).sum(0))
@@ -323,7 +344,8 @@ def test_jumprelu_sae_threshold_gradient_comes_from_the_window():
 
 
 def _theta_moved_by_adam(theta_param):
-    sae = build_sae(make_cfg("jumprelu", d_in=4, d_sae=4, jumprelu_theta_param=theta_param))  # theta = eps = 1e-3
+    cls = LogThetaJumpReLU if theta_param == "log" else JumpReLUSAE
+    sae = cls(make_cfg("jumprelu", d_in=4, d_sae=4))  # theta = eps = 1e-3
     with torch.no_grad():
         sae.W_enc.copy_(torch.eye(4))  # b_enc = b_dec = 0 at init, so pre-acts = x
     x = torch.rand(4096, 4, generator=torch.Generator().manual_seed(0)) * 0.2  # pre-acts dense on [0, 0.2]
@@ -347,8 +369,8 @@ def one_thread():
 
 
 def test_log_theta_barely_moves_under_adam(one_thread):
-    # Adam steps each parameter by ~lr: direct theta gains ~100 * 1e-3 = 0.1; log theta gains ~0.1 in log space,
-    # i.e. theta goes 1e-3 -> 1e-3 * e^0.1, only ~1e-4 (SAELens PR #718).
+    # Adam steps each parameter by ~lr: direct theta gains ~100 * 1e-3 = 0.1; log theta gains ~0.1 in log
+    # space, i.e. theta goes 1e-3 -> 1e-3 * e^0.1, only ~1e-4 (SAELens PR #718).
     direct, log = _theta_moved_by_adam("direct"), _theta_moved_by_adam("log")
     assert 0.05 < direct < 0.12
     assert 0 < log < 1.2e-4
@@ -368,13 +390,13 @@ def test_batchtopk_exports_to_identical_jumprelu():
     torch.manual_seed(0)
     sae = build_sae(make_cfg("batchtopk", k=4))
     with pytest.raises(ValueError, match="threshold"):
-        sae.to_jumprelu()
+        to_jumprelu(sae)
     with torch.no_grad():
         sae.b_enc.normal_(0, 0.05)
         for _ in range(10):
             sae(torch.randn(64, D_IN))  # training-mode passes estimate the threshold
     sae.eval()
-    jump = sae.to_jumprelu()
+    jump = to_jumprelu(sae)
     assert isinstance(jump, JumpReLUSAE) and not jump.training
     assert jump.threshold.shape == (D_SAE,) and jump.cfg.architecture == "jumprelu"
     x = torch.randn(256, D_IN)
@@ -398,7 +420,8 @@ def test_decoder_stays_unit_norm_with_gradient_projection():
         along = (sae.W_dec.grad * sae.W_dec.detach()).sum(1)  # [d_sae] gradient component along each row
         assert along.abs().max() < 1e-6 * sae.W_dec.grad.norm(dim=1).max() * 10  # zero up to float32 rounding
         opt.step()
-        assert (sae.decoder_norms().detach() - 1).abs().max() > 1e-5  # Adam's per-coordinate scaling leaves the sphere
+        # Adam's per-coordinate scaling leaves the sphere
+        assert (sae.decoder_norms().detach() - 1).abs().max() > 1e-5
         sae.after_step()
         torch.testing.assert_close(sae.decoder_norms(), ones)
 
@@ -406,10 +429,11 @@ def test_decoder_stays_unit_norm_with_gradient_projection():
 def test_init_b_dec_geometric_median_and_mean():
     sae = build_sae(make_cfg("relu", d_in=2))
     x = torch.tensor([[0.0, 0.0], [1.0, 0.0], [10.0, 0.0]])
-    sae.init_b_dec_(x, n_iter=0)
+    init_b_dec_(sae, x, n_iter=0)
     torch.testing.assert_close(sae.b_dec, torch.tensor([11 / 3, 0.0]))
-    sae.init_b_dec_(x, n_iter=200)
-    torch.testing.assert_close(sae.b_dec, torch.tensor([1.0, 0.0]), atol=1e-3, rtol=0)  # the median, not the mean
+    init_b_dec_(sae, x, n_iter=200)
+    # the median, not the mean
+    torch.testing.assert_close(sae.b_dec, torch.tensor([1.0, 0.0]), atol=1e-3, rtol=0)
 
 
 # ---- config --------------------------------------------------------------------------------------------
@@ -428,7 +452,6 @@ def test_init_b_dec_geometric_median_and_mean():
         ({"jumprelu_bandwidth": 0.0}, "jumprelu_bandwidth"),
         ({"jumprelu_bandwidth": -0.001}, "jumprelu_bandwidth"),
         ({"jumprelu_init_threshold": 0.0}, "jumprelu_init_threshold"),
-        ({"jumprelu_theta_param": "exp"}, "jumprelu_theta_param"),
         ({"jumprelu_sparsity": "l1"}, "jumprelu_sparsity"),
         ({"architecture": "jumprelu", "jumprelu_sparsity": "target_l0"}, "target_l0"),
         ({"auxk_k": 0}, "auxk_k"),
