@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 PIP    := $(BIN)/python -m pip
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: demo test test-latest lock bench lint retrain clean chromium wheel docs
+.PHONY: demo test test-latest lock bench lint check retrain clean chromium wheel docs
 
 # constraints.txt is the lock: every package of the dev, notebooks and docs extras pinned (pip-compile from
 # pyproject.toml's ranges, CPU torch). Every pip call below takes it, so `make` installs what CI tested.
@@ -50,6 +50,13 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check saewidgets tests bench
+
+# The inner loop (~2 minutes on 2 cores): ruff, then the unit tests without the browser, the notebooks and the
+# tests marked slow (markers: pyproject.toml, applied in tests/conftest.py). pytest exits 5 when nothing is
+# collected, and make fails on it: a marker expression or a conftest that deselects everything is an error.
+check: $(STAMP)
+	$(BIN)/ruff check saewidgets tests bench
+	$(BIN)/python -m pytest -q tests -m "not browser and not notebooks and not slow"
 
 retrain: $(STAMP)
 	$(BIN)/python -m saewidgets.zoo.train_storyteller --figure docs/storyteller_training.png
