@@ -65,6 +65,19 @@ retrain: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python docs/build.py --out build/docs
 
+# The widgets' JS and CSS (saewidgets/static) at the project's line length (.prettierrc: 110 columns), with the
+# prettier pinned in package-lock.json. Needs node and npm; the Python package and its tests do not.
+.PHONY: format-js lint-js
+node_modules/.installed-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+format-js: node_modules/.installed-stamp
+	node_modules/.bin/prettier --write saewidgets/static
+
+lint-js: node_modules/.installed-stamp
+	node_modules/.bin/prettier --check saewidgets/static
+
 # The release artefacts: python -m build makes the sdist, then the wheel from it (as PyPI uploads are made);
 # the wheel carries the widgets' JS/CSS, the tokenizer, the bundled model and reader SAE (tests/test_packaging.py).
 wheel: $(STAMP)

@@ -2,10 +2,11 @@
 // the same get / set / on / off / save_changes / send API over the state frozen into the page, so each
 // widget's own ESM renders unchanged with no kernel and no network.
 //
-// A page holds one or more containers marked data-saew-widget; each names the inert JSON script element holding
-// its state (data-saew-state) and its ESM (data-saew-esm). Widgets of one class share one ESM script, which
-// is imported once (as Jupyter does). One widget failing shows its error in its own container and leaves
-// the others running. When every container is done, body[data-saew-ready="1"] tells tests (and people) so.
+// A page holds one or more containers marked data-saew-widget; each names the inert JSON script element
+// holding its state (data-saew-state) and its ESM (data-saew-esm). Widgets of one class share one ESM
+// script, which is imported once (as Jupyter does). One widget failing shows its error in its own container
+// and leaves the others running. When every container is done, body[data-saew-ready="1"] tells tests (and
+// people) so.
 
 function decode(value) {
   if (!value || !value.b64) return value;
@@ -46,7 +47,10 @@ const modules = new Map(); // ESM script id -> Promise of the module's default e
 function load(esmId) {
   if (!modules.has(esmId)) {
     const url = URL.createObjectURL(new Blob([readJSON(esmId)], { type: "text/javascript" }));
-    modules.set(esmId, import(url).then((m) => m.default));
+    modules.set(
+      esmId,
+      import(url).then((m) => m.default),
+    );
   }
   return modules.get(esmId);
 }

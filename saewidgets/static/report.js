@@ -2,7 +2,8 @@
 // The widget may still be rendering when this runs, so its model is looked up on each click.
 const view = () => document.querySelector('[data-saew-name="features"]');
 const buttons = [...document.querySelectorAll(".saew-report-show")];
-const mark = (latent) => buttons.forEach((b) => b.setAttribute("aria-pressed", String(Number(b.dataset.latent) === latent)));
+const mark = (latent) =>
+  buttons.forEach((b) => b.setAttribute("aria-pressed", String(Number(b.dataset.latent) === latent)));
 for (const button of buttons) {
   button.addEventListener("click", () => {
     const el = view();
