@@ -1,7 +1,30 @@
-// Helpers shared by every widget's ESM. Concatenated in front of each widget's own file by
-// SaeWidget (static_text("common.js", "x.js")), because an anywidget ESM is loaded as one module.
+// Helpers shared by every widget's ESM. SaeWidget concatenates this file in front of each widget's own file
+// (static_text("common.js", "x.js")), because an anywidget ESM is loaded as one module: there are no imports,
+// so each widget file lists at its top the helpers it uses from here.
+//
+//   DOM        h, svg
+//   model      listen, save
+//   data       typed, arrays
+//   numbers    num (the one number formatter), ticks (the one tick helper)
+//   colours    heat (activation ramp), seriesStyle (series colours from Python's _palette.py)
 
-/** {shape, dtype, data: DataView} from Python -> {shape, values: Float32Array | Int32Array}. */
+/**
+ * An array trait as Python sends it (widgets/_base.py Array): a binary buffer and its shape.
+ * @typedef {Object} ArrayTrait
+ * @property {number[]} shape
+ * @property {"float32" | "int32"} dtype
+ * @property {DataView} data
+ */
+/**
+ * The ``_palette`` trait of widgets that draw series (saewidgets/widgets/_palette.py).
+ * @typedef {Object} Palette
+ * @property {string[]} light                   series colours ("#rrggbb") on light backgrounds, in order
+ * @property {string[]} dark                    the same hues, lighter, for dark themes
+ * @property {Object<string, string>} markers   architecture -> matplotlib marker name ("o", "X", "^", ...)
+ * @property {string[]} marker_cycle            markers for other architectures, by order of appearance
+ */
+
+/** An ArrayTrait -> {shape, values: Float32Array | Int32Array}; null -> an empty array. */
 function typed(value) {
   if (!value) return { shape: [0], values: new Float32Array(0) };
   const view = value.data;
@@ -10,10 +33,29 @@ function typed(value) {
   return { shape: value.shape, values };
 }
 
+/** arr(name) -> typed(model.get(name)), decoded once per value: a kernel update (several traits in one
+ * message, change events in any order) can never leave a stale decode behind. */
+function arrays(model) {
+  const cache = {};
+  return (name) => {
+    const raw = model.get(name);
+    if (!cache[name] || cache[name].raw !== raw) cache[name] = { raw, value: typed(raw) };
+    return cache[name].value;
+  };
+}
+
+/** Set traits and send them to Python in one message: save(model, { selected: 3 }). */
+function save(model, values) {
+  for (const [name, value] of Object.entries(values)) model.set(name, value);
+  model.save_changes();
+}
+
 /** Call ``handler`` on each of the model's ``events``; returns what undoes it (for render's cleanup). */
 function listen(model, events, handler) {
   for (const e of events) model.on(e, handler);
-  return () => { for (const e of events) model.off(e, handler); };
+  return () => {
+    for (const e of events) model.off(e, handler);
+  };
 }
 
 /** Create an element; text is always set as textContent, never parsed as HTML (corpus text is untrusted). */
@@ -42,17 +84,78 @@ function svg(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** A round step (1, 2, 5 or 10 times a power of ten) giving about ``count`` intervals over ``span``. */
-function niceStep(span, count) {
-  const raw = span / Math.max(1, count), mag = 10 ** Math.floor(Math.log10(raw || 1)), r = raw / mag;
-  return (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
+const NUM_UNITS = [
+  [1e9, "G"],
+  [1e6, "M"],
+  [1e3, "k"],
+];
+
+/**
+ * The one number formatter: every number a widget prints goes through it. Not finite: "–". Negative: a true
+ * minus sign "−" (as matplotlib's axes print it).
+ *   num(x)                     3 significant digits, k / M / G from a thousand, an exponent under 1e-4:
+ *                              31.5, 0.0483, 1.2k, 4.9M, 3e-5
+ *   num(x, { digits: 4 })      the same with 4 significant digits
+ *   num(x, { fixed: 2 })       exactly 2 decimals, for values read side by side: 0.83, 12.00
+ *   num(x, { fixed: 0, grouped: true })   a count: 100,000
+ *   num(x, { signed: true })   a "+" in front of values >= 0 too (a difference, a steering strength)
+ */
+function num(x, { digits = 3, fixed, grouped = false, signed = false } = {}) {
+  if (!Number.isFinite(x)) return "–";
+  let s;
+  if (fixed !== undefined) {
+    const [whole, frac] = Math.abs(x).toFixed(fixed).split(".");
+    s = (grouped ? whole.replace(/\B(?=(\d{3})+$)/g, ",") : whole) + (frac ? `.${frac}` : "");
+  } else {
+    const r = Number(Math.abs(x).toPrecision(digits));
+    const unit = NUM_UNITS.find(([u]) => r >= u);
+    if (unit) s = `${Number((r / unit[0]).toPrecision(digits))}${unit[1]}`;
+    else if (r > 0 && r < 1e-4) s = r.toExponential(digits - 1).replace(/\.?0*e/, "e");
+    else s = String(r);
+  }
+  const negative = x < 0 && /[1-9]/.test(s); // -0.001 at 2 decimals prints 0.00, not −0.00
+  return (negative ? "−" : signed ? "+" : "") + s;
 }
 
-/** Round-number ticks between lo and hi. */
-function niceTicks(lo, hi, count = 6) {
-  const step = niceStep(hi - lo, count), out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  return out;
+/**
+ * The one tick helper: round-number ticks on [lo, hi] with their labels, [{ value, label }].
+ * Linear: steps of 1, 2 or 5 times a power of ten, about ``count`` of them.
+ * Log: 1-2-3-5 multiples of each power of ten within a decade, 1-2-5 up to three decades, only the powers
+ * of ten beyond (every k-th past seven); linear ticks if that would give fewer than two.
+ * Labels: num() with 3 significant digits, more where that would print two ticks alike (a narrow range
+ * near 1, ticks 0.9995, 1, 1.0005, would all read "1").
+ */
+function ticks(lo, hi, { log = false, count = 6 } = {}) {
+  const values = [];
+  if (log) {
+    const decades = Math.log10(hi / lo);
+    const mults = decades <= 1 ? [1, 2, 3, 5] : decades <= 3 ? [1, 2, 5] : [1];
+    const every = decades > 7 ? Math.ceil(decades / 6) : 1;
+    for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+      if (e % every) continue;
+      for (const m of mults) {
+        const v = m * 10 ** e;
+        if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) values.push(Number(v.toPrecision(6)));
+      }
+    }
+    if (values.length < 2) return ticks(lo, hi, { count: 4 }).filter((t) => t.value > 0);
+  } else if (hi > lo) {
+    const raw = (hi - lo) / Math.max(1, count);
+    const mag = 10 ** Math.floor(Math.log10(raw));
+    const r = raw / mag;
+    const step = (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
+    for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+      values.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+    }
+  } else {
+    values.push(lo);
+  }
+  for (let digits = 3; digits < 10; digits++) {
+    const labels = values.map((v) => num(v, { digits }));
+    if (new Set(labels).size === labels.length)
+      return values.map((value, i) => ({ value, label: labels[i] }));
+  }
+  return values.map((value) => ({ value, label: String(value) }));
 }
 
 /** Colour for an activation in [0, 1] of the scale: transparent to the theme's accent. */
@@ -61,6 +164,15 @@ function heat(t) {
   return `rgba(255, 140, 0, ${(0.85 * a).toFixed(3)})`;
 }
 
-function fmt(x, digits = 3) {
-  return Number.isFinite(x) ? x.toFixed(digits) : "–";
+/**
+ * Inline CSS giving series k (an SAE, an architecture) its colour from the ``_palette`` trait, the one
+ * palette defined in Python (saewidgets/widgets/_palette.py: Okabe-Ito, a light and a dark variant of each
+ * colour). Put it on an element with class "saew-series"; base.css picks the variant for the theme as
+ * var(--saew-series).
+ */
+function seriesStyle(palette, k) {
+  const light = (palette && palette.light) || [];
+  const dark = (palette && palette.dark) || light;
+  if (!light.length) return "";
+  return `--saew-series-light: ${light[k % light.length]}; --saew-series-dark: ${dark[k % dark.length]}`;
 }

@@ -1,102 +1,163 @@
 // SteeringPanel: one signed slider per latent; unsteered | steered text side by side.
 // One request in flight at a time: while the kernel generates, slider moves only update `pending`,
 // and the latest value is sent when the answer arrives, so no backlog builds.
+//
+// Uses from common.js: h, listen, save, num.
+
+/**
+ * The synced traits (saewidgets/widgets/steering_panel.py); L latents.
+ * @typedef {Object} Model
+ * @property {string} prompt
+ * @property {number[]} latents          [L] latent ids, one slider each
+ * @property {string[]} labels           [L] their names
+ * @property {number[]} strengths        [L] in units of each latent's typical max activation; set here
+ * @property {"add" | "clamp"} mode
+ * @property {number} temperature
+ * @property {number} max_new_tokens
+ * @property {number} seed
+ * @property {string} unsteered          the text generated without steering
+ * @property {string} steered            the text generated with it (same seed)
+ * @property {boolean} busy              a generation is running in Python
+ * @property {number} generations        steered generations run so far: the browser waits for it to change
+ * @property {{values: number[], texts: string[][], unsteered: string}} _grid  offline page: strengths
+ *     precomputed one latent at a time, texts[latent][value]
+ * @property {boolean} [_offline]
+ */
+
+/** One slider per latent: through `values` (offline, a grid), else over -5..5 (fixed there if `fixed`). */
+function buildSliders(model, values, fixed) {
+  const labels = model.get("labels");
+  return model.get("latents").map((id, j) => {
+    const out = h("output", { class: "saew-steer-value" });
+    const input = h("input", {
+      type: "range",
+      class: "saew-steer-slider",
+      "aria-label": `strength of ${labels[j]}`,
+    });
+    if (values) Object.assign(input, { min: 0, max: values.length - 1, step: 1, value: values.indexOf(0) });
+    else
+      Object.assign(input, { min: -5, max: 5, step: 0.1, value: model.get("strengths")[j], disabled: fixed });
+    const strength = () => (values ? values[Number(input.value)] : Number(input.value));
+    const show = () => (out.textContent = `${num(strength(), { fixed: 1, signed: true })} × typical max`);
+    show();
+    const name = h("span", { class: "saew-steer-label", text: labels[j] });
+    const row = h("div", { class: "saew-row saew-steer-latent" }, name, input, out);
+    return { id, input, strength, show, row };
+  });
+}
+
+function buildView(model) {
+  const grid = model.get("_grid") || {};
+  const offline = Boolean(model.get("_offline"));
+  // Offline with a grid (to_html, the demo's report): sliders step through it. Offline without one (a
+  // notebook's saved widget state, as on the docs site): the kernel's last generation, sliders fixed there.
+  const snapshot = offline && !(grid.values && grid.values.length);
+  const values = offline && !snapshot ? grid.values : null;
+  const v = { model, grid, offline, values, inFlight: false, pending: null };
+  v.status = h("span", { class: "saew-steer-status saew-muted", role: "status" });
+  v.prompt = h("input", { type: "text", class: "saew-steer-prompt", "aria-label": "prompt" });
+  v.prompt.value = model.get("prompt");
+  const modes = { add: "add direction", clamp: "clamp latent" };
+  const options = Object.entries(modes).map(([value, text]) => h("option", { value, text }));
+  v.mode = h("select", { "aria-label": "steering mode" }, ...options);
+  v.mode.value = model.get("mode");
+  v.numbers = ["temperature", "max_new_tokens", "seed"].map((name) => {
+    const [step, label] = [name === "temperature" ? 0.1 : 1, name.replaceAll("_", " ")];
+    const input = h("input", { type: "number", step, class: "saew-steer-num", "aria-label": label });
+    input.value = model.get(name);
+    return { name, input, label: h("label", { class: "saew-muted" }, label + " ", input) };
+  });
+  v.sliders = buildSliders(model, values, snapshot);
+  v.left = h("div", { class: "saew-steer-text", "data-kind": "unsteered" });
+  v.right = h("div", { class: "saew-steer-text", "data-kind": "steered" });
+  const note = snapshot
+    ? "Offline snapshot of the last generation, at the strengths shown; moving them needs a running kernel."
+    : offline
+      ? `Offline snapshot: strengths from a precomputed grid (${values.join(", ")}), one latent at a time.`
+      : "Strengths are multiples of each latent's typical maximum activation (99.9th percentile).";
+  const column = (head, text) => h("div", {}, h("div", { class: "saew-steer-head", text: head }), text);
+  v.root = h(
+    "div",
+    { class: "saew-widget saew-steer" },
+    h("div", { class: "saew-row" }, h("label", { class: "saew-muted", text: "Prompt " }), v.prompt, v.mode),
+    h("div", { class: "saew-row" }, ...v.numbers.map((n) => n.label), v.status),
+    ...v.sliders.map((s) => s.row),
+    h(
+      "div",
+      { class: "saew-steer-columns" },
+      column("unsteered", v.left),
+      column("steered (same seed)", v.right),
+    ),
+    h("p", { class: "saew-note", text: note }),
+  );
+  return v;
+}
+
+function draw(v) {
+  v.left.textContent = v.model.get("unsteered");
+  v.right.textContent = v.model.get("steered");
+}
+
+/** Ask Python for a generation at these strengths, or keep them for when the one in flight is answered. */
+function send(v, strengths) {
+  if (v.inFlight) {
+    v.pending = strengths;
+    return;
+  }
+  const now = v.model.get("strengths");
+  if (strengths.length === now.length && strengths.every((x, i) => Math.abs(x - now[i]) < 1e-9)) return;
+  v.inFlight = true;
+  v.status.textContent = "generating…";
+  save(v.model, { strengths });
+}
+
+/** Slider j moved. Offline: show the precomputed text for it (the other sliders go back to 0). */
+function moved(v, j) {
+  const { model, sliders, values, grid } = v;
+  if (!v.offline)
+    return send(
+      v,
+      sliders.map((s) => s.strength()),
+    );
+  sliders.forEach((s, k) => {
+    if (k === j) return;
+    s.input.value = values.indexOf(0);
+    s.show();
+  });
+  model.set("steered", grid.texts[j][Number(sliders[j].input.value)]);
+  model.set("unsteered", grid.unsteered);
+}
+
+/** The answer to the generation in flight arrived: send what the sliders asked for meanwhile, if anything. */
+function generated(v) {
+  v.inFlight = false;
+  v.status.textContent = "";
+  const next = v.pending;
+  v.pending = null;
+  if (next) send(v, next);
+}
+
 export default {
   render({ model, el }) {
-    const offline = Boolean(model.get("_offline"));
-    const grid = model.get("_grid") || {};
-    const latents = model.get("latents");
-    const labels = model.get("labels");
-    const root = h("div", { class: "saew-widget saew-steer" });
-    const status = h("span", { class: "saew-steer-status saew-muted", role: "status" });
-
-    const prompt = h("input", { type: "text", class: "saew-steer-prompt", "aria-label": "prompt" });
-    prompt.value = model.get("prompt");
-    const mode = h("select", { "aria-label": "steering mode" },
-      h("option", { value: "add", text: "add direction" }), h("option", { value: "clamp", text: "clamp latent" }));
-    mode.value = model.get("mode");
-    const number = (name, label, step) => {
-      const input = h("input", { type: "number", step, class: "saew-steer-num", "aria-label": label });
-      input.value = model.get(name);
+    const v = buildView(model);
+    const setting = (name, value) =>
+      v.offline ? model.send({ type: "offline" }) : save(model, { [name]: value });
+    v.prompt.addEventListener("change", () => setting("prompt", v.prompt.value));
+    v.mode.addEventListener("change", () => setting("mode", v.mode.value));
+    for (const { name, input } of v.numbers)
       input.addEventListener("change", () => setting(name, Number(input.value)));
-      return h("label", { class: "saew-muted" }, label + " ", input);
-    };
-
-    // Offline with a grid (to_html, the demo's report): sliders step through it. Offline without one (a
-    // notebook's saved widget state, as on the docs site): the kernel's last generation, sliders fixed there.
-    const snapshot = offline && !(grid.values && grid.values.length);
-    const values = offline && !snapshot ? grid.values : null;
-    const sliders = latents.map((id, j) => {
-      const out = h("output", { class: "saew-steer-value" });
-      const input = h("input", { type: "range", class: "saew-steer-slider", "aria-label": `strength of ${labels[j]}` });
-      if (values) Object.assign(input, { min: 0, max: values.length - 1, step: 1, value: values.indexOf(0) });
-      else Object.assign(input, { min: -5, max: 5, step: 0.1, value: model.get("strengths")[j], disabled: snapshot });
-      const strength = () => (values ? values[Number(input.value)] : Number(input.value));
-      const show = () => { out.textContent = `${strength() >= 0 ? "+" : ""}${strength().toFixed(1)} × typical max`; };
-      input.addEventListener("input", () => { show(); moved(j); });
-      show();
-      return { id, input, strength, show, row: h("div", { class: "saew-row saew-steer-latent" },
-        h("span", { class: "saew-steer-label", text: labels[j] }), input, out) };
-    });
-
-    const left = h("div", { class: "saew-steer-text", "data-kind": "unsteered" });
-    const right = h("div", { class: "saew-steer-text", "data-kind": "steered" });
-    const draw = () => {
-      left.textContent = model.get("unsteered");
-      right.textContent = model.get("steered");
-    };
-
-    let inFlight = false;
-    let pending = null;
-    const same = (a, b) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) < 1e-9);
-    function send(strengths) {
-      if (inFlight) { pending = strengths; return; }
-      if (same(strengths, model.get("strengths"))) return;
-      inFlight = true;
-      status.textContent = "generating…";
-      model.set("strengths", strengths);
-      model.save_changes();
-    }
-    function moved(j) {
-      if (offline) {  // one latent at a time, from the precomputed grid
-        sliders.forEach((s, k) => { if (k !== j) { s.input.value = values.indexOf(0); s.show(); } });
-        const idx = Number(sliders[j].input.value);
-        model.set("steered", grid.texts[j][idx]);
-        model.set("unsteered", grid.unsteered);
-        return;
-      }
-      send(sliders.map((s) => s.strength()));
-    }
-    function setting(name, value) {
-      if (offline) { model.send({ type: "offline" }); return; }
-      model.set(name, value);
-      model.save_changes();
-    }
-    prompt.addEventListener("change", () => setting("prompt", prompt.value));
-    mode.addEventListener("change", () => setting("mode", mode.value));
-    const onGenerated = () => {
-      inFlight = false;
-      status.textContent = "";
-      if (pending) { const next = pending; pending = null; send(next); }
-    };
-    const stops = [listen(model, ["change:generations"], onGenerated),
-      listen(model, ["change:steered", "change:unsteered"], draw)];
-    draw();
-
-    root.append(
-      h("div", { class: "saew-row" }, h("label", { class: "saew-muted", text: "Prompt " }), prompt, mode),
-      h("div", { class: "saew-row" }, number("temperature", "temperature", 0.1), number("max_new_tokens", "max new tokens", 1),
-        number("seed", "seed", 1), status),
-      ...sliders.map((s) => s.row),
-      h("div", { class: "saew-steer-columns" },
-        h("div", {}, h("div", { class: "saew-steer-head", text: "unsteered" }), left),
-        h("div", {}, h("div", { class: "saew-steer-head", text: "steered (same seed)" }), right)),
-      h("p", { class: "saew-note", text: snapshot
-        ? "Offline snapshot of the last generation, at the strengths shown; moving them needs a running kernel."
-        : offline
-          ? `Offline snapshot: strengths from a precomputed grid (${values.join(", ")}), one latent at a time.`
-          : "Strengths are multiples of each latent's typical maximum activation (99.9th percentile)." }));
-    el.append(root);
+    v.sliders.forEach((s, j) =>
+      s.input.addEventListener("input", () => {
+        s.show();
+        moved(v, j);
+      }),
+    );
+    const stops = [
+      listen(model, ["change:generations"], () => generated(v)),
+      listen(model, ["change:steered", "change:unsteered"], () => draw(v)),
+    ];
+    draw(v);
+    el.append(v.root);
     return () => stops.forEach((stop) => stop());
   },
 };

@@ -26,7 +26,7 @@ class FeatureActivations(SaeWidget):
     """Tokens coloured by one latent's activation, with its top and quantile examples, activation
     histogram, density and logit effects; a picker to switch latents and a prompt box (kernel only)."""
 
-    _esm = static_text("common.js", "feature_activations.js")
+    _esm = static_text("common.js", "feature_activations_panels.js", "feature_activations.js")
     _css = static_text("base.css", "feature_activations.css")
 
     latent = traitlets.Int(0).tag(sync=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 import traitlets
 
 from ..frontier import pareto_front
+from . import _palette as palette
 from ._base import SaeWidget, static_text
 from ._fallback import figure_png, new_figure
 
@@ -32,12 +33,6 @@ LABELS = {"l0": "L0 (active latents per token)", "fvu": "FVU (fraction of varian
           "explained_variance": "explained variance", "dead_fraction": "dead fraction", "kl": "KL divergence"}
 """Axis labels for the usual keys; any other key is labelled by its name."""
 
-# SAEBench's TRAINER_MARKERS (matplotlib names); the browser draws the same shapes as SVG paths
-MARKERS = {"relu": "o", "standard": "o", "jumprelu": "X", "topk": "^", "batchtopk": "s", "batch_topk": "s",
-           "gated": "D", "matryoshka": "*", "p_anneal": "P"}
-MARKER_CYCLE = ("o", "X", "^", "s", "D", "*", "P", "v")
-# Okabe-Ito, colourblind-safe; the CSS uses the same order (lighter variants in dark themes)
-COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C6D1F", "#666666")
 MAX_POINTS = 2000
 NON_METRICS = frozenset({"value", "d_sae", "train_seconds", "ce_clean"})
 """Numeric keys that are settings or constants rather than metrics; still allowed if asked for by name."""
@@ -120,7 +115,7 @@ class FrontierPlot(SaeWidget):
     >>> plot.selected                                             # index into plot.points, or None
     """
 
-    _esm = static_text("common.js", "frontier_plot.js")
+    _esm = static_text("common.js", "markers.js", "frontier_plot_select.js", "frontier_plot.js")
     _css = static_text("base.css", "frontier_plot.css")
 
     points = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -133,7 +128,8 @@ class FrontierPlot(SaeWidget):
     _fronts = traitlets.Dict().tag(sync=True)
     _metrics = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _labels = traitlets.Dict().tag(sync=True)
-    _html_private = ("_fronts", "_metrics", "_labels")
+    _palette = traitlets.Dict(palette.PALETTE).tag(sync=True)  # colours and markers: widgets/_palette.py
+    _html_private = ("_fronts", "_metrics", "_labels", "_palette")
 
     def __init__(self, points=(), y_metric: str = "fvu", **kwargs):
         points = [{k: _plain(v) for k, v in p.items()} if isinstance(p, dict) else p for p in check_points(points)]
@@ -229,8 +225,7 @@ def frontier_png(points, y_metric: str = "fvu", *, x_log: bool = True, y_log: bo
     ax = fig.add_subplot()
     fronts = pareto_fronts(points, y_metric)
     for k, arch in enumerate(dict.fromkeys(p["architecture"] for p in points)):
-        color = COLORS[k % len(COLORS)]
-        marker = MARKERS.get(arch, MARKER_CYCLE[k % len(MARKER_CYCLE)])
+        color, marker = palette.color(k), palette.marker(arch, k)
         pts = [(p["l0"], p.get(y_metric)) for p in points if p["architecture"] == arch]
         pts = [(x, y) for x, y in pts if _number(y) and (not x_log or x > 0) and (not y_log or y > 0)]
         if pts:

@@ -20,6 +20,7 @@ import time
 import numpy as np
 import traitlets
 
+from . import _palette as palette
 from ._base import Array, SaeWidget, static_text
 from ._fallback import figure_png, new_figure
 
@@ -104,6 +105,8 @@ class TrainingMonitor(SaeWidget):
     labels = traitlets.List(traitlets.Unicode(), []).tag(sync=True)
     """Legend names per SAE index (default "SAE i")."""
     title = traitlets.Unicode("SAE training").tag(sync=True)
+    _palette = traitlets.Dict(palette.PALETTE).tag(sync=True)  # one colour per SAE: widgets/_palette.py
+    _html_private = ("_palette",)
 
     def __init__(self, *, min_interval: float = 0.2, trailing: bool = True, clock=time.monotonic, **kwargs):
         super().__init__(**kwargs)
@@ -232,9 +235,9 @@ class TrainingMonitor(SaeWidget):
         x_col = self.columns.index(self.x_axis)
         for ax, (col, name, log) in zip(axes, PANELS):
             j = self.columns.index(col)
-            for i, g in groups.items():
+            for k, (i, g) in enumerate(groups.items()):
                 label = self.labels[i] if i < len(self.labels) else f"SAE {i}"
-                ax.plot(g[:, x_col], g[:, j], lw=1.2, label=label)
+                ax.plot(g[:, x_col], g[:, j], lw=1.2, label=label, color=palette.color(k))
             if log:
                 ax.set_yscale("log")
                 ax.yaxis.set_minor_formatter(FuncFormatter(

@@ -2,6 +2,7 @@
 
 import pytest
 
+from saewidgets.widgets._palette import DARK, LIGHT
 from saewidgets.widgets.frontier_plot import FrontierPlot
 
 # Shaped like `saewidgets demo`'s frontier.json on the storyteller model (blocks.1, d_sae 1024, 1M tokens).
@@ -47,6 +48,8 @@ def test_frontier_renders_points_fronts_and_legend(opened, scheme):
     # the two architectures are drawn in different colours, and the text is readable on the background
     colors = pg.eval_on_selector_all(".saew-fp-fronts path", "els => els.map(e => getComputedStyle(e).stroke)")
     assert len(set(colors)) == 2
+    palette = LIGHT if scheme == "light" else DARK  # sent from Python; the dark variant in a dark theme
+    assert colors == [f"rgb({int(c[1:3], 16)}, {int(c[3:5], 16)}, {int(c[5:7], 16)})" for c in palette[:2]]
     fg, bg = pg.evaluate("""() => { const r = getComputedStyle(document.querySelector('.saew-fp'));
         return [getComputedStyle(document.querySelector('.saew-fp-xlabel')).fill, r.backgroundColor]; }""")
     assert fg != bg

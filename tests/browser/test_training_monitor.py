@@ -83,7 +83,8 @@ def test_sweep_legend_shows_each_sae(runs, tmp_path, page):
     assert [pth.get_attribute("data-sae") for pth in paths] == ["0", "1"]
     for pth, res in zip(paths, sweep):
         assert int(pth.get_attribute("data-points")) == len(res.history) == 10
-    assert paths[0].get_attribute("stroke") != paths[1].get_attribute("stroke")
+    strokes = [pth.evaluate("e => getComputedStyle(e).stroke") for pth in paths]
+    assert strokes[0] != strokes[1]  # each SAE in its own colour of the palette
     lines = bp.query_selector_all(".saew-tm-line-text")
     assert len(lines) == 2
     for line, res in zip(lines, sweep):
