@@ -11,7 +11,8 @@ One training step, the same for every architecture (``sae(x)`` -> SAEOutput, ``s
     out = sae(x); losses = sae.loss(x, sparsity_scale=warmup, dead_mask=dead, out=out)
     losses.total.backward(); sae.before_step(); opt.step(); sae.after_step(); opt.zero_grad()
 
-The fast paths (the encoder's backward without a sixth GEMM, TopK's sparse kernels) are in ``_kernels.py``.
+The fast paths (the encoder's backward without a sixth GEMM, TopK's sparse kernels) are in ``_kernels.py``;
+JumpReLU's straight-through estimators (Heaviside, JumpReLUFn) in ``ste.py``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from ._kernels import affine, at_least_float32, centered_affine, sparse_decode, topk_encode, without_autocast
+from ._kernels import affine, centered_affine, sparse_decode, topk_encode, without_autocast
 from .config import SAEConfig
+from .ste import Heaviside, JumpReLUFn
 
 MIN_THRESHOLD = 1e-6  # JumpReLU theta is clamped to at least this after each step (it must stay > 0)
 
@@ -258,50 +260,6 @@ class BatchTopKSAE(SAE):
                 rate = self.cfg.batchtopk_threshold_lr if bool(self.threshold > 0) else 1.0
                 self.threshold.lerp_(low.to(self.threshold.dtype), rate)  # bf16 under autocast
         return torch.zeros_like(flat).scatter(0, idx, vals).view_as(pre), pre
-
-
-def rectangle(u: Tensor) -> Tensor:
-    """The rectangle kernel K(u) = 1 on (-1/2, 1/2), 0 elsewhere (the JumpReLU paper's choice, §4)."""
-    return ((u > -0.5) & (u < 0.5)).to(u.dtype)
-
-
-class Heaviside(torch.autograd.Function):
-    """H(z - theta) = 1[z > theta]. Backward (arXiv 2407.14435 §4): no gradient to z; pseudo-derivative
-    d/dtheta H(z - theta) := -(1/eps) K((z - theta)/eps), a kernel density estimate of the (negative) density
-    of z at theta -- the exact theta-derivative of H smoothed by a width-eps rectangle."""
-
-    @staticmethod
-    def forward(ctx, z: Tensor, theta: Tensor, eps: float) -> Tensor:  # z [batch, d_sae], theta [d_sae]
-        z32, theta32 = at_least_float32(z, theta)  # the window (width eps) is finer than bf16's spacing
-        ctx.save_for_backward(z32, theta32)
-        ctx.eps = eps
-        return (z32 > theta32).to(z.dtype)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):  # grad [batch, d_sae]
-        z, theta = ctx.saved_tensors
-        g_theta = -(1.0 / ctx.eps) * rectangle((z - theta) / ctx.eps) * grad  # [batch, d_sae]
-        return None, g_theta.sum_to_size(theta.shape), None
-
-
-class JumpReLUFn(torch.autograd.Function):
-    """JumpReLU_theta(z) = z * H(z - theta). Backward (§4): the ordinary gradient to z, H(z - theta) (no STE
-    for z); pseudo-derivative d/dtheta := -(theta/eps) K((z - theta)/eps), the jump of size theta spread
-    over a window of width eps."""
-
-    @staticmethod
-    def forward(ctx, z: Tensor, theta: Tensor, eps: float) -> Tensor:  # z [batch, d_sae], theta [d_sae]
-        z32, theta32 = at_least_float32(z, theta)  # as Heaviside
-        ctx.save_for_backward(z32, theta32)
-        ctx.eps = eps
-        return z * (z32 > theta32).to(z.dtype)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):  # grad [batch, d_sae]
-        z, theta = ctx.saved_tensors
-        g_z = (z > theta).to(grad.dtype) * grad  # [batch, d_sae]
-        g_theta = -(theta / ctx.eps) * rectangle((z - theta) / ctx.eps) * grad  # [batch, d_sae]
-        return g_z, g_theta.sum_to_size(theta.shape), None
 
 
 class JumpReLUSAE(SAE):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from saewidgets import checks
-from saewidgets.sae import rectangle
+from saewidgets.ste import rectangle
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "05_jumprelu.ipynb"
 

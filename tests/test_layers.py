@@ -31,7 +31,8 @@ PACKAGE = "saewidgets"
 LAYERS: tuple[tuple[str, ...], ...] = (
     # plain settings and private infrastructure: they import nothing above them (ideally nothing at all)
     ("config", "_files", "_devices", "_host_memory", "_hub", "_checkpoint"),
-    ("_kernels", "_affine"),  # fused encoder/decoder kernels; sae calls them
+    ("_kernels",),  # fused encoder/decoder kernels; sae and ste call them
+    ("ste",),  # JumpReLU's straight-through estimators
     ("sae",),  # the SAE architectures, one page of maths
     ("activation_set",),  # leaf data types for activations: what training consumes and a cache returns
     ("training",),

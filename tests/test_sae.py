@@ -14,8 +14,6 @@ from saewidgets.sae import (
     MIN_THRESHOLD,
     BatchTopKSAE,
     GatedSAE,
-    Heaviside,
-    JumpReLUFn,
     JumpReLUSAE,
     LossOutput,
     ReLUSAE,
@@ -23,6 +21,7 @@ from saewidgets.sae import (
     TopKSAE,
     build_sae,
 )
+from saewidgets.ste import Heaviside, JumpReLUFn
 from saewidgets.training import init_b_dec_
 
 D_IN, D_SAE = 8, 32

@@ -1,6 +1,6 @@
 """Checks for notebook 05 (JumpReLU): the Heaviside step and JumpReLU as ``torch.autograd.Function``s.
 
-The answer key is ``saewidgets.sae.Heaviside`` / ``saewidgets.sae.JumpReLUFn``. A check runs the learner's
+The answer key is ``saewidgets.ste.Heaviside`` / ``saewidgets.ste.JumpReLUFn``. A check runs the learner's
 class and the library's on the same random pre-activations z [batch, d_sae], thresholds theta [d_sae] and
 upstream gradient, and compares the forward values, the gradient to z and the gradient to theta (the
 straight-through pseudo-derivatives of Rajamanoharan et al. 2024b, §4). A few z sit exactly on theta, so
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from ..sae import Heaviside, JumpReLUFn, rectangle
+from ..ste import Heaviside, JumpReLUFn, rectangle
 from ._core import ExerciseError, close, first_match, passed
 
 __all__ = ["check_heaviside", "check_jumprelu", "heaviside_reference", "jumprelu_reference"]

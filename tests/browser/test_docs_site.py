@@ -50,7 +50,7 @@ def test_every_notebook_and_guide_is_a_page(site):
 
 def test_api_reference_is_generated_from_docstrings(site):
     sae = (site / "api" / "sae.html").read_text(encoding="utf-8")
-    for name in ("sae.JumpReLUSAE", "sae.GatedSAE", "sae.BatchTopKSAE", "sae.Heaviside", "io.load_gemma_scope",
+    for name in ("sae.JumpReLUSAE", "sae.GatedSAE", "sae.BatchTopKSAE", "ste.Heaviside", "io.load_gemma_scope",
                  "config.SAEConfig"):
         assert f'id="saewidgets.{name}"' in sae, name
     training = (site / "api" / "training.html").read_text(encoding="utf-8")
