@@ -48,14 +48,18 @@ bench: $(STAMP)
 	$(BIN)/python bench/generation_latency.py
 	$(BIN)/python bench/notebook_budgets.py
 
+# ruff's linter, and its formatter as a check (the code is `ruff format`ted at 110 columns; run
+# `$(BIN)/ruff format saewidgets tests bench` to apply it).
 lint: $(STAMP)
 	$(BIN)/ruff check saewidgets tests bench
+	$(BIN)/ruff format --check saewidgets tests bench
 
 # The inner loop (~2 minutes on 2 cores): ruff, then the unit tests without the browser, the notebooks and the
 # tests marked slow (markers: pyproject.toml, applied in tests/conftest.py). pytest exits 5 when nothing is
 # collected, and make fails on it: a marker expression or a conftest that deselects everything is an error.
 check: $(STAMP)
 	$(BIN)/ruff check saewidgets tests bench
+	$(BIN)/ruff format --check saewidgets tests bench
 	$(BIN)/python -m pytest -q tests -m "not browser and not notebooks and not slow"
 
 retrain: $(STAMP)

@@ -95,13 +95,14 @@ def steer_latents(rows: list[dict], n: int = N_STEER) -> list[dict]:
 def density_png(density, name: str) -> bytes:
     """Histogram of log10 firing frequency of one SAE's latents (dead latents counted apart)."""
     from .widgets._fallback import figure_png, new_figure
+    from .widgets._palette import color
 
     d = np.asarray(density, dtype=np.float64)
     alive = d[d > 0]
     fig = new_figure(figsize=(6.4, 3.2), dpi=100)
     ax = fig.add_subplot()
     if len(alive):
-        ax.hist(np.log10(alive), bins=40, color="#0072B2")
+        ax.hist(np.log10(alive), bins=40, color=color(0))
     ax.set_xlabel("log10 firing frequency (fraction of held-out tokens)")
     ax.set_ylabel("latents")
     ax.set_title(f"{name}: {len(alive)} of {len(d)} latents fire, {len(d) - len(alive)} dead", fontsize=9)

@@ -94,3 +94,18 @@ def test_matplotlib_fallbacks_draw_with_the_palette(monkeypatch):
              "dead_fraction": 0.0} for s in (0, 1) for i in range(3)]
     assert TrainingMonitor.from_history(rows)._png() == b"png"
     assert hexes(line.get_color() for line in figs[0].axes[0].lines) == list(palette.LIGHT[:2])
+
+
+def test_data_centric_colours_are_the_palettes_first_two():
+    """DiffBars, NPMIScatter, ClusterBrowser and RetrievalBox draw positive / negative (or one series) in the
+    palette's first two colours: their CSS variables in light and dark, and their matplotlib fallbacks (the
+    fallbacks call palette.color; no colour literal is left in those modules)."""
+    css = (STATIC / "datacentric.css").read_text().lower()
+    for hue in (*palette.LIGHT[:2], *palette.DARK[:2]):
+        assert hue.lower() in css, hue
+    assert set(re.findall(r"#[0-9a-f]{6}\b", css)) <= {c.lower() for c in (*palette.LIGHT, *palette.DARK)}
+    from saewidgets.widgets import cluster_browser, diff_bars, npmi_scatter, retrieval_box
+
+    for module in (cluster_browser, diff_bars, npmi_scatter, retrieval_box):
+        source = open(module.__file__).read()
+        assert not re.search(r"#[0-9a-fA-F]{6}\b", source), f"{module.__name__} has a colour of its own"

@@ -220,6 +220,7 @@ if dist.is_initialized():
 """
 
 
+@pytest.mark.slow  # two torchrun processes: ~10 s on 2 cores
 def test_ddp_two_gloo_processes_match_one_process(tmp_path):
     root = str(Path(__file__).parents[1])
     script = tmp_path / "ddp_train.py"

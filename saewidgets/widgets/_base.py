@@ -2,7 +2,7 @@
 
 - ESM and CSS are plain files in ``saewidgets/static`` loaded by path: no build step, no CDN.
 - Arrays cross to the browser as binary buffers: ``{"shape": [...], "dtype": "float32", "data": bytes}``
-  (jupyter-scatter's pattern), never as JSON lists. ``static/arrays.js`` turns them back into typed arrays.
+  (jupyter-scatter's pattern), never as JSON lists. ``arrays()`` in ``static/common.js`` turns them back into typed arrays.
 - ``to_html(path)`` writes one self-contained page: the widget's ESM, CSS and current state inlined, with a
   small in-page model that stands in for the kernel, so the file opens from disk with no network and no
   kernel. Interactions that need Python (a new prompt, regenerating text) say so in the page.

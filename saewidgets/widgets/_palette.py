@@ -1,5 +1,8 @@
 """One palette and one marker table for the widgets that draw series (FrontierPlot, TrainingMonitor).
 
+The data-centric widgets draw positive / negative in the first two colours (datacentric.css, and ``color(0)`` /
+``color(1)`` in their matplotlib fallbacks); tests/test_palette.py holds all of them to this module.
+
 Defined here once. The widgets send ``PALETTE`` to the browser as their ``_palette`` trait (common.js's
 ``seriesStyle`` and markers.js read it), and their matplotlib fallbacks (``_png``) draw with ``color`` and
 ``marker`` from this module, so a notebook's live widget and its static picture agree.
@@ -24,8 +27,17 @@ LIGHT = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#B07D00", "#3A8FC0", "#8C6
 DARK = ("#56B4E9", "#FF8C42", "#2EC79B", "#E9A3CA", "#F0C040", "#9FD3F5", "#D8B46A", "#B0B0B0")
 """The same hues, lighter, on dark backgrounds; ``DARK[k]`` stands in for ``LIGHT[k]``."""
 
-MARKERS = {"relu": "o", "standard": "o", "jumprelu": "X", "topk": "^", "batchtopk": "s", "batch_topk": "s",
-           "gated": "D", "matryoshka": "*", "p_anneal": "P"}
+MARKERS = {
+    "relu": "o",
+    "standard": "o",
+    "jumprelu": "X",
+    "topk": "^",
+    "batchtopk": "s",
+    "batch_topk": "s",
+    "gated": "D",
+    "matryoshka": "*",
+    "p_anneal": "P",
+}
 """Architecture -> matplotlib marker name (SAEBench's TRAINER_MARKERS)."""
 
 MARKER_CYCLE = ("o", "X", "^", "s", "D", "*", "P", "v")

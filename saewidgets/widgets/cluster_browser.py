@@ -19,6 +19,7 @@ from ..datacentric.embed import DocEmbeddings
 from ._base import Array, SaeWidget, static_text
 from ._fallback import bar_rows_png
 from ._links import LatentSelection, check_latent
+from ._palette import color
 from .diff_bars import check_labels
 
 
@@ -127,4 +128,4 @@ class ClusterBrowser(LatentSelection, SaeWidget):
         names = [f"cluster {i}" + (" ◀" if i == self.selected_cluster else "") for i in self.cluster_ids]
         return bar_rows_png(self._sizes, names, tops,
                             "documents (text: top latents, share inside / outside the cluster)",
-                            color="#0072B2", row_height=0.55)
+                            color=color(0), row_height=0.55)

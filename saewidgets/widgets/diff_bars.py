@@ -19,6 +19,7 @@ from ..datacentric.diff import DiffResult
 from ._base import Array, SaeWidget, static_text
 from ._fallback import figure_png, new_figure
 from ._links import LatentSelection, check_latent
+from ._palette import color
 
 MAX_ROWS = 200
 
@@ -113,7 +114,7 @@ class DiffBars(LatentSelection, SaeWidget):
         fig = new_figure(figsize=(6.4, 0.6 + 0.22 * n), dpi=100)
         ax = fig.add_subplot()
         y = np.arange(n)
-        colors = ["#0072B2" if v > 0 else "#D55E00" for v in d]
+        colors = [color(0) if v > 0 else color(1) for v in d]
         alphas = [1.0 if abs(v) > self.null else 0.35 for v in d]
         for yi, v, c, a in zip(y, d, colors, alphas):
             ax.barh(yi, v, color=c, alpha=a, height=0.7)

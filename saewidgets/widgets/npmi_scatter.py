@@ -19,6 +19,7 @@ from ..datacentric.npmi import NPMIResult
 from ._base import Array, SaeWidget, static_text
 from ._fallback import figure_png, new_figure
 from ._links import LatentSelection, check_latent
+from ._palette import color
 from .diff_bars import check_labels
 
 MAX_POINTS = 5000
@@ -106,11 +107,11 @@ class NPMIScatter(LatentSelection, SaeWidget):
     def _png(self) -> bytes | None:
         fig = new_figure(figsize=(6.4, 4.2), dpi=100)
         ax = fig.add_subplot()
-        ax.scatter(self._sim, self._npmi, s=8, color="#0072B2", alpha=0.5, lw=0)
+        ax.scatter(self._sim, self._npmi, s=8, color=color(0), alpha=0.5, lw=0)
         chosen = set(map(tuple, self.selected_pairs))
         sel = [i for i, p in enumerate(self.pairs) if p in chosen]
         if sel:
-            ax.scatter(self._sim[sel], self._npmi[sel], s=30, facecolors="none", edgecolors="#D55E00", lw=1.2,
+            ax.scatter(self._sim[sel], self._npmi[sel], s=30, facecolors="none", edgecolors=color(1), lw=1.2,
                        label=f"selected ({len(sel)})")
             ax.legend(fontsize=8, loc="lower right")
         if self.npmi_line is not None:

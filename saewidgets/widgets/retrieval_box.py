@@ -26,6 +26,7 @@ from ..datacentric.retrieve import Retrieval, percentile_scale, retrieve
 from ._base import Array, SaeWidget, static_text
 from ._fallback import bar_rows_png
 from ._links import LatentSelection, check_latent
+from ._palette import color
 from .cluster_browser import excerpt
 from .diff_bars import check_labels
 
@@ -183,7 +184,7 @@ class RetrievalBox(LatentSelection, SaeWidget):
     def _png(self) -> bytes | None:
         return bar_rows_png(self._scores, [f"doc {d}" for d in self.docs], [excerpt(t, 90) for t in self._texts],
                             f"score: Σ w_r a_r / p90_r over {len(self._latents)} query latents "
-                            f"(T = {self.temperature:g})", color="#D55E00", width=7.2, row_height=0.42)
+                            f"(T = {self.temperature:g})", color=color(1), width=7.2, row_height=0.42)
 
 
 def _token_source(emb: DocEmbeddings, sae, activations, tokenizer, tokens):
