@@ -26,8 +26,10 @@ from saewidgets.steering import compare, generate
 
 HOOK = "blocks.3.hook_resid_post"
 SHORT = "Once upon a time"
-LONG = ("Once upon a time, in a quiet village by the sea, there lived a girl called Mia. Every morning she walked "
-        "to the harbour with her friend Tom, and they watched the boats come in. One day a storm came, and")
+LONG = (
+    "Once upon a time, in a quiet village by the sea, there lived a girl called Mia. Every morning she walked "
+    "to the harbour with her friend Tom, and they watched the boats come in. One day a storm came, and"
+)
 
 
 def main() -> None:
@@ -43,13 +45,17 @@ def main() -> None:
         with torch.no_grad():
             for hooks in ([], [(HOOK, lambda x, hook: x)]):
                 with model.hooks(fwd_hooks=hooks):
-                    model.generate(prompt, max_new_tokens=32, temperature=0.8, verbose=False, use_past_kv_cache=True)
+                    model.generate(
+                        prompt, max_new_tokens=32, temperature=0.8, verbose=False, use_past_kv_cache=True
+                    )
 
     contenders = {
         "pair, KV cache": lambda p: compare(model, p, **steer),
         "pair, no KV cache": lambda p: compare(model, p, kv_cache="off", **steer),
-        "two separate calls": lambda p: (generate(model, p, max_new_tokens=32, temperature=0.8, seed=0),
-                                         generate(model, p, **steer)),
+        "two separate calls": lambda p: (
+            generate(model, p, max_new_tokens=32, temperature=0.8, seed=0),
+            generate(model, p, **steer),
+        ),
         "TransformerLens generate pair": tl_pair,
     }
     for prompt in (SHORT, LONG):
@@ -63,11 +69,15 @@ def main() -> None:
                 fn(prompt)
                 times[name].append((time.perf_counter() - t) * 1000)
         base = statistics.median(times["pair, KV cache"])
-        print(f"prompt of {n_prompt} tokens, 32 new tokens, {args.rounds} rounds (budget for the pair: <= 500 ms)")
+        print(
+            f"prompt of {n_prompt} tokens, 32 new tokens, {args.rounds} rounds (budget for the pair: <= 500 ms)"
+        )
         for name, ts in times.items():
             med = statistics.median(ts)
-            print(f"  {name:<32} median {med:6.0f} ms  (min {min(ts):4.0f}, max {max(ts):4.0f})  "
-                  f"x{med / base:.2f} of the default")
+            print(
+                f"  {name:<32} median {med:6.0f} ms  (min {min(ts):4.0f}, max {max(ts):4.0f})  "
+                f"x{med / base:.2f} of the default"
+            )
 
 
 if __name__ == "__main__":

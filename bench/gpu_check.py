@@ -45,9 +45,11 @@ import torch
 ARCHITECTURES = ("relu", "gated", "topk", "batchtopk", "jumprelu")
 HOOK = "blocks.1.hook_resid_post"  # the CLI's default site in the storyteller model
 PROMPT = "Once upon a time"
-NO_GPU = ("No CUDA GPU is visible (torch.cuda.is_available() is False), so there is nothing to check. Run "
-          "this on a machine with an NVIDIA GPU and a CUDA build of torch, or pass --cpu-smoke to run the "
-          "checks at toy sizes on the CPU.")
+NO_GPU = (
+    "No CUDA GPU is visible (torch.cuda.is_available() is False), so there is nothing to check. Run "
+    "this on a machine with an NVIDIA GPU and a CUDA build of torch, or pass --cpu-smoke to run the "
+    "checks at toy sizes on the CPU."
+)
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,46 @@ class Sizes:
     new_tokens: int = 64
 
 
-GPU = Sizes("cuda", d_in=2048, d_sae=32_768, batch=4096, steps=200, fid_d_in=512, fid_d_sae=8192,
-            matmul_n=8192, matmul_dtype=torch.bfloat16, ddp_backend="nccl", ddp_world=0, ddp_d_in=768,
-            ddp_d_sae=16_384, ddp_steps=100, harvest_tokens=200_000, steer_d_sae=4096, steer_steps=300,
-            steer_batch=4096)
-SMOKE = Sizes("cpu", d_in=64, d_sae=512, batch=512, steps=120, fid_d_in=32, fid_d_sae=256, matmul_n=512,
-              matmul_dtype=torch.float32, ddp_backend="gloo", ddp_world=2, ddp_d_in=32, ddp_d_sae=256,
-              ddp_steps=30, harvest_tokens=4096, steer_d_sae=512, steer_steps=60, steer_batch=256)
+GPU = Sizes(
+    "cuda",
+    d_in=2048,
+    d_sae=32_768,
+    batch=4096,
+    steps=200,
+    fid_d_in=512,
+    fid_d_sae=8192,
+    matmul_n=8192,
+    matmul_dtype=torch.bfloat16,
+    ddp_backend="nccl",
+    ddp_world=0,
+    ddp_d_in=768,
+    ddp_d_sae=16_384,
+    ddp_steps=100,
+    harvest_tokens=200_000,
+    steer_d_sae=4096,
+    steer_steps=300,
+    steer_batch=4096,
+)
+SMOKE = Sizes(
+    "cpu",
+    d_in=64,
+    d_sae=512,
+    batch=512,
+    steps=120,
+    fid_d_in=32,
+    fid_d_sae=256,
+    matmul_n=512,
+    matmul_dtype=torch.float32,
+    ddp_backend="gloo",
+    ddp_world=2,
+    ddp_d_in=32,
+    ddp_d_sae=256,
+    ddp_steps=30,
+    harvest_tokens=4096,
+    steer_d_sae=512,
+    steer_steps=60,
+    steer_batch=256,
+)
 
 
 @dataclass
@@ -163,8 +198,17 @@ def check_device(ctx: Context) -> Result:
     ok = chosen == want and model_dev.type == want and sae_dev.type == want
     name = torch.cuda.get_device_name() if want == "cuda" and torch.cuda.is_available() else "cpu"
     detail = f"default {chosen} (want {want}); model on {model_dev}; SAE on {sae_dev}; {name}"
-    return Result("device", ok, detail, numbers={"default_device": chosen, "model_device": str(model_dev),
-                                                 "sae_device": str(sae_dev), "device_name": name})
+    return Result(
+        "device",
+        ok,
+        detail,
+        numbers={
+            "default_device": chosen,
+            "model_device": str(model_dev),
+            "sae_device": str(sae_dev),
+            "device_name": name,
+        },
+    )
 
 
 def check_matmul(ctx: Context) -> Result:
@@ -196,8 +240,12 @@ def check_matmul(ctx: Context) -> Result:
     ctx.flop_rate = 2 * n**3 / min(per_mm)  # the best round: the rate the device can reach
     label = str(dtype).removeprefix("torch.")
     ok = math.isfinite(ctx.flop_rate) and ctx.flop_rate > 0 and bool(torch.isfinite(c.float()).all())
-    return Result("matmul", ok, f"{label} {n}x{n} @ {n}x{n}: {ctx.flop_rate / 1e12:.1f} TFLOP/s",
-                  numbers={"dtype": label, "n": n, "tflops": ctx.flop_rate / 1e12})
+    return Result(
+        "matmul",
+        ok,
+        f"{label} {n}x{n} @ {n}x{n}: {ctx.flop_rate / 1e12:.1f} TFLOP/s",
+        numbers={"dtype": label, "n": n, "tflops": ctx.flop_rate / 1e12},
+    )
 
 
 def _train_run(arch: str, d_in: int, d_sae: int, ctx: Context, **kw) -> tuple[list[dict], float, object]:
@@ -210,9 +258,16 @@ def _train_run(arch: str, d_in: int, d_sae: int, ctx: Context, **kw) -> tuple[li
     torch.manual_seed(0)
     sae = sw.build_sae(sw.SAEConfig(arch, d_in=d_in, d_sae=d_sae))
     stamps: list[float] = []  # wall time of each logged row (computing the row synchronised the GPU)
-    result = sw.train(sae, acts, n_tokens=s.steps * s.batch, batch_size=s.batch, progress=False,
-                      log_every=max(1, s.steps // 4), callback=lambda row: stamps.append(time.perf_counter()),
-                      **kw)
+    result = sw.train(
+        sae,
+        acts,
+        n_tokens=s.steps * s.batch,
+        batch_size=s.batch,
+        progress=False,
+        log_every=max(1, s.steps // 4),
+        callback=lambda row: stamps.append(time.perf_counter()),
+        **kw,
+    )
     rows = result.history
     # from the first logged row on: the first interval pays one-off costs (cuBLAS handles, kernel selection)
     tokens_per_s = (rows[-1]["tokens"] - rows[0]["tokens"]) / (stamps[-1] - stamps[0])
@@ -237,22 +292,47 @@ def check_train(ctx: Context, arch: str) -> Result:
         problems.append("a loss term or metric is not finite")
     if not (last["l0"] > 0 and last["fvu"] < 1.05):
         problems.append(f"L0 {last['l0']:.1f}, FVU {last['fvu']:.3f}: nothing fires, or worse than the mean")
-    if not (abs(bf16["fvu"] - fp32["fvu"]) <= 0.1 * fp32["fvu"] + 0.02
-            and abs(bf16["l0"] - fp32["l0"]) <= 0.1 * fp32["l0"] + 2):
-        problems.append(f"bf16 ends at L0 {bf16['l0']:.1f}, FVU {bf16['fvu']:.3f}; "
-                        f"fp32 at L0 {fp32['l0']:.1f}, FVU {fp32['fvu']:.3f}")
+    if not (
+        abs(bf16["fvu"] - fp32["fvu"]) <= 0.1 * fp32["fvu"] + 0.02
+        and abs(bf16["l0"] - fp32["l0"]) <= 0.1 * fp32["l0"] + 2
+    ):
+        problems.append(
+            f"bf16 ends at L0 {bf16['l0']:.1f}, FVU {bf16['fvu']:.3f}; "
+            f"fp32 at L0 {fp32['l0']:.1f}, FVU {fp32['fvu']:.3f}"
+        )
     if sae.W_enc.device.type != s.device:
         problems.append(f"the SAE ended on {sae.W_enc.device}, not {s.device}")
     rate = f"{frac:.2f} of the matmul rate" if ctx.flop_rate else "no matmul rate"
-    detail = (f"{tokens_per_s / 1e3:,.0f}k tok/s = {rate}; L0 {last['l0']:.1f}, FVU {last['fvu']:.3f}, "
-              f"dead {last['dead_fraction']:.2f}; bf16/fp32 FVU {bf16['fvu']:.3f}/{fp32['fvu']:.3f}")
-    fidelity = {"d_in": s.fid_d_in, "d_sae": s.fid_d_sae, "bf16_fvu": bf16["fvu"], "fp32_fvu": fp32["fvu"],
-                "bf16_l0": bf16["l0"], "fp32_l0": fp32["l0"]}
-    return Result(f"train/{arch}", not problems, "; ".join(problems) or detail,
-                  numbers={"tokens_per_s": tokens_per_s, "matmul_fraction": frac, "l0": last["l0"],
-                           "fvu": last["fvu"], "dead_fraction": last["dead_fraction"], "loss": last["loss"],
-                           "d_in": s.d_in, "d_sae": s.d_sae, "batch": s.batch, "steps": s.steps,
-                           "fidelity": fidelity})
+    detail = (
+        f"{tokens_per_s / 1e3:,.0f}k tok/s = {rate}; L0 {last['l0']:.1f}, FVU {last['fvu']:.3f}, "
+        f"dead {last['dead_fraction']:.2f}; bf16/fp32 FVU {bf16['fvu']:.3f}/{fp32['fvu']:.3f}"
+    )
+    fidelity = {
+        "d_in": s.fid_d_in,
+        "d_sae": s.fid_d_sae,
+        "bf16_fvu": bf16["fvu"],
+        "fp32_fvu": fp32["fvu"],
+        "bf16_l0": bf16["l0"],
+        "fp32_l0": fp32["l0"],
+    }
+    return Result(
+        f"train/{arch}",
+        not problems,
+        "; ".join(problems) or detail,
+        numbers={
+            "tokens_per_s": tokens_per_s,
+            "matmul_fraction": frac,
+            "l0": last["l0"],
+            "fvu": last["fvu"],
+            "dead_fraction": last["dead_fraction"],
+            "loss": last["loss"],
+            "d_in": s.d_in,
+            "d_sae": s.d_sae,
+            "batch": s.batch,
+            "steps": s.steps,
+            "fidelity": fidelity,
+        },
+    )
 
 
 def check_gradients(ctx: Context) -> Result:
@@ -288,8 +368,12 @@ def check_gradients(ctx: Context) -> Result:
         torch.set_float32_matmul_precision(saved)
     bad = {a: e for a, e in worst.items() if not e <= 1e-2}
     errors = ", ".join(f"{a} {e:.1e}" for a, e in worst.items())
-    return Result("gradients", not bad, f"{s.device} vs cpu, worst relative gradient error: {errors}",
-                  numbers={"relative_error": worst, "d_in": d_in, "d_sae": d_sae, "batch": batch})
+    return Result(
+        "gradients",
+        not bad,
+        f"{s.device} vs cpu, worst relative gradient error: {errors}",
+        numbers={"relative_error": worst, "d_in": d_in, "d_sae": d_sae, "batch": batch},
+    )
 
 
 def check_ddp(ctx: Context, worker_args: list[str]) -> Result:
@@ -301,8 +385,18 @@ def check_ddp(ctx: Context, worker_args: list[str]) -> Result:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "ddp.json"
         # --standalone: torchrun binds a free port itself (no race for one picked here)
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(world),
-               str(Path(__file__).resolve()), "--ddp-worker", str(out), *worker_args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            str(world),
+            str(Path(__file__).resolve()),
+            "--ddp-worker",
+            str(out),
+            *worker_args,
+        ]
         # the workers import the same saewidgets as this process
         root = str(Path(saewidgets.__file__).parents[1])
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
@@ -318,10 +412,14 @@ def check_ddp(ctx: Context, worker_args: list[str]) -> Result:
     # rank acting on its own slice of the batch (resampling, a batch statistic)
     ok = got["world"] == world and got["backend"] == s.ddp_backend and diff == 0 and got["finite"]
     worst = max(got["max_replica_diff"], key=got["max_replica_diff"].get)
-    same = (f"replicas identical ({len(got['max_replica_diff'])} tensors)" if diff == 0 else
-            f"replicas differ by {diff:.2e} ({worst})")
-    detail = (f"{got['backend']} x {got['world']}: {got['tokens_per_s'] / 1e3:,.0f}k tok/s; {same}"
-              + ("" if got["finite"] else "; the loss is not finite"))
+    same = (
+        f"replicas identical ({len(got['max_replica_diff'])} tensors)"
+        if diff == 0
+        else f"replicas differ by {diff:.2e} ({worst})"
+    )
+    detail = f"{got['backend']} x {got['world']}: {got['tokens_per_s'] / 1e3:,.0f}k tok/s; {same}" + (
+        "" if got["finite"] else "; the loss is not finite"
+    )
     return Result("ddp", ok, detail, numbers=got)
 
 
@@ -353,8 +451,16 @@ def ddp_worker(out: str, sizes: Sizes, autocast: str) -> None:
             with torch.no_grad():
                 sae.b_enc[: sizes.ddp_d_sae // 8] = -1e4
         t = time.perf_counter()
-        result = sw.train(sae, acts, n_tokens=sizes.ddp_steps * batch, batch_size=batch,
-                          log_every=sizes.ddp_steps, progress=False, **extra, **kwargs)
+        result = sw.train(
+            sae,
+            acts,
+            n_tokens=sizes.ddp_steps * batch,
+            batch_size=batch,
+            log_every=sizes.ddp_steps,
+            progress=False,
+            **extra,
+            **kwargs,
+        )
         seconds += time.perf_counter() - t
         finite &= math.isfinite(result.history[-1]["loss"])
         for name, value in result.sae.state_dict().items():
@@ -365,10 +471,17 @@ def ddp_worker(out: str, sizes: Sizes, autocast: str) -> None:
             dist.all_reduce(diff, op=dist.ReduceOp.MAX)
             diffs[f"{arch}.{name}"] = float(diff)
     if rank == 0:
-        numbers = {"backend": sizes.ddp_backend, "world": world, "d_in": sizes.ddp_d_in,
-                   "d_sae": sizes.ddp_d_sae, "global_batch": batch, "steps": sizes.ddp_steps,
-                   "finite": finite, "tokens_per_s": len(recipes) * sizes.ddp_steps * batch / seconds,
-                   "max_replica_diff": diffs}
+        numbers = {
+            "backend": sizes.ddp_backend,
+            "world": world,
+            "d_in": sizes.ddp_d_in,
+            "d_sae": sizes.ddp_d_sae,
+            "global_batch": batch,
+            "steps": sizes.ddp_steps,
+            "finite": finite,
+            "tokens_per_s": len(recipes) * sizes.ddp_steps * batch / seconds,
+            "max_replica_diff": diffs,
+        }
         _write_json(Path(out), numbers)
     dist.barrier()  # nobody tears the group down while rank 0 still writes
     dist.destroy_process_group()
@@ -387,8 +500,15 @@ def check_generate(ctx: Context) -> Result:
     harvest_s = time.perf_counter() - t
     torch.manual_seed(0)
     sae = sw.build_sae(sw.SAEConfig("topk", d_in=acts.d_in, d_sae=s.steer_d_sae, k=16))
-    sae = sw.train(sae, acts, n_tokens=s.steer_steps * s.steer_batch, batch_size=s.steer_batch,
-                   progress=False, log_every=s.steer_steps, **_train_kwargs(ctx)).sae
+    sae = sw.train(
+        sae,
+        acts,
+        n_tokens=s.steer_steps * s.steer_batch,
+        batch_size=s.steer_batch,
+        progress=False,
+        log_every=s.steer_steps,
+        **_train_kwargs(ctx),
+    ).sae
     device = sae.W_dec.device
     with torch.no_grad():  # steer with the most used latent, adding 4x a typical residual's norm along it
         sample = acts.acts[:4096].to(device)  # [n, d_in]
@@ -416,14 +536,27 @@ def check_generate(ctx: Context) -> Result:
     model_dev = next(model.parameters()).device
     if model_dev.type != s.device:
         problems.append(f"the model ran on {model_dev}, not {s.device}")
-    detail = (f"harvest {len(acts) / harvest_s / 1e3:,.0f}k tok/s; {s.new_tokens} new tokens in "
-              f"{timed['unsteered'] * 1e3:,.0f} ms unsteered, {timed['steered'] * 1e3:,.0f} ms steered; "
-              f"{n_sentences} sentences; steered differs")
-    return Result("generate", not problems, "; ".join(problems) or detail,
-                  numbers={"harvest_tokens_per_s": len(acts) / harvest_s, "unsteered_s": timed["unsteered"],
-                           "steered_s": timed["steered"], "new_tokens": s.new_tokens,
-                           "sentences": n_sentences, "latent": latent, "strength": strength,
-                           "unsteered": plain, "steered": steered})
+    detail = (
+        f"harvest {len(acts) / harvest_s / 1e3:,.0f}k tok/s; {s.new_tokens} new tokens in "
+        f"{timed['unsteered'] * 1e3:,.0f} ms unsteered, {timed['steered'] * 1e3:,.0f} ms steered; "
+        f"{n_sentences} sentences; steered differs"
+    )
+    return Result(
+        "generate",
+        not problems,
+        "; ".join(problems) or detail,
+        numbers={
+            "harvest_tokens_per_s": len(acts) / harvest_s,
+            "unsteered_s": timed["unsteered"],
+            "steered_s": timed["steered"],
+            "new_tokens": s.new_tokens,
+            "sentences": n_sentences,
+            "latent": latent,
+            "strength": strength,
+            "unsteered": plain,
+            "steered": steered,
+        },
+    )
 
 
 def count_sentences(text: str) -> int:
@@ -453,8 +586,10 @@ def summary(results: list[Result], total: float) -> str:
     lines = [f"{'check':<16} {'result':<6} {'seconds':>7}  details"]
     lines += [f"{r.name:<16} {'PASS' if r.ok else 'FAIL':<6} {r.seconds:7.1f}  {r.detail}" for r in results]
     failed = sum(not r.ok for r in results)
-    lines.append(f"{'total':<16} {'PASS' if not failed else 'FAIL':<6} {total:7.1f}  "
-                 f"{len(results) - failed} of {len(results)} checks passed")
+    lines.append(
+        f"{'total':<16} {'PASS' if not failed else 'FAIL':<6} {total:7.1f}  "
+        f"{len(results) - failed} of {len(results)} checks passed"
+    )
     return "\n".join(lines)
 
 
@@ -472,11 +607,16 @@ def _write_json(path: Path, data: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--cpu-smoke", action="store_true",
-                   help="toy sizes on the CPU: fp32, gloo, no bf16 claims")
+    p.add_argument(
+        "--cpu-smoke", action="store_true", help="toy sizes on the CPU: fp32, gloo, no bf16 claims"
+    )
     p.add_argument("--json", type=Path, help="write every number measured to this file")
-    p.add_argument("--autocast", choices=("auto", "bf16", "off"), default="auto",
-                   help="TrainConfig.autocast for every training run (default: the library's own, auto)")
+    p.add_argument(
+        "--autocast",
+        choices=("auto", "bf16", "off"),
+        default="auto",
+        help="TrainConfig.autocast for every training run (default: the library's own, auto)",
+    )
     for name in ("d_in", "d_sae", "batch", "steps"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, help=f"override the training checks' {name}")
     p.add_argument("--ddp-worker", metavar="OUT", help=argparse.SUPPRESS)  # one torchrun process of check 4
@@ -484,8 +624,12 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: v for k in ("d_in", "d_sae", "batch", "steps") if (v := getattr(args, k)) is not None}
     sizes = dataclasses.replace(SMOKE if args.cpu_smoke else GPU, **overrides)
     # what the DDP workers need to see the same sizes and options
-    worker_args = ["--autocast", args.autocast, *(["--cpu-smoke"] if args.cpu_smoke else []),
-                   *(f"--{k.replace('_', '-')}={v}" for k, v in overrides.items())]
+    worker_args = [
+        "--autocast",
+        args.autocast,
+        *(["--cpu-smoke"] if args.cpu_smoke else []),
+        *(f"--{k.replace('_', '-')}={v}" for k, v in overrides.items()),
+    ]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # only the bundled model is used
     if args.ddp_worker:
         ddp_worker(args.ddp_worker, sizes, args.autocast)
@@ -504,10 +648,18 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - t0
     print(summary(results, total))
     if args.json:
-        _write_json(args.json, {"mode": "cpu-smoke" if args.cpu_smoke else "cuda", "torch": torch.__version__,
-                                "autocast": args.autocast, "ok": exit_code(results) == 0,
-                                "total_seconds": total, "flop_per_token": "12 * d_in * d_sae",
-                                "checks": [r.__dict__ for r in results]})
+        _write_json(
+            args.json,
+            {
+                "mode": "cpu-smoke" if args.cpu_smoke else "cuda",
+                "torch": torch.__version__,
+                "autocast": args.autocast,
+                "ok": exit_code(results) == 0,
+                "total_seconds": total,
+                "flop_per_token": "12 * d_in * d_sae",
+                "checks": [r.__dict__ for r in results],
+            },
+        )
     return exit_code(results)
 
 

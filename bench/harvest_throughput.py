@@ -58,12 +58,16 @@ def main() -> None:
         ratios.append(h_rate / b_rate)
         h_rates.append(h_rate)
         b_rates.append(b_rate)
-    print(f"model {args.model}, hook {args.hook}, {args.n_docs} docs, {len(acts):,} tokens, "
-          f"{torch.get_num_threads()} threads, device {model.cfg.device}")
+    print(
+        f"model {args.model}, hook {args.hook}, {args.n_docs} docs, {len(acts):,} tokens, "
+        f"{torch.get_num_threads()} threads, device {model.cfg.device}"
+    )
     print(f"bare forward (stop_at_layer={layer + 1}): {statistics.median(b_rates):,.0f} tokens/s")
     print(f"harvest:                          {statistics.median(h_rates):,.0f} tokens/s")
-    print(f"ratio harvest/bare: median {statistics.median(ratios):.3f} "
-          f"(rounds: {', '.join(f'{r:.3f}' for r in ratios)}; target >= 0.8)")
+    print(
+        f"ratio harvest/bare: median {statistics.median(ratios):.3f} "
+        f"(rounds: {', '.join(f'{r:.3f}' for r in ratios)}; target >= 0.8)"
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,9 @@ def run_one(path: Path) -> dict:
     start = time.perf_counter()
     error = ""
     try:
-        NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+        NotebookClient(
+            nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+        ).execute()
     except Exception as exc:  # report it in the table, keep measuring the others
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else ''}"
     seconds = time.perf_counter() - start
@@ -46,27 +48,44 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--one"]:
         print(json.dumps(run_one(Path(argv[1]))))
         return 0
-    wanted = [p for p in sorted(SOLUTIONS.glob("*.ipynb")) if not argv or any(p.name.startswith(a) for a in argv)]
+    wanted = [
+        p for p in sorted(SOLUTIONS.glob("*.ipynb")) if not argv or any(p.name.startswith(a) for a in argv)
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     size = env.get("SAEW_SIZE", "full")
     rows = []
     print(f"{'notebook':<32} {'seconds':>8} {'peak MB':>8}  budget ({size} size)")
     for path in wanted:
-        out = subprocess.run([sys.executable, __file__, "--one", str(path)], env=env, capture_output=True, text=True)
-        row = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
-            "notebook": path.name, "seconds": float("nan"), "peak_mb": float("nan"), "error": out.stderr[-300:]}
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(path)], env=env, capture_output=True, text=True
+        )
+        row = (
+            json.loads(out.stdout.strip().splitlines()[-1])
+            if out.returncode == 0
+            else {
+                "notebook": path.name,
+                "seconds": float("nan"),
+                "peak_mb": float("nan"),
+                "error": out.stderr[-300:],
+            }
+        )
         ok = row["seconds"] <= EACH_S and row["peak_mb"] <= PEAK_MB and not row["error"]
         rows.append(row)
-        print(f"{row['notebook']:<32} {row['seconds']:>8.1f} {row['peak_mb']:>8.0f}  "
-              f"{'ok' if ok else 'OVER'} ({row['seconds'] / EACH_S:.2f} of 4 min, {row['peak_mb'] / PEAK_MB:.2f} of 2 GB)"
-              f"{'  ' + row['error'] if row['error'] else ''}", flush=True)
+        print(
+            f"{row['notebook']:<32} {row['seconds']:>8.1f} {row['peak_mb']:>8.0f}  "
+            f"{'ok' if ok else 'OVER'} ({row['seconds'] / EACH_S:.2f} of 4 min, {row['peak_mb'] / PEAK_MB:.2f} of 2 GB)"
+            f"{'  ' + row['error'] if row['error'] else ''}",
+            flush=True,
+        )
     total = sum(r["seconds"] for r in rows)
     peak = max((r["peak_mb"] for r in rows), default=0)
     print(f"{'series':<32} {total:>8.1f} {peak:>8.0f}  {total / SERIES_S:.2f} of 15 min")
     from saewidgets._files import write_json_atomic
 
-    write_json_atomic(ROOT / "bench" / "notebook_budgets.json",
-                      {"size": size, "notebooks": rows, "series_seconds": round(total, 1)})
+    write_json_atomic(
+        ROOT / "bench" / "notebook_budgets.json",
+        {"size": size, "notebooks": rows, "series_seconds": round(total, 1)},
+    )
     return 0 if all(not r["error"] for r in rows) else 1
 
 

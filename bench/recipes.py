@@ -106,13 +106,22 @@ class SyntheticActivations:
     def sample(self, n: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """n fresh rows: (x [n, d_in], true feature activations [n, n_features])."""
         on = torch.rand(n, len(self.probs), generator=g) < self.probs  # [n, n_features]
-        acts = torch.zeros(on.shape)  # [n, n_features]; magnitudes drawn for the firing features only (~7 a row)
+        acts = torch.zeros(
+            on.shape
+        )  # [n, n_features]; magnitudes drawn for the firing features only (~7 a row)
         acts[on] = (1 + MAGNITUDE_STD * torch.randn(int(on.sum()), generator=g)).abs()
         noise = NOISE_STD * torch.randn(n, self.d_in, generator=g)  # [n, d_in]
         return acts @ self.true_dirs + self.offset + noise, acts
 
-    def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, normalize: bool = False,
-                drop_last: bool = False, device=None):
+    def batches(
+        self,
+        batch_size: int,
+        shuffle: bool = True,
+        seed: int = 0,
+        normalize: bool = False,
+        drop_last: bool = False,
+        device=None,
+    ):
         """One epoch of ``len(self) // batch_size`` fresh batches [batch_size, d_in] (plus a short last one
         unless ``drop_last``). ``shuffle`` is accepted for the interface: every batch is new anyway."""
         n_full, rest = divmod(self.n_rows, batch_size)
@@ -134,13 +143,25 @@ def storyteller_activations(n_eval: int = 16_384):
     import saewidgets as sw
     from saewidgets.activation_set import ActivationSet
 
-    acts = sw.harvest(sw.load_model("storyteller"), sw.load_corpus("storyteller", n_docs=STORYTELLER_DOCS),
-                      STORYTELLER_HOOK, n_tokens=None)
+    acts = sw.harvest(
+        sw.load_model("storyteller"),
+        sw.load_corpus("storyteller", n_docs=STORYTELLER_DOCS),
+        STORYTELLER_HOOK,
+        n_tokens=None,
+    )
     n = len(acts) - n_eval
     if n <= 0:
         raise ValueError(f"{len(acts)} storyteller tokens leave none to train on beside {n_eval} held out")
-    train = ActivationSet(acts.acts[:n], acts.token_ids[:n], acts.doc_ids[:n], acts.positions[:n], hook=acts.hook,
-                          model_name=acts.model_name, norm_scale=acts.norm_scale, texts=acts.texts)
+    train = ActivationSet(
+        acts.acts[:n],
+        acts.token_ids[:n],
+        acts.doc_ids[:n],
+        acts.positions[:n],
+        hook=acts.hook,
+        model_name=acts.model_name,
+        norm_scale=acts.norm_scale,
+        texts=acts.texts,
+    )
     return train, acts.acts[n:]
 
 
@@ -176,10 +197,25 @@ GATE_PENALTIES = {"norm_grad": _GatedNormGrad}
 
 
 # The defaults when issue 13 was filed (saewidgets 0.1.0), pinned so that "before" keeps meaning that.
-BEFORE_SAE = dict(l1_coefficient=5.0, l0_coefficient=0.01, k=32, jumprelu_bandwidth=0.001,
-                  jumprelu_init_threshold=0.001, normalize_decoder=False, apply_b_dec_to_input=True)
-BEFORE_TRAIN = dict(lr=4e-4, lr_warmup_fraction=0.02, lr_decay_fraction=0.2, sparsity_warmup_fraction=0.05,
-                    threshold_lr_scale=1.0, grad_clip=1.0, normalize=True, init_b_dec=True)
+BEFORE_SAE = dict(
+    l1_coefficient=5.0,
+    l0_coefficient=0.01,
+    k=32,
+    jumprelu_bandwidth=0.001,
+    jumprelu_init_threshold=0.001,
+    normalize_decoder=False,
+    apply_b_dec_to_input=True,
+)
+BEFORE_TRAIN = dict(
+    lr=4e-4,
+    lr_warmup_fraction=0.02,
+    lr_decay_fraction=0.2,
+    sparsity_warmup_fraction=0.05,
+    threshold_lr_scale=1.0,
+    grad_clip=1.0,
+    normalize=True,
+    init_b_dec=True,
+)
 
 # Knob settings: each architecture's frontier should reach the MATCHED_L0 range (L0 ~10-35 here; true L0 6.8).
 RECIPES: dict[str, dict[str, Recipe]] = {
@@ -226,9 +262,20 @@ def build(cfg: SAEConfig, seed: int, gate_penalty: str | None = None):
     return sae
 
 
-def run_recipe(name: str, architectures, data: SyntheticActivations, x_eval: torch.Tensor, *, steps: int,
-               batch_size: int, d_sae: int, lr: float | None = None, seed: int = 0, values=None,
-               recipes: dict[str, dict[str, Recipe]] = RECIPES) -> list[dict]:
+def run_recipe(
+    name: str,
+    architectures,
+    data: SyntheticActivations,
+    x_eval: torch.Tensor,
+    *,
+    steps: int,
+    batch_size: int,
+    d_sae: int,
+    lr: float | None = None,
+    seed: int = 0,
+    values=None,
+    recipes: dict[str, dict[str, Recipe]] = RECIPES,
+) -> list[dict]:
     """Train every setting of every architecture of one recipe in one pass over ``data``; one row per SAE.
     ``values``: knob settings to train instead of the recipe's (one architecture at a time)."""
     configs, trains = [], {}
@@ -239,14 +286,27 @@ def run_recipe(name: str, architectures, data: SyntheticActivations, x_eval: tor
         base = SAEConfig(arch, d_in=data.d_in, d_sae=d_sae, **recipe.sae)
         knob = base.sparsity_knob
         default = getattr(base, knob) if recipe.default is None else recipe.default
-        train = dict(recipe.train, n_tokens=steps * batch_size, batch_size=batch_size, seed=seed,
-                     log_every=max(1, steps // 10))
+        train = dict(
+            recipe.train,
+            n_tokens=steps * batch_size,
+            batch_size=batch_size,
+            seed=seed,
+            log_every=max(1, steps // 10),
+        )
         if lr is not None:
             train["lr"] = lr
         for value in recipe.values:
             value = int(value) if knob == "k" else float(value)
-            configs.append((arch, knob, value, value == default, dataclasses.replace(base, **{knob: value}),
-                            recipe.gate_penalty))
+            configs.append(
+                (
+                    arch,
+                    knob,
+                    value,
+                    value == default,
+                    dataclasses.replace(base, **{knob: value}),
+                    recipe.gate_penalty,
+                )
+            )
         trains[arch] = TrainConfig(**train)
     rows = []
     # one sweep per distinct TrainConfig (a sweep shares one); usually a single sweep for the whole recipe
@@ -260,12 +320,28 @@ def run_recipe(name: str, architectures, data: SyntheticActivations, x_eval: tor
         seconds = time.perf_counter() - t0
         for (arch, knob, value, is_default, cfg, gate_penalty), result in zip(group, results):
             m = evaluate(result.sae, x_eval)
-            rows.append({"recipe": name, "architecture": arch, "knob": knob, "value": value, "default": is_default,
-                         "l0": m["l0"], "fvu": m["fvu"], "dead_fraction": m["dead_fraction"],
-                         "mmcs": mmcs(result.sae.W_dec, data.true_dirs) if hasattr(data, "true_dirs") else math.nan,
-                         "train_dead_fraction": result.history[-1]["dead_fraction"] if result.history else math.nan,
-                         "sweep_seconds": round(seconds, 1), "sae_cfg": cfg.to_dict(),
-                         "train_cfg": json.loads(key), "gate_penalty": gate_penalty})
+            rows.append(
+                {
+                    "recipe": name,
+                    "architecture": arch,
+                    "knob": knob,
+                    "value": value,
+                    "default": is_default,
+                    "l0": m["l0"],
+                    "fvu": m["fvu"],
+                    "dead_fraction": m["dead_fraction"],
+                    "mmcs": mmcs(result.sae.W_dec, data.true_dirs)
+                    if hasattr(data, "true_dirs")
+                    else math.nan,
+                    "train_dead_fraction": result.history[-1]["dead_fraction"]
+                    if result.history
+                    else math.nan,
+                    "sweep_seconds": round(seconds, 1),
+                    "sae_cfg": cfg.to_dict(),
+                    "train_cfg": json.loads(key),
+                    "gate_penalty": gate_penalty,
+                }
+            )
     return rows
 
 
@@ -276,10 +352,18 @@ def summarise(rows: list[dict], matched_l0=MATCHED_L0) -> list[dict]:
         for arch in dict.fromkeys(r["architecture"] for r in rows if r["recipe"] == recipe):
             points = [r for r in rows if r["recipe"] == recipe and r["architecture"] == arch]
             point = next((r for r in points if r["default"]), points[len(points) // 2])
-            line = {"recipe": recipe, "architecture": arch, "knob": point["knob"], "value": point["value"],
-                    "l0": point["l0"], "fvu": point["fvu"], "dead_fraction": point["dead_fraction"],
-                    "mmcs": point["mmcs"], "max_dead_fraction": max(r["dead_fraction"] for r in points),
-                    "l0_range": [min(r["l0"] for r in points), max(r["l0"] for r in points)]}
+            line = {
+                "recipe": recipe,
+                "architecture": arch,
+                "knob": point["knob"],
+                "value": point["value"],
+                "l0": point["l0"],
+                "fvu": point["fvu"],
+                "dead_fraction": point["dead_fraction"],
+                "mmcs": point["mmcs"],
+                "max_dead_fraction": max(r["dead_fraction"] for r in points),
+                "l0_range": [min(r["l0"] for r in points), max(r["l0"] for r in points)],
+            }
             # frontier points: SAEs with L0 >= 1 (a collapsed SAE, L0 ~0 and FVU 1, would stretch a straight line
             # in log L0 down to L0 1e-4 and "interpolate" values where no SAE was)
             firing = [r for r in points if r["l0"] >= 1]
@@ -295,22 +379,30 @@ def _num(value) -> str:
 
 
 def format_rows(rows: list[dict]) -> str:
-    lines = [f"{'recipe':<9} {'arch':<9} {'knob':<15} {'value':>7} {'L0':>6} {'FVU':>6} {'dead':>5} {'MMCS':>5}"]
+    lines = [
+        f"{'recipe':<9} {'arch':<9} {'knob':<15} {'value':>7} {'L0':>6} {'FVU':>6} {'dead':>5} {'MMCS':>5}"
+    ]
     for r in rows:
-        lines.append(f"{r['recipe']:<9} {r['architecture']:<9} {r['knob']:<15} {r['value']:>7g} {r['l0']:>6.1f} "
-                     f"{r['fvu']:>6.3f} {r['dead_fraction']:>5.2f} {_num(r['mmcs']):>5}")
+        lines.append(
+            f"{r['recipe']:<9} {r['architecture']:<9} {r['knob']:<15} {r['value']:>7g} {r['l0']:>6.1f} "
+            f"{r['fvu']:>6.3f} {r['dead_fraction']:>5.2f} {_num(r['mmcs']):>5}"
+        )
     return "\n".join(lines)
 
 
 def format_summary(summary: list[dict], matched_l0=MATCHED_L0) -> str:
     head = "".join(f" {'FVU@' + format(t, 'g'):>7}" for t in matched_l0)
-    lines = [f"{'recipe':<9} {'arch':<9} {'default':>15} {'L0':>6} {'FVU':>6}{head} {'dead':>5} {'dead max':>8} "
-             f"{'MMCS':>5}"]
+    lines = [
+        f"{'recipe':<9} {'arch':<9} {'default':>15} {'L0':>6} {'FVU':>6}{head} {'dead':>5} {'dead max':>8} "
+        f"{'MMCS':>5}"
+    ]
     for s in summary:
         matched = "".join(f" {_num(s[f'fvu@{t:g}']):>7}" for t in matched_l0)
         default = f"{s['knob'].replace('_coefficient', '')}={s['value']:g}"
-        lines.append(f"{s['recipe']:<9} {s['architecture']:<9} {default:>15} {s['l0']:>6.1f} {s['fvu']:>6.3f}{matched} "
-                     f"{s['dead_fraction']:>5.2f} {s['max_dead_fraction']:>8.2f} {_num(s['mmcs']):>5}")
+        lines.append(
+            f"{s['recipe']:<9} {s['architecture']:<9} {default:>15} {s['l0']:>6.1f} {s['fvu']:>6.3f}{matched} "
+            f"{s['dead_fraction']:>5.2f} {s['max_dead_fraction']:>8.2f} {_num(s['mmcs']):>5}"
+        )
     return "\n".join(lines)
 
 
@@ -340,22 +432,39 @@ def write_json(path: str, payload: dict) -> None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--quick", action="store_true",
-                   help=f"{QUICK['steps']} steps of {QUICK['batch_size']}, d_sae {QUICK['d_sae']} (< 2 min)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK['steps']} steps of {QUICK['batch_size']}, d_sae {QUICK['d_sae']} (< 2 min)",
+    )
     p.add_argument("--steps", type=int, help=f"optimiser steps (default {FULL['steps']})")
     p.add_argument("--batch-size", type=int, help=f"rows per step (default {FULL['batch_size']})")
     p.add_argument("--d-sae", type=int, help=f"latents (default {FULL['d_sae']})")
-    p.add_argument("--data", choices=("synthetic", "storyteller"), default="synthetic",
-                   help="storyteller: the bundled model's activations (default size: "
-                        f"{STORYTELLER['steps']} steps of {STORYTELLER['batch_size']}; no MMCS)")
+    p.add_argument(
+        "--data",
+        choices=("synthetic", "storyteller"),
+        default="synthetic",
+        help="storyteller: the bundled model's activations (default size: "
+        f"{STORYTELLER['steps']} steps of {STORYTELLER['batch_size']}; no MMCS)",
+    )
     p.add_argument("--lr", type=float, help="one learning rate for every recipe (default: each recipe's own)")
     p.add_argument("--arch", nargs="+", default=list(ARCHITECTURES), choices=ARCHITECTURES)
     p.add_argument("--recipe", nargs="+", default=["before", "after"], choices=sorted(RECIPES))
-    p.add_argument("--values", nargs="+", type=float,
-                   help="sparsity-knob settings to train instead of the recipe's (with one --arch)")
-    p.add_argument("--merge", nargs="+", metavar="JSON",
-                   help="train nothing: print (and with --json write) the rows of earlier --json files together")
+    p.add_argument(
+        "--values",
+        nargs="+",
+        type=float,
+        help="sparsity-knob settings to train instead of the recipe's (with one --arch)",
+    )
+    p.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="JSON",
+        help="train nothing: print (and with --json write) the rows of earlier --json files together",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     p.add_argument("--json", help="also write every row and the summary to this file")
@@ -386,12 +495,17 @@ def main(argv=None) -> int:
         data = SyntheticActivations(size["steps"] * size["batch_size"], seed=args.seed)
         x_eval = data.eval_set()
         about = f"{len(data.probs)} features, true L0 {float(data.probs.sum()):.2f}"
-    print(f"data: d_in {data.d_in}, {about}, norm_scale {data.norm_scale:.3f}; {size['steps']} steps of "
-          f"{size['batch_size']}, d_sae {size['d_sae']}", flush=True)
+    print(
+        f"data: d_in {data.d_in}, {about}, norm_scale {data.norm_scale:.3f}; {size['steps']} steps of "
+        f"{size['batch_size']}, d_sae {size['d_sae']}",
+        flush=True,
+    )
     rows = []
     for name in args.recipe:
         t0 = time.perf_counter()
-        rows += run_recipe(name, args.arch, data, x_eval, lr=args.lr, seed=args.seed, values=args.values, **size)
+        rows += run_recipe(
+            name, args.arch, data, x_eval, lr=args.lr, seed=args.seed, values=args.values, **size
+        )
         print(f"recipe {name!r}: {time.perf_counter() - t0:.0f} s", flush=True)
     return report(rows, size, args.json, args.data)
 

@@ -96,8 +96,15 @@ def synthetic(d_in: int, n: int, seed: int = 0) -> ActivationSet:
     basis = torch.randn(64, d_in, generator=gen)
     x = torch.relu(torch.randn(n, 64, generator=gen)) @ basis + 0.1 * torch.randn(n, d_in, generator=gen)
     zeros = torch.zeros(n, dtype=torch.long)
-    return ActivationSet(x, zeros, zeros, zeros, hook="synthetic", model_name="synthetic",
-                         norm_scale=float(d_in**0.5 / x.norm(dim=1).mean()))
+    return ActivationSet(
+        x,
+        zeros,
+        zeros,
+        zeros,
+        hook="synthetic",
+        model_name="synthetic",
+        norm_scale=float(d_in**0.5 / x.norm(dim=1).mean()),
+    )
 
 
 def run(arch: str, acts, args, n: int = 1, **kw) -> tuple[float, list]:
@@ -106,8 +113,16 @@ def run(arch: str, acts, args, n: int = 1, **kw) -> tuple[float, list]:
     saes = [build_sae(SAEConfig(arch, d_in=args.d_in, d_sae=args.d_sae, **extra)) for _ in range(n)]
     # One history row, at the end: logging computes extra statistics that a real run pays rarely.
     t = time.perf_counter()
-    results = train_sweep(saes, acts, n_tokens=args.steps * args.batch, batch_size=args.batch,
-                          log_every=args.steps, progress=False, init_b_dec=False, **kw)
+    results = train_sweep(
+        saes,
+        acts,
+        n_tokens=args.steps * args.batch,
+        batch_size=args.batch,
+        log_every=args.steps,
+        progress=False,
+        init_b_dec=False,
+        **kw,
+    )
     return args.steps * args.batch / (time.perf_counter() - t), results  # tokens/s (each seen by n SAEs)
 
 
@@ -124,7 +139,9 @@ def main() -> None:
     d, s, b = args.d_in, args.d_sae, args.batch
     acts = synthetic(d, 8 * b)
     flop_per_token = 12 * d * s
-    print(f"shapes d_in {d}, d_sae {s}, batch {b}; {torch.get_num_threads()} threads; torch {torch.__version__}")
+    print(
+        f"shapes d_in {d}, d_sae {s}, batch {b}; {torch.get_num_threads()} threads; torch {torch.__version__}"
+    )
 
     # Warm up first: the process's first steps pay one-off costs (thread pools, kernel selection, first touches of
     # memory) that would otherwise land on whichever contender runs first.
@@ -148,23 +165,34 @@ def main() -> None:
 
     bound = med["bound"]
     print(f"matmul bound: {bound:,.0f} tokens/s ({bound * flop_per_token / 1e9:.0f} GFLOP/s on these shapes)")
-    print(f"(a) dense ReLU step: {med['fp32']:,.0f} tokens/s = {ratio('fp32', 'bound'):.3f} of the matmul bound "
-          f"(target >= 0.90); with a plain-autograd encoder (a sixth GEMM for b_dec's gradient, _kernels.py): "
-          f"{ratio('plain', 'bound'):.3f}")
+    print(
+        f"(a) dense ReLU step: {med['fp32']:,.0f} tokens/s = {ratio('fp32', 'bound'):.3f} of the matmul bound "
+        f"(target >= 0.90); with a plain-autograd encoder (a sixth GEMM for b_dec's gradient, _kernels.py): "
+        f"{ratio('plain', 'bound'):.3f}"
+    )
 
     # Fidelity of bf16 needs a run long enough to learn something: d_sae / 4 and more steps.
     long = argparse.Namespace(**vars(args) | {"d_sae": args.d_sae // 4, "steps": args.fvu_steps})
     f32 = run("relu", acts, long, autocast="off", lr=1e-3)[1][0].history[-1]["fvu"]
     f16 = run("relu", acts, long, autocast="bf16", lr=1e-3)[1][0].history[-1]["fvu"]
-    print(f"(b) bf16 autocast: {med['bf16']:,.0f} vs fp32 {med['fp32']:,.0f} tokens/s = {ratio('bf16', 'fp32'):.2f}x "
-          f"(target >= 1.5x); final FVU after {args.fvu_steps} steps at d_sae {long.d_sae}: bf16 {f16:.6f} vs fp32 "
-          f"{f32:.6f} ({abs(f16 - f32) / f32:.2%} relative, target <= 2 %)")
-    print(f"(c) TopK k={args.k}: {med['topk']:,.0f} tokens/s = {ratio('topk', 'fp32'):.2f}x dense (target >= 2x)")
+    print(
+        f"(b) bf16 autocast: {med['bf16']:,.0f} vs fp32 {med['fp32']:,.0f} tokens/s = {ratio('bf16', 'fp32'):.2f}x "
+        f"(target >= 1.5x); final FVU after {args.fvu_steps} steps at d_sae {long.d_sae}: bf16 {f16:.6f} vs fp32 "
+        f"{f32:.6f} ({abs(f16 - f32) / f32:.2%} relative, target <= 2 %)"
+    )
+    print(
+        f"(c) TopK k={args.k}: {med['topk']:,.0f} tokens/s = {ratio('topk', 'fp32'):.2f}x dense (target >= 2x)"
+    )
     # 8 separate runs take 8x one run's time: the sweep's share of that is fp32 rate * 8 / (sweep rate * 8)
-    print(f"(d) 8-point sweep in one pass: {med['sweep']:,.0f} SAE-tokens/s = {ratio('sweep', 'bound'):.3f} of the "
-          f"matmul bound (target >= 0.85); {1 / ratio('sweep', 'fp32'):.2f} of the time of 8 separate runs")
-    print(f"    batched weights: 8 SAEs' forward GEMMs as one bmm take {stacked_gemm_share(d, s, b):.2f} of the time "
-          "of 8 GEMMs here (what stacking a sweep's weights could save at most)")
+    print(
+        f"(d) 8-point sweep in one pass: {med['sweep']:,.0f} SAE-tokens/s = {ratio('sweep', 'bound'):.3f} of the "
+        f"matmul bound (target >= 0.85); {1 / ratio('sweep', 'fp32'):.2f} of the time of 8 separate runs"
+    )
+    print(
+        f"    batched weights: 8 SAEs' forward GEMMs as one bmm take {stacked_gemm_share(d, s, b):.2f} of the time "
+        "of 8 GEMMs here (what stacking a sweep's weights could save at most)"
+    )
+
 
 if __name__ == "__main__":
     main()

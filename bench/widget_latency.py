@@ -46,8 +46,13 @@ def main() -> None:
     model = sw.load_model("storyteller", device="cpu")
     corpus = sw.load_corpus("storyteller", n_docs=400, seed=0)
     acts = sw.harvest(model, corpus, HOOK)
-    sae = sw.train(sw.build_sae(sw.SAEConfig("topk", d_in=128, d_sae=512, k=16)), acts, n_tokens=200_000,
-                   batch_size=2048, progress=False).sae
+    sae = sw.train(
+        sw.build_sae(sw.SAEConfig("topk", d_in=128, d_sae=512, k=16)),
+        acts,
+        n_tokens=200_000,
+        batch_size=2048,
+        progress=False,
+    ).sae
 
     docs, n = [], 0
     for text in corpus.texts:  # about 10,000 tokens of stories
@@ -59,8 +64,10 @@ def main() -> None:
     widget._page_size = 10_000  # every token on one page: the worst case for one render
     with tempfile.TemporaryDirectory() as tmp:
         times = render_ms(widget.to_html(Path(tmp) / "fa.html"))
-    print(f"(1) FeatureActivations, {n:,} tokens on one page: first render median {statistics.median(times):.0f} ms "
-          f"(runs: {', '.join(f'{t:.0f}' for t in times)}; target <= 300 ms)")
+    print(
+        f"(1) FeatureActivations, {n:,} tokens on one page: first render median {statistics.median(times):.0f} ms "
+        f"(runs: {', '.join(f'{t:.0f}' for t in times)}; target <= 300 ms)"
+    )
 
     panel = SteeringPanel(model, sae, HOOK, [0, 1, 2], activations=acts, max_new_tokens=32, seed=0)
     latencies = []
@@ -68,8 +75,10 @@ def main() -> None:
         t = time.perf_counter()
         panel.strengths = [s, 0.0, 0.0]  # what a slider move does in the kernel
         latencies.append((time.perf_counter() - t) * 1000)
-    print(f"(2) SteeringPanel slider move -> unsteered + steered 32-token completions: median "
-          f"{statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms (target <= 500 ms)")
+    print(
+        f"(2) SteeringPanel slider move -> unsteered + steered 32-token completions: median "
+        f"{statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms (target <= 500 ms)"
+    )
 
 
 if __name__ == "__main__":

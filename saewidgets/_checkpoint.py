@@ -70,22 +70,29 @@ def exists(path: str | Path | None) -> bool:
     return path is not None and (recover_folder(Path(path)) / "state.json").is_file()
 
 
-def load(path: str | Path, sae: torch.nn.Module, opt: torch.optim.Optimizer, expected: dict) -> tuple[dict, dict]:
+def load(
+    path: str | Path, sae: torch.nn.Module, opt: torch.optim.Optimizer, expected: dict
+) -> tuple[dict, dict]:
     """Restore ``sae`` and ``opt`` in place; returns (loop tensors, meta). Refuses a different run."""
     path = Path(path)
     meta = json.loads((path / "state.json").read_text())
     saved = meta["identity"]
     if saved != expected:
         diff = _diff(saved, expected)
-        raise ValueError(f"The checkpoint in {path} was made by a different run ({diff}). Refusing to resume: "
-                         "use another checkpoint_dir, or delete this one to start afresh.")
+        raise ValueError(
+            f"The checkpoint in {path} was made by a different run ({diff}). Refusing to resume: "
+            "use another checkpoint_dir, or delete this one to start afresh."
+        )
     flat = load_file(str(path / "state.safetensors"))
     sae.load_state_dict({k[4:]: v for k, v in flat.items() if k.startswith("sae.")})
     device = next(sae.parameters()).device
     params = dict(sae.named_parameters())
     for name, p in params.items():
-        state = {key.split(".")[-1]: v.to(device) for key, v in flat.items()
-                 if key.startswith(f"opt.{name}.") and key.count(".") == name.count(".") + 2}
+        state = {
+            key.split(".")[-1]: v.to(device)
+            for key, v in flat.items()
+            if key.startswith(f"opt.{name}.") and key.count(".") == name.count(".") + 2
+        }
         if state:
             state["step"] = state["step"].cpu()  # Adam keeps its step counter on the CPU
             opt.state[p] = state

@@ -121,7 +121,7 @@ def recover_folder(dest: str | Path) -> Path:
     except (FileNotFoundError, NotADirectoryError):
         return dest
     prefix = f".{dest.name}.partial-"
-    found = [(n, _parse_tag(n[len(prefix):])) for n in names if n.startswith(prefix)]
+    found = [(n, _parse_tag(n[len(prefix) :])) for n in names if n.startswith(prefix)]
     if not found:
         return dest
     olds = [(n, w) for n, w in found if n.endswith(".old")]
@@ -135,10 +135,13 @@ def recover_folder(dest: str | Path) -> Path:
         elif (whole or not name.endswith(".old")) and _writer_gone(writer) and path.exists():
             shutil.rmtree(path, ignore_errors=True)
     if legacy:
-        warnings.warn(f"{len(legacy)} hidden partial folder(s) beside {dest} were left by an older saewidgets "
-                      f"({_size_mb(legacy):.0f} MB), whose folder names do not say which process wrote them: "
-                      f"delete them once no process writes to {dest}: {', '.join(map(str, legacy[:3]))}"
-                      f"{' ...' if len(legacy) > 3 else ''}", stacklevel=2)
+        warnings.warn(
+            f"{len(legacy)} hidden partial folder(s) beside {dest} were left by an older saewidgets "
+            f"({_size_mb(legacy):.0f} MB), whose folder names do not say which process wrote them: "
+            f"delete them once no process writes to {dest}: {', '.join(map(str, legacy[:3]))}"
+            f"{' ...' if len(legacy) > 3 else ''}",
+            stacklevel=2,
+        )
     return dest
 
 
@@ -194,7 +197,9 @@ def _start_ticks(pid: int) -> int | None:
 def _writer_gone(writer: tuple[int, int, str]) -> bool:
     """True only when it is certain that the process which wrote this folder has ended."""
     pid, start, host = writer
-    if host != _host() or os.name == "nt":  # another machine's pid cannot be checked; on Windows os.kill kills
+    if (
+        host != _host() or os.name == "nt"
+    ):  # another machine's pid cannot be checked; on Windows os.kill kills
         return False
     try:
         os.kill(pid, 0)

@@ -59,7 +59,9 @@ def reuse_freed_memory(enabled: bool = True) -> Iterator[bool]:
     with _lock:
         _depth += 1
         if _depth == 1:
-            libc.mallopt(M_MMAP_MAX, 0)  # large blocks from the heap too (mmap stays the fallback when it is full)
+            libc.mallopt(
+                M_MMAP_MAX, 0
+            )  # large blocks from the heap too (mmap stays the fallback when it is full)
             libc.mallopt(M_TRIM_THRESHOLD, HELD_TRIM_THRESHOLD)
     try:
         yield True

@@ -123,8 +123,13 @@ def _coo(vals: Tensor, idx: Tensor, d_sae: int) -> Tensor:
     idx, order = idx.sort(dim=-1)  # [batch, k] each
     vals = vals.gather(-1, order)  # [batch, k]
     rows = torch.arange(batch, device=idx.device).repeat_interleave(k)  # [batch * k]
-    return torch.sparse_coo_tensor(torch.stack([rows, idx.reshape(-1)]), vals.reshape(-1), (batch, d_sae),
-                                   is_coalesced=True, check_invariants=False)
+    return torch.sparse_coo_tensor(
+        torch.stack([rows, idx.reshape(-1)]),
+        vals.reshape(-1),
+        (batch, d_sae),
+        is_coalesced=True,
+        check_invariants=False,
+    )
 
 
 def _gathered_dots(g: Tensor, W: Tensor, idx: Tensor, chunk: int = 128) -> Tensor:

@@ -60,14 +60,21 @@ def find_cache(cache_dir: str | Path, meta: dict, n_rows: int) -> CachedActivati
         _check_same(cached.meta, meta, final)
         if len(cached) >= n_rows:
             return cached if len(cached) == n_rows else CachedActivations(final, n_rows=n_rows)
-        asked = (f"the {n_rows} asked for" if meta["n_tokens_requested"] is not None else
-                 f"the {n_rows} tokens of the texts that n_tokens=None asks for (it was made with n_tokens="
-                 f"{cached.meta['n_tokens_requested']})")
-        raise ValueError(f"The cache at {final} holds {len(cached)} tokens, fewer than {asked}. Use another "
-                         "folder, or delete this one to rebuild it.")
+        asked = (
+            f"the {n_rows} asked for"
+            if meta["n_tokens_requested"] is not None
+            else f"the {n_rows} tokens of the texts that n_tokens=None asks for (it was made with n_tokens="
+            f"{cached.meta['n_tokens_requested']})"
+        )
+        raise ValueError(
+            f"The cache at {final} holds {len(cached)} tokens, fewer than {asked}. Use another "
+            "folder, or delete this one to rebuild it."
+        )
     if final.exists() and any(final.iterdir()):
-        raise ValueError(f"{final} exists, is not empty and is not an activation cache (no {META}); "
-                         "give an empty or new folder.")
+        raise ValueError(
+            f"{final} exists, is not empty and is not an activation cache (no {META}); "
+            "give an empty or new folder."
+        )
     return None
 
 
@@ -90,7 +97,9 @@ class CacheWriter:
         self.shards: list[dict] = []  # meta.json's "shards": [{"file", "rows"}]
         self.d_in = 0
 
-    def add(self, acts: torch.Tensor, token_ids: torch.Tensor, doc_ids: torch.Tensor, positions: torch.Tensor):
+    def add(
+        self, acts: torch.Tensor, token_ids: torch.Tensor, doc_ids: torch.Tensor, positions: torch.Tensor
+    ):
         """Append rows: acts [rows, d_in]; token_ids / doc_ids / positions [rows] int64."""
         self.d_in = acts.shape[1]
         self.pending.append((acts, token_ids, doc_ids, positions))
@@ -101,8 +110,15 @@ class CacheWriter:
     def _flush(self, n: int) -> None:
         acts, tok, doc, pos = (torch.cat(p) for p in zip(*self.pending))
         name = f"shard_{len(self.shards):05d}.safetensors"
-        save_file({"acts": acts[:n].contiguous(), "token_ids": tok[:n].contiguous(),
-                   "doc_ids": doc[:n].contiguous(), "positions": pos[:n].contiguous()}, str(self.tmp / name))
+        save_file(
+            {
+                "acts": acts[:n].contiguous(),
+                "token_ids": tok[:n].contiguous(),
+                "doc_ids": doc[:n].contiguous(),
+                "positions": pos[:n].contiguous(),
+            },
+            str(self.tmp / name),
+        )
         self.shards.append({"file": name, "rows": int(min(n, len(acts)))})
         rest = [t[n:] for t in (acts, tok, doc, pos)]
         self.pending = [tuple(rest)] if len(rest[0]) else []
@@ -113,8 +129,14 @@ class CacheWriter:
         """Write the last shard, texts.json and meta.json, and rename the folder into place."""
         if self.n_pending:
             self._flush(self.n_pending)
-        meta = dict(self.meta, format=FORMAT, n_tokens=self.n_rows, d_in=self.d_in,
-                    norm_scale=norm_scale, shards=self.shards)
+        meta = dict(
+            self.meta,
+            format=FORMAT,
+            n_tokens=self.n_rows,
+            d_in=self.d_in,
+            norm_scale=norm_scale,
+            shards=self.shards,
+        )
         (self.tmp / "texts.json").write_text(json.dumps(texts))
         (self.tmp / META).write_text(json.dumps(meta, indent=1))  # written last: marks a complete cache
         return CachedActivations(commit_folder(self.tmp, self.final))
@@ -128,5 +150,7 @@ def _check_same(have: dict, want: dict, where: Path) -> None:
     diff = [k for k in IDENTITY_KEYS if have.get(k) != want.get(k)]
     if diff:
         lines = "; ".join(f"{k}: cache has {have.get(k)!r}, you asked for {want.get(k)!r}" for k in diff)
-        raise ValueError(f"The activation cache at {where} was made differently ({lines}). Refusing to mix: "
-                         "use another folder, or delete this one to rebuild it.")
+        raise ValueError(
+            f"The activation cache at {where} was made differently ({lines}). Refusing to mix: "
+            "use another folder, or delete this one to rebuild it."
+        )

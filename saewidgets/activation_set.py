@@ -64,12 +64,21 @@ class ActivationSet:
     def d_in(self) -> int:
         return self.acts.shape[1]
 
-    def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, normalize: bool = False,
-                drop_last: bool = False, device: str | torch.device | None = None) -> Iterator[torch.Tensor]:
+    def batches(
+        self,
+        batch_size: int,
+        shuffle: bool = True,
+        seed: int = 0,
+        normalize: bool = False,
+        drop_last: bool = False,
+        device: str | torch.device | None = None,
+    ) -> Iterator[torch.Tensor]:
         """One pass over the rows in batches of ``[batch_size, d_in]`` (shuffled with ``seed``)."""
         check_batch_size(batch_size)
         n = len(self)
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)) if shuffle else torch.arange(n)
+        order = (
+            torch.randperm(n, generator=torch.Generator().manual_seed(seed)) if shuffle else torch.arange(n)
+        )
         stop = n - n % batch_size if drop_last else n
         for i in range(0, stop, batch_size):
             x = self.acts[order[i : i + batch_size]]  # [batch, d_in]
@@ -83,8 +92,13 @@ class ActivationSet:
         _check_head(n)
         if len(self) <= n:
             return self
-        return dataclasses.replace(self, acts=self.acts[:n], token_ids=self.token_ids[:n],
-                                   doc_ids=self.doc_ids[:n], positions=self.positions[:n])
+        return dataclasses.replace(
+            self,
+            acts=self.acts[:n],
+            token_ids=self.token_ids[:n],
+            doc_ids=self.doc_ids[:n],
+            positions=self.positions[:n],
+        )
 
     def text_of(self, row: int) -> str:
         """The document a row came from (needs ``texts``, which harvest records)."""
@@ -107,20 +121,27 @@ class CachedActivations:
             raise FileNotFoundError(f"{self.path} is not an activation cache (no {META}).")
         self.meta = json.loads(meta_file.read_text())
         if self.meta.get("format") != FORMAT:
-            raise ValueError(f"{self.path} has cache format {self.meta.get('format')!r}; expected {FORMAT!r}.")
+            raise ValueError(
+                f"{self.path} has cache format {self.meta.get('format')!r}; expected {FORMAT!r}."
+            )
         self.hook, self.model_name = self.meta["hook"], self.meta["model"]
         self.d_in = int(self.meta["d_in"])
         if n_rows is not None and not 0 < n_rows <= int(self.meta["n_tokens"]):
-            raise ValueError(f"n_rows must be in [1, {self.meta['n_tokens']}] for the cache at {self.path}; "
-                             f"got {n_rows}")
+            raise ValueError(
+                f"n_rows must be in [1, {self.meta['n_tokens']}] for the cache at {self.path}; got {n_rows}"
+            )
         if n_rows is not None and n_rows < int(self.meta["n_tokens"]):
             self.meta = _first_rows(self.meta, n_rows)
             self.meta["norm_scale"] = self._norm_scale()
         self.norm_scale = float(self.meta["norm_scale"])
-        if not (math.isfinite(self.norm_scale) and self.norm_scale > 0):  # caches written before harvest checked
-            raise ValueError(f"The activation cache at {self.path} holds non-finite or all-zero activations "
-                             f"(norm_scale {self.norm_scale}); delete it and harvest again: harvest now says "
-                             "which row is bad.")
+        if not (
+            math.isfinite(self.norm_scale) and self.norm_scale > 0
+        ):  # caches written before harvest checked
+            raise ValueError(
+                f"The activation cache at {self.path} holds non-finite or all-zero activations "
+                f"(norm_scale {self.norm_scale}); delete it and harvest again: harvest now says "
+                "which row is bad."
+            )
 
     def _norm_scale(self) -> float:
         """sqrt(d_in) / mean row norm over the rows in use, as harvest computes it for a fresh harvest."""
@@ -135,8 +156,15 @@ class CachedActivations:
         with safe_open(str(self.path / shard["file"]), framework="pt") as f:
             return {k: f.get_slice(k)[: shard["rows"]] for k in f.keys()}
 
-    def batches(self, batch_size: int, shuffle: bool = True, seed: int = 0, normalize: bool = False,
-                drop_last: bool = False, device: str | torch.device | None = None) -> Iterator[torch.Tensor]:
+    def batches(
+        self,
+        batch_size: int,
+        shuffle: bool = True,
+        seed: int = 0,
+        normalize: bool = False,
+        drop_last: bool = False,
+        device: str | torch.device | None = None,
+    ) -> Iterator[torch.Tensor]:
         """One pass in ``[batch_size, d_in]`` batches, holding at most two shards in memory.
 
         Shuffling visits shards in a random order and mixes the rows of two shards at a time:
@@ -172,15 +200,25 @@ class CachedActivations:
         _check_head(n)
         if n >= len(self):
             return self.load()
-        return self._load(_first_rows(self.meta, max(n, 1))["shards"]).head(n)  # head(0): one row read, none kept
+        return self._load(_first_rows(self.meta, max(n, 1))["shards"]).head(
+            n
+        )  # head(0): one row read, none kept
 
     def _load(self, shards: list[dict]) -> ActivationSet:
         parts = [self._read(s) for s in shards]
         cat = {k: torch.cat([p[k] for p in parts]) for k in ("acts", "token_ids", "doc_ids", "positions")}
         texts_file = self.path / "texts.json"
         texts = json.loads(texts_file.read_text()) if texts_file.is_file() else None
-        return ActivationSet(cat["acts"], cat["token_ids"], cat["doc_ids"], cat["positions"], hook=self.hook,
-                             model_name=self.model_name, norm_scale=self.norm_scale, texts=texts)
+        return ActivationSet(
+            cat["acts"],
+            cat["token_ids"],
+            cat["doc_ids"],
+            cat["positions"],
+            hook=self.hook,
+            model_name=self.model_name,
+            norm_scale=self.norm_scale,
+            texts=texts,
+        )
 
 
 def _first_rows(meta: dict, n: int) -> dict:

@@ -27,10 +27,21 @@ class _Stop(Exception):
     """Raised from the hook to end the forward pass there: later layers are never computed."""
 
 
-def harvest(model, texts, hook: str, n_tokens: int | None = None, *, batch_size: int = 32,
-            max_len: int | None = None, dtype: torch.dtype = torch.float32, stop_early: bool = True,
-            tokenizer=None, cache_dir: str | Path | None = None, shard_tokens: int = 65_536,
-            progress: bool | None = None):
+def harvest(
+    model,
+    texts,
+    hook: str,
+    n_tokens: int | None = None,
+    *,
+    batch_size: int = 32,
+    max_len: int | None = None,
+    dtype: torch.dtype = torch.float32,
+    stop_early: bool = True,
+    tokenizer=None,
+    cache_dir: str | Path | None = None,
+    shard_tokens: int = 65_536,
+    progress: bool | None = None,
+):
     """Activations of ``model`` at ``hook`` over ``texts``, up to ``n_tokens`` rows (None: all).
 
     ``model`` is a TransformerLens model (from ``load_model``) with a TL hook name, or any PyTorch
@@ -55,8 +66,10 @@ def harvest(model, texts, hook: str, n_tokens: int | None = None, *, batch_size:
     if available == 0:
         raise ValueError("No tokens were harvested: every text is empty after removing BOS.")
     if n_tokens is not None and available < n_tokens:
-        warnings.warn(f"The texts hold only {available} tokens, fewer than n_tokens={n_tokens}; returning "
-                      f"{available}.", stacklevel=2)
+        warnings.warn(
+            f"The texts hold only {available} tokens, fewer than n_tokens={n_tokens}; returning {available}.",
+            stacklevel=2,
+        )
     n_rows = available if n_tokens is None else min(n_tokens, available)
 
     writer = None
@@ -68,21 +81,26 @@ def harvest(model, texts, hook: str, n_tokens: int | None = None, *, batch_size:
         writer = CacheWriter(cache_dir, meta, shard_tokens)
 
     try:
-        chunks, got, norm_sum = _collect(backend, docs, n_rows, batch_size, dtype, stop_early, writer, progress)
+        chunks, got, norm_sum = _collect(
+            backend, docs, n_rows, batch_size, dtype, stop_early, writer, progress
+        )
         if norm_sum == 0:
-            raise ValueError(f"Every activation harvested at {hook!r} is exactly zero: nothing to normalise or "
-                             "train on. Check the hook name (a site that is zeroed, e.g. an ablated head?).")
+            raise ValueError(
+                f"Every activation harvested at {hook!r} is exactly zero: nothing to normalise or "
+                "train on. Check the hook name (a site that is zeroed, e.g. an ablated head?)."
+            )
     except BaseException:  # Ctrl-C included: never leave a half-written cache behind
         if writer is not None:
             writer.abort()
         raise
-    d_in = (writer.d_in if writer is not None else chunks[0][0].shape[1])
+    d_in = writer.d_in if writer is not None else chunks[0][0].shape[1]
     norm_scale = math.sqrt(d_in) / (norm_sum / got)  # E||x|| -> sqrt(d_in)
     if writer is not None:
         return writer.finish(norm_scale=norm_scale, texts=texts)
     acts, tok, doc, pos = (torch.cat(parts) for parts in zip(*chunks))
-    return ActivationSet(acts, tok, doc, pos, hook=hook, model_name=backend.name, norm_scale=norm_scale,
-                         texts=texts)
+    return ActivationSet(
+        acts, tok, doc, pos, hook=hook, model_name=backend.name, norm_scale=norm_scale, texts=texts
+    )
 
 
 def _collect(backend, docs, wanted, batch_size, dtype, stop_early, writer, progress):
@@ -104,7 +122,9 @@ def _collect(backend, docs, wanted, batch_size, dtype, stop_early, writer, progr
         tok = tokens[rows[:, 0], rows[:, 1]].to("cpu")  # [take]
         doc = (rows[:, 0] + start).to("cpu")  # [take]
         pos = rows[:, 1].to("cpu")  # [take]
-        finite = torch.isfinite(x).all(dim=1)  # [take]; one inf row makes norm_scale 0, one NaN poisons training
+        finite = torch.isfinite(x).all(
+            dim=1
+        )  # [take]; one inf row makes norm_scale 0, one NaN poisons training
         if not bool(finite.all()):
             raise _non_finite(x, raw, finite, got, tok, doc, pos, backend.hook, dtype)
         norm_sum += float(x.double().norm(dim=1).sum())
@@ -125,19 +145,27 @@ def _non_finite(x, raw, finite, got, tok, doc, pos, hook, dtype) -> ValueError:
     i = int((~finite).nonzero()[0])
     kind = " and ".join(w for w, has in (("NaN", x[i].isnan().any()), ("inf", x[i].isinf().any())) if has)
     if bool(torch.isfinite(raw[i]).all()):  # finite in the model, not after the cast to dtype
-        fix = (f"the model's values are finite but exceed {str(dtype).removeprefix('torch.')}'s range: harvest with "
-               "dtype=torch.float32")
+        fix = (
+            f"the model's values are finite but exceed {str(dtype).removeprefix('torch.')}'s range: harvest with "
+            "dtype=torch.float32"
+        )
     else:
-        fix = ("the model itself produced them (a float16 model overflowing? load it in float32), or this text "
-               f"breaks it: remove texts[{int(doc[i])}] and harvest again")
-    return ValueError(f"harvest: activation row {got + i} (document {int(doc[i])}, position {int(pos[i])}, token id "
-                      f"{int(tok[i])}) at hook {hook!r} holds {kind} ({int((~finite).sum())} such row(s) in this "
-                      f"batch). Training on it would run silently on zeros (inf makes norm_scale 0) or NaN: {fix}.")
+        fix = (
+            "the model itself produced them (a float16 model overflowing? load it in float32), or this text "
+            f"breaks it: remove texts[{int(doc[i])}] and harvest again"
+        )
+    return ValueError(
+        f"harvest: activation row {got + i} (document {int(doc[i])}, position {int(pos[i])}, token id "
+        f"{int(tok[i])}) at hook {hook!r} holds {kind} ({int((~finite).sum())} such row(s) in this "
+        f"batch). Training on it would run silently on zeros (inf makes norm_scale 0) or NaN: {fix}."
+    )
 
 
 def _as_texts(texts) -> list[str]:
     if isinstance(texts, str):
-        raise TypeError("harvest expects a list of texts (or a corpus), not a single string: wrap it in [...]")
+        raise TypeError(
+            "harvest expects a list of texts (or a corpus), not a single string: wrap it in [...]"
+        )
     if not isinstance(texts, Sequence) and not hasattr(texts, "__iter__"):
         raise TypeError(f"harvest expects a corpus or a list of strings, got {type(texts).__name__}")
     out = [t.text if hasattr(t, "text") else t for t in texts]
@@ -182,7 +210,9 @@ class _Backend:
             check_hook(hook, module_names(model))
             self.module = dict(model.named_modules())[hook]
             cfg = getattr(model, "config", None)
-            self.n_ctx = int(getattr(cfg, "n_positions", 0) or getattr(cfg, "max_position_embeddings", 0) or 1024)
+            self.n_ctx = int(
+                getattr(cfg, "n_positions", 0) or getattr(cfg, "max_position_embeddings", 0) or 1024
+            )
             self.device = next(model.parameters()).device
         self.name = model_name(model)
         bos = self.tokenizer.bos_token_id
@@ -195,8 +225,10 @@ class _Backend:
         ids = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
         short = [i for i, t in enumerate(ids) if len(t) == 0]
         if short:
-            raise ValueError(f"Text {short[0]} ({texts[short[0]][:40]!r}) is shorter than one token"
-                             f"{f' (and {len(short) - 1} more)' if len(short) > 1 else ''}; remove empty texts.")
+            raise ValueError(
+                f"Text {short[0]} ({texts[short[0]][:40]!r}) is shorter than one token"
+                f"{f' (and {len(short) - 1} more)' if len(short) > 1 else ''}; remove empty texts."
+            )
         return [(self.bos + t)[:max_len] for t in ids]
 
     @torch.no_grad()
@@ -228,6 +260,13 @@ class _Backend:
 
     def describe(self, dtype: torch.dtype, texts: list[str], n_tokens: int | None, max_len: int) -> dict:
         """What identifies a harvest, written to and checked against an activation cache."""
-        return {"model": self.name, "model_fingerprint": fingerprint_model(self.model), "hook": self.hook,
-                "dtype": str(dtype).replace("torch.", ""), "texts_fingerprint": fingerprint_texts(texts),
-                "n_texts": len(texts), "n_tokens_requested": n_tokens, "max_len": max_len}
+        return {
+            "model": self.name,
+            "model_fingerprint": fingerprint_model(self.model),
+            "hook": self.hook,
+            "dtype": str(dtype).replace("torch.", ""),
+            "texts_fingerprint": fingerprint_texts(texts),
+            "n_texts": len(texts),
+            "n_tokens_requested": n_tokens,
+            "max_len": max_len,
+        }

@@ -39,17 +39,26 @@ def document_labels(corpus, concept: str) -> np.ndarray:
     if value is True:
         if not all(isinstance(v, bool) for v in values):
             examples = sorted({str(v) for v in values})[:5]
-            raise ValueError(f"label {key!r} has values, not True/False: name one, e.g. '{key}={examples[0]}' "
-                             f"(values: {examples})")
+            raise ValueError(
+                f"label {key!r} has values, not True/False: name one, e.g. '{key}={examples[0]}' "
+                f"(values: {examples})"
+            )
         return np.array(values, dtype=bool)
     return np.array([str(v) == value for v in values], dtype=bool)
 
 
 def _check_alignment(activations, corpus) -> None:
     texts = getattr(activations, "texts", None)
-    if texts is None or len(texts) != len(corpus) or texts[:1] != corpus.texts[:1] or texts[-1:] != corpus.texts[-1:]:
-        raise ValueError("these activations were not harvested from this corpus: call "
-                         "sw.harvest(model, corpus, hook) on the same corpus (same n_docs and seed)")
+    if (
+        texts is None
+        or len(texts) != len(corpus)
+        or texts[:1] != corpus.texts[:1]
+        or texts[-1:] != corpus.texts[-1:]
+    ):
+        raise ValueError(
+            "these activations were not harvested from this corpus: call "
+            "sw.harvest(model, corpus, hook) on the same corpus (same n_docs and seed)"
+        )
 
 
 def token_labels(activations, corpus, tokenizer, concept: str) -> np.ndarray:
@@ -71,7 +80,8 @@ def token_labels(activations, corpus, tokenizer, concept: str) -> np.ndarray:
         if not spans:
             continue
         offsets = tokenizer(corpus[int(doc)].text, add_special_tokens=False, return_offsets_mapping=True)[
-            "offset_mapping"]
+            "offset_mapping"
+        ]
         rows = rows_of[doc_ids[rows_of] == doc]
         for row in rows:
             start, end = offsets[positions[row] - n_bos]
@@ -89,8 +99,9 @@ def latent_scores(sae, activations, labels, threshold: float = 0.0, batch_size: 
     return latent_scores_many(sae, activations, {"labels": labels}, threshold, batch_size)["labels"]
 
 
-def latent_scores_many(sae, activations, label_sets: dict, threshold: float = 0.0,
-                       batch_size: int = 4096) -> dict[str, dict]:
+def latent_scores_many(
+    sae, activations, label_sets: dict, threshold: float = 0.0, batch_size: int = 4096
+) -> dict[str, dict]:
     """``latent_scores`` for several label sets ({name: [n_rows] bool}) from one pass of the SAE over the
     rows: the hits of every label set are one [C, b] @ [b, d_sae] product per batch."""
     import torch
@@ -101,11 +112,13 @@ def latent_scores_many(sae, activations, label_sets: dict, threshold: float = 0.
     for name in names:
         labels = np.asarray(label_sets[name], dtype=bool)
         if labels.shape != (len(x),):
-            raise ValueError(f"labels {name!r} must be one bool per activation row: shape ({len(x)},), "
-                             f"got {labels.shape}")
+            raise ValueError(
+                f"labels {name!r} must be one bool per activation row: shape ({len(x)},), got {labels.shape}"
+            )
         if not labels.any():
-            raise ValueError(f"no row carries the label {name!r}: pick a concept present in the corpus "
-                             "(or more documents)")
+            raise ValueError(
+                f"no row carries the label {name!r}: pick a concept present in the corpus (or more documents)"
+            )
         columns.append(labels)
     y = torch.as_tensor(np.stack(columns, 1), dtype=torch.float64)  # [n_rows, C]
     fires = hits = None
@@ -121,16 +134,23 @@ def latent_scores_many(sae, activations, label_sets: dict, threshold: float = 0.
         recall = hits[c] / n_pos
         denom = precision + recall
         f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
-        out[name] = {"precision": precision, "recall": recall, "f1": f1, "density": fires / len(x),
-                     "base_rate": float(n_pos / len(x))}
+        out[name] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "density": fires / len(x),
+            "base_rate": float(n_pos / len(x)),
+        }
     return out
 
 
 def best_latents(scores: dict, n: int = 5, by: str = "f1") -> list[dict]:
     """The ``n`` latents with the highest ``scores[by]``: [{latent, f1, precision, recall, density}]."""
     order = np.argsort(-scores[by], kind="stable")[:n]
-    return [{"latent": int(i), **{k: float(scores[k][i]) for k in ("f1", "precision", "recall", "density")}}
-            for i in order]
+    return [
+        {"latent": int(i), **{k: float(scores[k][i]) for k in ("f1", "precision", "recall", "density")}}
+        for i in order
+    ]
 
 
 def concept_table(sae, activations, corpus, tokenizer, concepts: Sequence[str]) -> list[dict]:

@@ -93,7 +93,9 @@ class SAEConfig:
         if self.architecture in ("topk", "batchtopk"):
             _positive_int("k", self.k)
             if self.k > self.d_sae:
-                raise ValueError(f"SAEConfig.k must be in 1..d_sae={self.d_sae} for {self.architecture}; got {self.k}")
+                raise ValueError(
+                    f"SAEConfig.k must be in 1..d_sae={self.d_sae} for {self.architecture}; got {self.k}"
+                )
         for name in ("l1_coefficient", "l0_coefficient", "pre_act_loss_coefficient", "auxk_coefficient"):
             _finite(name, getattr(self, name), "SAEConfig", ">= 0")
         for name in ("jumprelu_bandwidth", "jumprelu_init_threshold", "jumprelu_tanh_scale"):
@@ -102,12 +104,20 @@ class SAEConfig:
         for name in ("target_l0", "input_scale"):
             if getattr(self, name) is not None:
                 _finite(name, getattr(self, name), "SAEConfig", "> 0", " or None")
-        if self.architecture == "jumprelu" and self.jumprelu_sparsity == "target_l0" and self.target_l0 is None:
+        if (
+            self.architecture == "jumprelu"
+            and self.jumprelu_sparsity == "target_l0"
+            and self.target_l0 is None
+        ):
             raise ValueError('SAEConfig.target_l0 must be set (> 0) when jumprelu_sparsity="target_l0"')
         if self.auxk_k is not None:
             _positive_int("auxk_k", self.auxk_k)
-        if not (isinstance(self.batchtopk_threshold_lr, (int, float)) and 0 < self.batchtopk_threshold_lr <= 1):
-            raise ValueError(f"SAEConfig.batchtopk_threshold_lr must be in (0, 1]; got {self.batchtopk_threshold_lr!r}")
+        if not (
+            isinstance(self.batchtopk_threshold_lr, (int, float)) and 0 < self.batchtopk_threshold_lr <= 1
+        ):
+            raise ValueError(
+                f"SAEConfig.batchtopk_threshold_lr must be in (0, 1]; got {self.batchtopk_threshold_lr!r}"
+            )
         for name in ("normalize_decoder", "apply_b_dec_to_input"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"SAEConfig.{name} must be True or False; got {getattr(self, name)!r}")
@@ -133,8 +143,9 @@ class SAEConfig:
         unknown = sorted(set(d) - names)
         if unknown:
             raise ValueError(f"SAEConfig.from_dict: unknown keys {unknown}; valid keys are {sorted(names)}")
-        missing = sorted(f.name for f in dataclasses.fields(cls)
-                         if f.default is dataclasses.MISSING and f.name not in d)
+        missing = sorted(
+            f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING and f.name not in d
+        )
         if missing:
             raise ValueError(f"SAEConfig.from_dict: missing required keys {missing}")
         return cls(**d)
@@ -246,12 +257,16 @@ class TrainConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"TrainConfig.{name} must be an integer >= 0; got {value!r}")
         if self.n_tokens < self.batch_size:
-            raise ValueError(f"TrainConfig.n_tokens ({self.n_tokens}) must be at least one batch ({self.batch_size})")
+            raise ValueError(
+                f"TrainConfig.n_tokens ({self.n_tokens}) must be at least one batch ({self.batch_size})"
+            )
         _finite("lr", self.lr, "TrainConfig", "> 0")
         _finite("threshold_lr_scale", self.threshold_lr_scale, "TrainConfig", "> 0")
         _finite("grad_clip", self.grad_clip, "TrainConfig", ">= 0", " (0 = off)")
         self.adam_betas = tuple(self.adam_betas)
-        if len(self.adam_betas) != 2 or not all(isinstance(b, numbers.Real) and 0 <= b < 1 for b in self.adam_betas):
+        if len(self.adam_betas) != 2 or not all(
+            isinstance(b, numbers.Real) and 0 <= b < 1 for b in self.adam_betas
+        ):
             raise ValueError(f"TrainConfig.adam_betas must be two numbers in [0, 1); got {self.adam_betas!r}")
         self.adam_betas = tuple(float(b) for b in self.adam_betas)
         for name in ("lr_warmup_fraction", "lr_decay_fraction", "sparsity_warmup_fraction"):

@@ -9,8 +9,10 @@ from __future__ import annotations
 from .zoo.corpus import Corpus, Document, generate_storyteller
 
 # Online datasets the docs use, by short name -> (hub id, text column). Any other "owner/name" id works.
-HUB_DATASETS = {"tinystories": ("roneneldan/TinyStories", "text"),
-                "openwebtext": ("Skylion007/openwebtext", "text")}
+HUB_DATASETS = {
+    "tinystories": ("roneneldan/TinyStories", "text"),
+    "openwebtext": ("Skylion007/openwebtext", "text"),
+}
 
 
 def load_corpus(name: str = "storyteller", n_docs: int = 1000, seed: int = 0, **options) -> Corpus:
@@ -24,18 +26,24 @@ def load_corpus(name: str = "storyteller", n_docs: int = 1000, seed: int = 0, **
         return generate_storyteller(n_docs, seed=seed, **options)
     if name in HUB_DATASETS or "/" in name:
         return _load_hub(name, n_docs, seed, **options)
-    raise ValueError(f"Unknown corpus {name!r}. Available: 'storyteller' (bundled, offline), "
-                     f"{', '.join(map(repr, HUB_DATASETS))} or any Hugging Face dataset id 'owner/name' (online).")
+    raise ValueError(
+        f"Unknown corpus {name!r}. Available: 'storyteller' (bundled, offline), "
+        f"{', '.join(map(repr, HUB_DATASETS))} or any Hugging Face dataset id 'owner/name' (online)."
+    )
 
 
-def _load_hub(name: str, n_docs: int, seed: int, split: str = "train", text_column: str | None = None) -> Corpus:
+def _load_hub(
+    name: str, n_docs: int, seed: int, split: str = "train", text_column: str | None = None
+) -> Corpus:
     from ._hub import OfflineError, hub_reachable
 
     repo, column = HUB_DATASETS.get(name, (name, "text"))
     column = text_column or column
     if not hub_reachable():
-        raise OfflineError(f"Corpus {name!r} streams from the Hugging Face Hub ({repo}), which is not reachable "
-                           "from here. Use load_corpus('storyteller'), the corpus generated offline.")
+        raise OfflineError(
+            f"Corpus {name!r} streams from the Hugging Face Hub ({repo}), which is not reachable "
+            "from here. Use load_corpus('storyteller'), the corpus generated offline."
+        )
     try:
         from datasets import load_dataset
     except ImportError as e:  # pragma: no cover - datasets comes with transformer-lens
@@ -44,8 +52,9 @@ def _load_hub(name: str, n_docs: int, seed: int, split: str = "train", text_colu
     docs = []
     for row in stream:
         if column not in row:
-            raise ValueError(f"Dataset {repo} has no column {column!r}; its columns are {list(row)}. "
-                             "Pass text_column=...")
+            raise ValueError(
+                f"Dataset {repo} has no column {column!r}; its columns are {list(row)}. Pass text_column=..."
+            )
         if row[column]:
             docs.append(Document(text=row[column], labels={}, spans={}))
         if len(docs) == n_docs:

@@ -37,7 +37,9 @@ def _window(rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, before: int, after
     return np.stack([start, stop, rows], axis=1).astype(np.int32).reshape(-1, 3)
 
 
-def top_examples(col: np.ndarray, doc_ids: np.ndarray, k: int = 10, window: tuple[int, int] = (8, 4)) -> np.ndarray:
+def top_examples(
+    col: np.ndarray, doc_ids: np.ndarray, k: int = 10, window: tuple[int, int] = (8, 4)
+) -> np.ndarray:
     """The k rows where the latent fires hardest, as windows [m <= k, 3] (start, stop, center), sorted by
     the center's activation, largest first. Rows closer than the window to an already chosen center in the
     same document are skipped, so examples do not repeat one passage."""
@@ -55,8 +57,14 @@ def top_examples(col: np.ndarray, doc_ids: np.ndarray, k: int = 10, window: tupl
     return _window(np.array(chosen, np.int64), lo, hi, *window)
 
 
-def quantile_examples(col: np.ndarray, doc_ids: np.ndarray, n_bands: int = 4, per_band: int = 3,
-                      window: tuple[int, int] = (8, 4), seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def quantile_examples(
+    col: np.ndarray,
+    doc_ids: np.ndarray,
+    n_bands: int = 4,
+    per_band: int = 3,
+    window: tuple[int, int] = (8, 4),
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Examples drawn at random from quantile bands of the non-zero activations (sae_vis' quantile groups).
 
     Returns (windows [n_bands, per_band, 3] int32 with -1 rows where a band has fewer examples, band

@@ -45,11 +45,15 @@ def latent_id(latent, d_sae: int) -> int:
     try:
         i = operator.index(latent)
     except TypeError:
-        raise TypeError(f"latent ids are integers in [0, {d_sae}), got {latent!r} ({type(latent).__name__}); "
-                        "a float is not rounded for you: pass int(...) if you mean it") from None
+        raise TypeError(
+            f"latent ids are integers in [0, {d_sae}), got {latent!r} ({type(latent).__name__}); "
+            "a float is not rounded for you: pass int(...) if you mean it"
+        ) from None
     if not 0 <= i < d_sae:
         neg = " (negative ids do not count from the end)" if i < 0 else ""
-        raise ValueError(f"latent {i} is out of range: this SAE has {d_sae} latents, ids 0 to {d_sae - 1}{neg}")
+        raise ValueError(
+            f"latent {i} is out of range: this SAE has {d_sae} latents, ids 0 to {d_sae - 1}{neg}"
+        )
     return i
 
 
@@ -62,7 +66,9 @@ def latent_ids(latents: Iterable, d_sae: int) -> np.ndarray:
             latent_id(int(bad[0]), d_sae)
         return ids
     if isinstance(latents, (str, bytes)) or not isinstance(latents, Iterable):
-        raise TypeError(f"latents must be a list of latent ids, got {latents!r}; for one latent write [{latents!r}]")
+        raise TypeError(
+            f"latents must be a list of latent ids, got {latents!r}; for one latent write [{latents!r}]"
+        )
     return np.fromiter((latent_id(i, d_sae) for i in latents), np.int64)
 
 
@@ -88,9 +94,12 @@ def check_sae_hook(sae, hook: str | None, where: str) -> None:
     is legitimate)."""
     own = sae_hook(sae)
     if own and hook and _site(own) != _site(hook):
-        warnings.warn(f"{where}: this SAE was trained on activations at {own!r} (sae.hook_name) but is used at "
-                      f"{hook!r}: its latents mean nothing at another site. Pass hook={own!r}, or set "
-                      "sae.hook_name if the SAE's record is wrong.", stacklevel=3)
+        warnings.warn(
+            f"{where}: this SAE was trained on activations at {own!r} (sae.hook_name) but is used at "
+            f"{hook!r}: its latents mean nothing at another site. Pass hook={own!r}, or set "
+            "sae.hook_name if the SAE's record is wrong.",
+            stacklevel=3,
+        )
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -186,9 +195,14 @@ def latent_stats(col: np.ndarray) -> dict:
     col = np.asarray(col, np.float32)
     nz = col[col != 0]
     n = len(col)
-    return {"density": float(len(nz) / n) if n else 0.0, "max": float(col.max()) if n else 0.0,
-            "mean": float(col.mean()) if n else 0.0, "mean_nonzero": float(nz.mean()) if len(nz) else 0.0,
-            "n_nonzero": int(len(nz)), "n_tokens": int(n)}
+    return {
+        "density": float(len(nz) / n) if n else 0.0,
+        "max": float(col.max()) if n else 0.0,
+        "mean": float(col.mean()) if n else 0.0,
+        "mean_nonzero": float(nz.mean()) if len(nz) else 0.0,
+        "n_nonzero": int(len(nz)),
+        "n_tokens": int(n),
+    }
 
 
 def activation_histogram(col: np.ndarray, bins: int = 30) -> tuple[np.ndarray, np.ndarray]:
@@ -243,13 +257,24 @@ def token_strings(tokenizer, ids) -> list[str]:
     return [table[j] for j in inv.reshape(-1)]
 
 
-def token_activations(sae, model, texts, hook: str, latents: Sequence[int], max_tokens: int | None = MAX_TOKENS,
-                      batch_size: int = 4096) -> dict:
+def token_activations(
+    sae,
+    model,
+    texts,
+    hook: str,
+    latents: Sequence[int],
+    max_tokens: int | None = MAX_TOKENS,
+    batch_size: int = 4096,
+) -> dict:
     """Per-token activations of ``latents`` over ``texts`` (BOS excluded): ``tokens`` (strings), ``doc_ids``,
     ``positions`` and ``acts`` [n, len(latents)]."""
     acts = as_activation_set(model, texts, hook, max_tokens)
-    return {"tokens": token_strings(model.tokenizer, acts.token_ids), "doc_ids": acts.doc_ids.numpy(),
-            "positions": acts.positions.numpy(), "acts": latent_activations(sae, acts, latents, batch_size)}
+    return {
+        "tokens": token_strings(model.tokenizer, acts.token_ids),
+        "doc_ids": acts.doc_ids.numpy(),
+        "positions": acts.positions.numpy(),
+        "acts": latent_activations(sae, acts, latents, batch_size),
+    }
 
 
 def as_activation_set(model, texts, hook: str, max_tokens: int | None):
@@ -267,8 +292,9 @@ def as_activation_set(model, texts, hook: str, max_tokens: int | None):
         return harvest(model, texts, hook, n_tokens=max_tokens)
 
 
-def prompt_features(sae, model, hook: str, text: str, k: int = TOP_PER_TOKEN,
-                    latents: Sequence[int] | None = None) -> dict:
+def prompt_features(
+    sae, model, hook: str, text: str, k: int = TOP_PER_TOKEN, latents: Sequence[int] | None = None
+) -> dict:
     """Prompt-centric view: run ``text`` through the model and the SAE.
 
     Returns ``tokens`` (strings, BOS excluded), ``top_ids`` [m, k] int32 (-1 where fewer fire),
@@ -285,8 +311,13 @@ def prompt_features(sae, model, hook: str, text: str, k: int = TOP_PER_TOKEN,
     dense = encode(sae, acts)  # [m, d_sae]: one prompt is short
     s = scan(sae, acts, top_per_token=k)
     ids, mx = top_latents(s["max"], 32)
-    out = {"tokens": token_strings(model.tokenizer, acts.token_ids), "top_ids": s["top_ids"],
-           "top_vals": s["top_vals"], "top_latents": ids, "top_max": mx}
+    out = {
+        "tokens": token_strings(model.tokenizer, acts.token_ids),
+        "top_ids": s["top_ids"],
+        "top_vals": s["top_vals"],
+        "top_latents": ids,
+        "top_max": mx,
+    }
     if latents is not None:
         out["acts"] = dense[:, latents].T.copy()
     return out
@@ -296,9 +327,20 @@ def prompt_features(sae, model, hook: str, text: str, k: int = TOP_PER_TOKEN,
 # everything the widget shows, for a set of candidate latents
 
 
-def latent_panels(sae, activations, latents: Sequence[int], *, W_U=None, k_top: int = 10, n_bands: int = 4,
-                  per_band: int = 3, window: tuple[int, int] = (8, 4), bins: int = 30, k_logits: int = 10,
-                  seed: int = 0) -> dict:
+def latent_panels(
+    sae,
+    activations,
+    latents: Sequence[int],
+    *,
+    W_U=None,
+    k_top: int = 10,
+    n_bands: int = 4,
+    per_band: int = 3,
+    window: tuple[int, int] = (8, 4),
+    bins: int = 30,
+    k_logits: int = 10,
+    seed: int = 0,
+) -> dict:
     """Per candidate latent (axis 0 of every array): activations (sparse), examples, histogram, stats,
     logit effects. ``activations`` needs ``.acts`` and ``.doc_ids`` (an ActivationSet).
 
@@ -314,9 +356,14 @@ def latent_panels(sae, activations, latents: Sequence[int], *, W_U=None, k_top: 
     doc_ids = np.asarray(activations.doc_ids)
     cols = latent_activations(sae, activations, latents)  # [n, c]
     n_ex = k_top + n_bands * per_band
-    out = {"latents": latents.astype(np.int32), "examples": np.full((c, n_ex, 3), -1, np.int32),
-           "band_edges": np.zeros((c, n_bands + 1), np.float32), "hist_edges": np.zeros((c, bins + 1), np.float32),
-           "hist_counts": np.zeros((c, bins), np.int32), "stats": np.zeros((c, 5), np.float32)}
+    out = {
+        "latents": latents.astype(np.int32),
+        "examples": np.full((c, n_ex, 3), -1, np.int32),
+        "band_edges": np.zeros((c, n_bands + 1), np.float32),
+        "hist_edges": np.zeros((c, bins + 1), np.float32),
+        "hist_counts": np.zeros((c, bins), np.int32),
+        "stats": np.zeros((c, 5), np.float32),
+    }
     offsets, rows, values = [0], [], []
     for j in range(c):
         col = cols[:, j]
@@ -362,6 +409,11 @@ def decode_table(tokens: Sequence[str], extra: Callable[[int], str] | None = Non
     extra_index [len(extra_ids)] int32 for ids decoded with ``extra``)."""
     vocab: dict[str, int] = {}
     index = np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), np.int32, len(tokens))
-    extra_index = np.fromiter((vocab.setdefault(extra(int(i)), len(vocab)) for i in np.asarray(extra_ids).reshape(-1)),
-                              np.int32) if extra is not None else np.zeros(0, np.int32)
+    extra_index = (
+        np.fromiter(
+            (vocab.setdefault(extra(int(i)), len(vocab)) for i in np.asarray(extra_ids).reshape(-1)), np.int32
+        )
+        if extra is not None
+        else np.zeros(0, np.int32)
+    )
     return list(vocab), index, extra_index

@@ -30,8 +30,9 @@ def pareto_front(points, x_key: str = "l0", y_key: str = "fvu") -> list[int]:
     as attributes. For a higher-is-better metric, pass its negation or use fvu / delta_ce."""
     xy = [(i, _value(p, x_key), _value(p, y_key)) for i, p in enumerate(points)]
     xy = [(i, x, y) for i, x, y in xy if math.isfinite(x) and math.isfinite(y)]
-    front = [(x, y, i) for i, x, y in xy
-             if not any(x2 <= x and y2 <= y and (x2 < x or y2 < y) for _, x2, y2 in xy)]
+    front = [
+        (x, y, i) for i, x, y in xy if not any(x2 <= x and y2 <= y and (x2 < x or y2 < y) for _, x2, y2 in xy)
+    ]
     return [i for _, _, i in sorted(front)]
 
 
@@ -54,8 +55,12 @@ def interpolate_at(points, x_key: str, y_key: str, x: float) -> float:
     return float(np.interp(np.log(x), np.log(xs), ys))
 
 
-def compare_at_matched_l0(points: list[dict], better: str = "jumprelu", baseline: str = "relu",
-                          keys: tuple[str, ...] = ("fvu", "delta_ce")) -> list[dict]:
+def compare_at_matched_l0(
+    points: list[dict],
+    better: str = "jumprelu",
+    baseline: str = "relu",
+    keys: tuple[str, ...] = ("fvu", "delta_ce"),
+) -> list[dict]:
     """``better``'s points inside the L0 range ``baseline`` covers, each with the baseline interpolated
     there: rows of {l0, key: value, key_baseline: value} for every key."""
     mine = sorted((p for p in points if p["architecture"] == better), key=lambda p: p["l0"])
@@ -77,10 +82,14 @@ def compare_at_matched_l0(points: list[dict], better: str = "jumprelu", baseline
 
 def format_table(points: list[dict]) -> str:
     """The frontier as a fixed-width text table (architecture, knob value, L0, FVU, dCE, dead)."""
-    lines = [f"{'architecture':<12} {'knob':<16} {'value':>7} {'L0':>7} {'FVU':>7} {'dCE':>8} {'CE score':>8} "
-             f"{'dead':>6}"]
+    lines = [
+        f"{'architecture':<12} {'knob':<16} {'value':>7} {'L0':>7} {'FVU':>7} {'dCE':>8} {'CE score':>8} "
+        f"{'dead':>6}"
+    ]
     for p in points:
-        lines.append(f"{p['architecture']:<12} {p['knob']:<16} {p['value']:>7g} {p['l0']:>7.1f} {p['fvu']:>7.4f} "
-                     f"{p.get('delta_ce', float('nan')):>8.4f} {p.get('ce_loss_score', float('nan')):>8.4f} "
-                     f"{p['dead_fraction']:>6.3f}")
+        lines.append(
+            f"{p['architecture']:<12} {p['knob']:<16} {p['value']:>7g} {p['l0']:>7.1f} {p['fvu']:>7.4f} "
+            f"{p.get('delta_ce', float('nan')):>8.4f} {p.get('ce_loss_score', float('nan')):>8.4f} "
+            f"{p['dead_fraction']:>6.3f}"
+        )
     return "\n".join(lines)

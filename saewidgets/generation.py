@@ -29,12 +29,22 @@ import torch
 KV_CACHE = ("auto", "on", "off")
 Hook = tuple[str, Callable]
 
-_cache_verdict: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> bool (its KV cache checked)
+_cache_verdict: weakref.WeakKeyDictionary = (
+    weakref.WeakKeyDictionary()
+)  # model -> bool (its KV cache checked)
 
 
-def sample(model, tokens: torch.Tensor, *, max_new_tokens: int = 32, temperature: float = 0.0,
-           seeds: Sequence[int] | int = 0, fwd_hooks: Sequence[Hook] = (), kv_cache: str = "auto",
-           stop_at_eos: bool = True) -> torch.Tensor:
+def sample(
+    model,
+    tokens: torch.Tensor,
+    *,
+    max_new_tokens: int = 32,
+    temperature: float = 0.0,
+    seeds: Sequence[int] | int = 0,
+    fwd_hooks: Sequence[Hook] = (),
+    kv_cache: str = "auto",
+    stop_at_eos: bool = True,
+) -> torch.Tensor:
     """Extend ``tokens`` [batch, pos] by up to ``max_new_tokens``; returns [batch, pos + new] token ids.
 
     ``temperature`` 0 is greedy. ``seeds``: one per row (or one for all); row b samples from its own generator
@@ -59,8 +69,10 @@ def sample(model, tokens: torch.Tensor, *, max_new_tokens: int = 32, temperature
     # a one-token prompt (BOS alone) runs uncached: a hook cannot tell a lone BOS from a cached new token
     use_cache = kv_cache != "off" and tokens.shape[1] >= 2 and kv_cache_works(model, tokens[:1])
     if kv_cache == "on" and not use_cache:
-        raise ValueError("kv_cache='on', but this model's KV cache disagrees with its full forward or could not be "
-                         "checked on a prompt this short (see kv_cache_works); use kv_cache='auto' or 'off'.")
+        raise ValueError(
+            "kv_cache='on', but this model's KV cache disagrees with its full forward or could not be "
+            "checked on a prompt this short (see kv_cache_works); use kv_cache='auto' or 'off'."
+        )
     gens = [torch.Generator(device=device).manual_seed(s) for s in seeds] if temperature > 0 else []
     eos = getattr(getattr(model, "tokenizer", None), "eos_token_id", None) if stop_at_eos else None
     done = torch.zeros(batch, dtype=torch.bool, device=device)  # [batch]
@@ -90,9 +102,17 @@ def _pick(logits: torch.Tensor, temperature: float, gens: list[torch.Generator])
     return torch.cat([torch.multinomial(p, 1, generator=g) for p, g in zip(probs, gens)])
 
 
-def generate(model, prompt: str | Sequence[str], *, max_new_tokens: int = 32, temperature: float = 0.0,
-             seed: int = 0, fwd_hooks: Sequence[Hook] = (), kv_cache: str = "auto",
-             stop_at_eos: bool = True) -> str | list[str]:
+def generate(
+    model,
+    prompt: str | Sequence[str],
+    *,
+    max_new_tokens: int = 32,
+    temperature: float = 0.0,
+    seed: int = 0,
+    fwd_hooks: Sequence[Hook] = (),
+    kv_cache: str = "auto",
+    stop_at_eos: bool = True,
+) -> str | list[str]:
     """Prompt plus continuation as text (special tokens dropped), greedy at ``temperature`` 0.
 
     A list of prompts gives a list of texts; prompt i is sampled with seed ``seed + i`` (so ``[p] * 8`` gives
@@ -100,8 +120,13 @@ def generate(model, prompt: str | Sequence[str], *, max_new_tokens: int = 32, te
     so no position or mask conventions to get wrong)."""
     prompts = [prompt] if isinstance(prompt, str) else list(prompt)
     rows = [model.to_tokens(p) for p in prompts]  # each [1, pos], BOS first
-    kw = dict(max_new_tokens=max_new_tokens, temperature=temperature, fwd_hooks=fwd_hooks, kv_cache=kv_cache,
-              stop_at_eos=stop_at_eos)
+    kw = dict(
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        fwd_hooks=fwd_hooks,
+        kv_cache=kv_cache,
+        stop_at_eos=stop_at_eos,
+    )
     if len({r.shape[1] for r in rows}) == 1:
         out = list(sample(model, torch.cat(rows), seeds=[seed + i for i in range(len(rows))], **kw))
     else:
@@ -125,9 +150,12 @@ def kv_cache_works(model, tokens: torch.Tensor) -> bool:
     if not ok:
         import transformers
 
-        warnings.warn(f"The KV cache of this model disagrees with its full forward ({why}; transformers "
-                      f"{transformers.__version__}), so saewidgets generates without it: correct text, a little "
-                      "slower. Install the tested versions (constraints.txt) to get the cache back.", stacklevel=3)
+        warnings.warn(
+            f"The KV cache of this model disagrees with its full forward ({why}; transformers "
+            f"{transformers.__version__}), so saewidgets generates without it: correct text, a little "
+            "slower. Install the tested versions (constraints.txt) to get the cache back.",
+            stacklevel=3,
+        )
     return ok
 
 
@@ -146,14 +174,17 @@ def _check_cache(model, tokens: torch.Tensor) -> tuple[bool, str]:
         return False, "the forward returned no cache"
     cached = torch.stack(steps, dim=1)  # [1, 2, vocab]
     err = float((cached - full[:, -2:]).abs().amax())
-    tol = (1e-3 if full.dtype == torch.float32 and _param_dtype(model) == torch.float32 else 5e-2) * \
-        max(1.0, float(full[:, -2:].abs().amax()))
+    tol = (1e-3 if full.dtype == torch.float32 and _param_dtype(model) == torch.float32 else 5e-2) * max(
+        1.0, float(full[:, -2:].abs().amax())
+    )
     return err <= tol, f"max |logit difference| {err:.3g} > {tol:.3g}"
 
 
 def _cached_forward(model, tokens: torch.Tensor, past):
     """The bridge's manual KV-cache entry point: (logits [batch, pos, vocab], the cache after this step)."""
-    with warnings.catch_warnings():  # transformers >= 5.24 renames the argument the bridge passes; not ours to fix
+    with (
+        warnings.catch_warnings()
+    ):  # transformers >= 5.24 renames the argument the bridge passes; not ours to fix
         warnings.filterwarnings("ignore", message=".*past_key_values.*deprecated", category=FutureWarning)
         return model(tokens, return_type="logits_and_cache", use_cache=True, past_key_values=past)
 

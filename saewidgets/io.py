@@ -42,14 +42,42 @@ SPARSITY_FILE = "sparsity.safetensors"
 SAELENS_FORMAT_VERSION = "6.0.0"
 # Our architecture -> SAELens's. SAELens serves BatchTopK as a JumpReLU whose threshold is the BatchTopK threshold
 # for every latent (BatchTopKTrainingSAEConfig.get_inference_config_class -> JumpReLUSAEConfig).
-TO_SAELENS = {"relu": "standard", "gated": "gated", "topk": "topk", "batchtopk": "jumprelu", "jumprelu": "jumprelu"}
-FROM_SAELENS = {"standard": "relu", "gated": "gated", "topk": "topk", "batchtopk": "batchtopk", "jumprelu": "jumprelu"}
-_V5_METADATA = ("model_name", "hook_name", "hook_layer", "hook_head_index", "context_size", "dataset_path",
-                "prepend_bos", "neuronpedia_id", "sae_lens_training_version")
+TO_SAELENS = {
+    "relu": "standard",
+    "gated": "gated",
+    "topk": "topk",
+    "batchtopk": "jumprelu",
+    "jumprelu": "jumprelu",
+}
+FROM_SAELENS = {
+    "standard": "relu",
+    "gated": "gated",
+    "topk": "topk",
+    "batchtopk": "batchtopk",
+    "jumprelu": "jumprelu",
+}
+_V5_METADATA = (
+    "model_name",
+    "hook_name",
+    "hook_layer",
+    "hook_head_index",
+    "context_size",
+    "dataset_path",
+    "prepend_bos",
+    "neuronpedia_id",
+    "sae_lens_training_version",
+)
 
 
-def save_sae(sae: SAE, path: str | os.PathLike, *, hook: str | None = None, model_name: str | None = None,
-             sparsity: Tensor | None = None, metadata: dict | None = None) -> Path:
+def save_sae(
+    sae: SAE,
+    path: str | os.PathLike,
+    *,
+    hook: str | None = None,
+    model_name: str | None = None,
+    sparsity: Tensor | None = None,
+    metadata: dict | None = None,
+) -> Path:
     """Write ``sae`` to the folder ``path`` (SAELens layout) and return that path.
 
     - ``hook`` / ``model_name``: where the SAE reads activations (saved as metadata.hook_name / model_name);
@@ -69,9 +97,16 @@ def save_sae(sae: SAE, path: str | os.PathLike, *, hook: str | None = None, mode
     if cfg.architecture == "batchtopk":  # as SAELens's own inference save records it
         meta["training_architecture"] = "batchtopk"
     arch = TO_SAELENS[cfg.architecture]
-    raw = {"architecture": arch, "d_in": cfg.d_in, "d_sae": cfg.d_sae, "dtype": cfg.dtype, "device": "cpu",
-           "apply_b_dec_to_input": cfg.apply_b_dec_to_input, "normalize_activations": "none",
-           "reshape_activations": "hook_z" if hook and hook.endswith("hook_z") else "none"}
+    raw = {
+        "architecture": arch,
+        "d_in": cfg.d_in,
+        "d_sae": cfg.d_sae,
+        "dtype": cfg.dtype,
+        "device": "cpu",
+        "apply_b_dec_to_input": cfg.apply_b_dec_to_input,
+        "normalize_activations": "none",
+        "reshape_activations": "hook_z" if hook and hook.endswith("hook_z") else "none",
+    }
     if arch == "topk":
         raw.update(k=cfg.k, rescale_acts_by_decoder_norm=False)
     raw["metadata"] = meta
@@ -79,8 +114,10 @@ def save_sae(sae: SAE, path: str | os.PathLike, *, hook: str | None = None, mode
     text = json.dumps(raw, indent=2)  # a TypeError here (metadata not JSON-able) happens before any write
     if sparsity is not None:
         if not isinstance(sparsity, Tensor) or tuple(sparsity.shape) != (cfg.d_sae,):
-            raise ValueError(f"sparsity must be a tensor of shape [d_sae={cfg.d_sae}]; got "
-                             f"{list(sparsity.shape) if isinstance(sparsity, Tensor) else type(sparsity).__name__}")
+            raise ValueError(
+                f"sparsity must be a tensor of shape [d_sae={cfg.d_sae}]; got "
+                f"{list(sparsity.shape) if isinstance(sparsity, Tensor) else type(sparsity).__name__}"
+            )
         sparsity = sparsity.detach().float().cpu().contiguous()
     _check_destination(dest)
     with atomic_folder(dest) as tmp:
@@ -114,8 +151,10 @@ def load_sae(path: str | os.PathLike, device: str | torch.device | None = None) 
     for name in (CFG_FILE, WEIGHTS_FILE):
         if not (folder / name).is_file():
             hint = "; for a Gemma Scope params.npz use load_gemma_scope" if folder.suffix == ".npz" else ""
-            raise FileNotFoundError(f"{folder} is not a SAE folder: no {name}. A SAE folder (SAELens layout) must "
-                                    f"contain {CFG_FILE} and {WEIGHTS_FILE}, optionally {SPARSITY_FILE}{hint}")
+            raise FileNotFoundError(
+                f"{folder} is not a SAE folder: no {name}. A SAE folder (SAELens layout) must "
+                f"contain {CFG_FILE} and {WEIGHTS_FILE}, optionally {SPARSITY_FILE}{hint}"
+            )
     raw = _read_cfg(folder / CFG_FILE)
     tensors = _read_weights(folder / WEIGHTS_FILE)
     where = str(folder)
@@ -123,7 +162,9 @@ def load_sae(path: str | os.PathLike, device: str | torch.device | None = None) 
     ours = "saewidgets" in raw
     cfg, state = _ours(raw, tensors, where) if ours else _from_saelens(raw, tensors, where)
     if not ours or "input_scale" not in raw["saewidgets"]["config"]:
-        cfg.input_scale = 1.0  # no record (another library's file, or an older one): it reads raw x (SAEConfig)
+        cfg.input_scale = (
+            1.0  # no record (another library's file, or an older one): it reads raw x (SAEConfig)
+        )
     meta = raw.get("metadata") or {k: raw[k] for k in _V5_METADATA if k in raw}
     hook = meta.get("hook_name") or raw.get("hook_name") or raw.get("hook_point")
     sae = _build(cfg, state, device, exact_dtype=f"{folder / WEIGHTS_FILE}" if ours else None)
@@ -137,8 +178,10 @@ def load_sparsity(path: str | os.PathLike) -> Tensor | None:
         return None
     t = _read_weights(file)
     if "sparsity" not in t:
-        raise ValueError(f"{file} has no 'sparsity' tensor (it holds {sorted(t)}); delete the file or re-save the "
-                         "SAE with save_sae(..., sparsity=...)")
+        raise ValueError(
+            f"{file} has no 'sparsity' tensor (it holds {sorted(t)}); delete the file or re-save the "
+            "SAE with save_sae(..., sparsity=...)"
+        )
     return t["sparsity"]
 
 
@@ -156,8 +199,10 @@ def load_gemma_scope(path: str | os.PathLike, device: str | torch.device | None 
     if missing:
         raise ValueError(f"{path}: missing array(s) {missing}; a Gemma Scope params.npz holds {need}")
     if arrays["b_dec"].ndim != 1 or arrays["b_enc"].ndim != 1:
-        raise ValueError(f"{path}: b_dec and b_enc must be vectors; got shapes {list(arrays['b_dec'].shape)} and "
-                         f"{list(arrays['b_enc'].shape)}")
+        raise ValueError(
+            f"{path}: b_dec and b_enc must be vectors; got shapes {list(arrays['b_dec'].shape)} and "
+            f"{list(arrays['b_enc'].shape)}"
+        )
     tensors = {k: torch.from_numpy(v) for k, v in arrays.items()}
     # The sizes come from the two bias vectors, not from W_enc, so a transposed (or otherwise wrong) W_enc is
     # reported as W_enc rather than as a bad W_dec.
@@ -166,7 +211,9 @@ def load_gemma_scope(path: str | os.PathLike, device: str | torch.device | None 
     _check_finite(tensors, str(path))
     tensors["threshold"] = tensors["threshold"].clamp_min(0)  # SAELens compares with threshold.relu()
     # input_scale 1.0: trained elsewhere on raw activations as far as we know; train() continues it as it is
-    cfg = SAEConfig(architecture="jumprelu", d_in=d_in, d_sae=d_sae, apply_b_dec_to_input=False, input_scale=1.0)
+    cfg = SAEConfig(
+        architecture="jumprelu", d_in=d_in, d_sae=d_sae, apply_b_dec_to_input=False, input_scale=1.0
+    )
     return _annotate(_build(cfg, tensors, device, exact_dtype=None), None, None, {})
 
 
@@ -175,10 +222,12 @@ def to_jumprelu(sae: BatchTopKSAE) -> JumpReLUSAE:
     BatchTopK, and how ``save_sae`` does). Its outputs equal the BatchTopK SAE's in eval mode."""
     thr = float(sae.threshold)
     if thr <= 0:
-        raise ValueError("BatchTopKSAE.threshold is not estimated yet: run training-mode forward passes "
-                         "first")
-    cfg = dataclasses.replace(sae.cfg, architecture="jumprelu", jumprelu_init_threshold=thr,
-                              jumprelu_sparsity="l0")
+        raise ValueError(
+            "BatchTopKSAE.threshold is not estimated yet: run training-mode forward passes first"
+        )
+    cfg = dataclasses.replace(
+        sae.cfg, architecture="jumprelu", jumprelu_init_threshold=thr, jumprelu_sparsity="l0"
+    )
     jump = JumpReLUSAE(cfg).to(sae.W_enc.device)
     jump.load_state_dict({**sae.state_dict(), "threshold": sae.threshold.expand(cfg.d_sae).clone()})
     return jump.train(sae.training)
@@ -207,23 +256,35 @@ def _check_tensors(tensors: dict[str, Tensor], shapes: dict[str, tuple[int, ...]
         raise ValueError(f"{where}: unexpected tensor(s) {extra}; this SAE needs exactly {sorted(shapes)}")
     for name, shape in shapes.items():
         if tuple(tensors[name].shape) != shape:
-            hint = (f"; it looks transposed: store {name}.T" if len(shape) == 2 and shape[0] != shape[1]
-                    and tuple(tensors[name].shape) == shape[::-1] else "")
-            raise ValueError(f"{where}: tensor {name!r} has shape {list(tensors[name].shape)}, "
-                             f"expected {list(shape)} from the config (d_in, d_sae){hint}")
+            hint = (
+                f"; it looks transposed: store {name}.T"
+                if len(shape) == 2 and shape[0] != shape[1] and tuple(tensors[name].shape) == shape[::-1]
+                else ""
+            )
+            raise ValueError(
+                f"{where}: tensor {name!r} has shape {list(tensors[name].shape)}, "
+                f"expected {list(shape)} from the config (d_in, d_sae){hint}"
+            )
 
 
 def _tensors_for_saving(sae: SAE) -> dict[str, Tensor]:
     """The SAELens inference tensors of ``sae``: BatchTopK as a JumpReLU."""
     cfg = sae.cfg
-    _check_dtypes(dict(sae.state_dict()), cfg, f"cannot save this {type(sae).__name__}",
-                  f"convert it back with sae.to(torch.{cfg.dtype}), or build it with SAEConfig(dtype=...) set to "
-                  "the dtype you want saved")
+    _check_dtypes(
+        dict(sae.state_dict()),
+        cfg,
+        f"cannot save this {type(sae).__name__}",
+        f"convert it back with sae.to(torch.{cfg.dtype}), or build it with SAEConfig(dtype=...) set to "
+        "the dtype you want saved",
+    )
     if cfg.architecture == "batchtopk" and float(sae.threshold) > 0:
         state = to_jumprelu(sae).state_dict()
     elif cfg.architecture == "batchtopk":
-        warnings.warn("BatchTopKSAE.threshold is not estimated yet (0): SAELens will read this SAE as a JumpReLU "
-                      "with threshold 0, i.e. a plain ReLU SAE. Run training-mode forward passes first.", stacklevel=3)
+        warnings.warn(
+            "BatchTopKSAE.threshold is not estimated yet (0): SAELens will read this SAE as a JumpReLU "
+            "with threshold 0, i.e. a plain ReLU SAE. Run training-mode forward passes first.",
+            stacklevel=3,
+        )
         state = {**sae.state_dict(), "threshold": sae.threshold.expand(cfg.d_sae)}
     else:
         state = dict(sae.state_dict())
@@ -236,8 +297,10 @@ def _check_destination(dest: Path) -> None:
     if dest.exists() and not dest.is_dir():
         raise FileExistsError(f"cannot save a SAE to {dest}: it exists and is not a folder")
     if dest.is_dir() and any(dest.iterdir()) and not (dest / CFG_FILE).is_file():
-        raise FileExistsError(f"refusing to overwrite {dest}: it is a non-empty folder without {CFG_FILE}, so not a "
-                              "SAE folder. Save to a new or empty folder, or to an existing SAE folder")
+        raise FileExistsError(
+            f"refusing to overwrite {dest}: it is a non-empty folder without {CFG_FILE}, so not a "
+            "SAE folder. Save to a new or empty folder, or to an existing SAE folder"
+        )
 
 
 def _ours(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SAEConfig, dict[str, Tensor]]:
@@ -245,23 +308,34 @@ def _ours(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SAEConfig,
     file = f"{where}/{CFG_FILE}"
     block = raw["saewidgets"]
     if not isinstance(block.get("config"), dict):
-        raise ValueError(f"{file}: the \"saewidgets\" block has no \"config\" object; re-save the SAE with "
-                         "save_sae, or delete that block to read the file as a plain SAELens cfg.json")
+        raise ValueError(
+            f'{file}: the "saewidgets" block has no "config" object; re-save the SAE with '
+            "save_sae, or delete that block to read the file as a plain SAELens cfg.json"
+        )
     config = dict(block["config"])
     theta_param = config.pop("jumprelu_theta_param", "direct")  # a field of saewidgets <= 0.1; theta is saved
     if theta_param != "direct":
-        raise ValueError(f"{file}: saewidgets.config has jumprelu_theta_param={theta_param!r}, a "
-                         "training option (train log(theta)) that saewidgets no longer has. The weights file "
-                         "holds theta itself: delete that key to load this SAE as a JumpReLU that trains it")
+        raise ValueError(
+            f"{file}: saewidgets.config has jumprelu_theta_param={theta_param!r}, a "
+            "training option (train log(theta)) that saewidgets no longer has. The weights file "
+            "holds theta itself: delete that key to load this SAE as a JumpReLU that trains it"
+        )
     try:
         cfg = SAEConfig.from_dict(config)
     except (TypeError, ValueError) as e:
-        raise ValueError(f"{file}: saewidgets.config is not a valid SAEConfig ({e}); fix that entry, or re-save "
-                         "the SAE with save_sae") from None
-    for key in ("d_in", "d_sae"):  # one of the two copies edited by hand: which one the weights follow is unknown
+        raise ValueError(
+            f"{file}: saewidgets.config is not a valid SAEConfig ({e}); fix that entry, or re-save "
+            "the SAE with save_sae"
+        ) from None
+    for key in (
+        "d_in",
+        "d_sae",
+    ):  # one of the two copies edited by hand: which one the weights follow is unknown
         if key in raw and raw[key] != getattr(cfg, key):
-            raise ValueError(f"{file}: {key} is {raw[key]!r} at the top level but {getattr(cfg, key)!r} under "
-                             f"saewidgets.config; make the two agree with the weights' shapes")
+            raise ValueError(
+                f"{file}: {key} is {raw[key]!r} at the top level but {getattr(cfg, key)!r} under "
+                f"saewidgets.config; make the two agree with the weights' shapes"
+            )
     _check_tensors(tensors, _file_shapes(TO_SAELENS[cfg.architecture], cfg.d_in, cfg.d_sae), where)
     if cfg.architecture == "batchtopk":  # one threshold copied to every latent -> the scalar buffer
         thr = tensors.pop("threshold")
@@ -280,24 +354,36 @@ def _from_saelens(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SA
     if arch == "standard" and act == "topk":
         arch = "topk"
     elif arch == "standard" and act != "relu":
-        raise ValueError(f"{where}: standard SAE with activation {act!r} is not supported (only relu and topk)")
+        raise ValueError(
+            f"{where}: standard SAE with activation {act!r} is not supported (only relu and topk)"
+        )
     if arch not in FROM_SAELENS:
-        raise ValueError(f"unknown SAE architecture {arch!r} in {where}/{CFG_FILE}; supported: "
-                         f"{', '.join(sorted(FROM_SAELENS))} (SAELens names) and saewidgets' own folders")
+        raise ValueError(
+            f"unknown SAE architecture {arch!r} in {where}/{CFG_FILE}; supported: "
+            f"{', '.join(sorted(FROM_SAELENS))} (SAELens names) and saewidgets' own folders"
+        )
     norm = raw.get("normalize_activations")
     if norm in ("constant_norm_rescale", "layer_norm"):
-        raise ValueError(f"{where}: normalize_activations={norm!r} rescales inputs at run time; not supported")
+        raise ValueError(
+            f"{where}: normalize_activations={norm!r} rescales inputs at run time; not supported"
+        )
     if norm in (True, "expected_average_only_in"):
-        warnings.warn(f"{where}: the SAE expects inputs scaled by a dataset norm factor that cfg.json does not hold "
-                      "(normalize_activations='expected_average_only_in'); scale inputs yourself", stacklevel=3)
+        warnings.warn(
+            f"{where}: the SAE expects inputs scaled by a dataset norm factor that cfg.json does not hold "
+            "(normalize_activations='expected_average_only_in'); scale inputs yourself",
+            stacklevel=3,
+        )
     try:
         d_in, d_sae = int(raw["d_in"]), int(raw["d_sae"])
     except KeyError as e:
-        raise ValueError(f"{where}/{CFG_FILE} has no {e.args[0]!r}: a SAELens cfg.json gives the SAE's sizes as "
-                         "d_in and d_sae; add them (the shape of W_enc is [d_in, d_sae])") from None
+        raise ValueError(
+            f"{where}/{CFG_FILE} has no {e.args[0]!r}: a SAELens cfg.json gives the SAE's sizes as "
+            "d_in and d_sae; add them (the shape of W_enc is [d_in, d_sae])"
+        ) from None
     except (TypeError, ValueError):
-        raise ValueError(f"{where}/{CFG_FILE}: d_in and d_sae must be integers; got {raw['d_in']!r} and "
-                         f"{raw['d_sae']!r}") from None
+        raise ValueError(
+            f"{where}/{CFG_FILE}: d_in and d_sae must be integers; got {raw['d_in']!r} and {raw['d_sae']!r}"
+        ) from None
     ours, extra = FROM_SAELENS[arch], {}
     if ours in ("topk", "batchtopk"):
         if k is None or float(k) != int(k):
@@ -305,8 +391,14 @@ def _from_saelens(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SA
         extra["k"] = int(k)
     dtype = str(raw.get("dtype") or "float32").removeprefix("torch.")
     try:
-        cfg = SAEConfig(architecture=ours, d_in=d_in, d_sae=d_sae, dtype=dtype,
-                        apply_b_dec_to_input=bool(raw.get("apply_b_dec_to_input", True)), **extra)
+        cfg = SAEConfig(
+            architecture=ours,
+            d_in=d_in,
+            d_sae=d_sae,
+            dtype=dtype,
+            apply_b_dec_to_input=bool(raw.get("apply_b_dec_to_input", True)),
+            **extra,
+        )
     except ValueError as e:
         raise ValueError(f"{where}/{CFG_FILE}: {e}") from None
     t = dict(tensors)
@@ -324,7 +416,11 @@ def _from_saelens(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SA
         # SAELens picks the top k of pre * ||W_dec_i|| and decodes (acts / ||W_dec_i||) @ W_dec: the same SAE as
         # scaling W_enc's columns and b_enc by the norms and W_dec's rows to unit norm (its _fold_norm_topk).
         norms = t["W_dec"].norm(dim=1).clamp_min(1e-8)  # [d_sae]
-        t["W_enc"], t["b_enc"], t["W_dec"] = t["W_enc"] * norms, t["b_enc"] * norms, t["W_dec"] / norms[:, None]
+        t["W_enc"], t["b_enc"], t["W_dec"] = (
+            t["W_enc"] * norms,
+            t["b_enc"] * norms,
+            t["W_dec"] / norms[:, None],
+        )
     if ours == "batchtopk":
         t["threshold"] = t.pop("topk_threshold").clamp_min(0)
     elif ours == "jumprelu":  # SAELens compares pre with threshold.relu(); ours with theta, so clamp it
@@ -332,17 +428,23 @@ def _from_saelens(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SA
     return cfg, t
 
 
-def _build(cfg: SAEConfig, state: dict[str, Tensor], device: str | torch.device | None, *,
-           exact_dtype: str | None) -> SAE:
+def _build(
+    cfg: SAEConfig, state: dict[str, Tensor], device: str | torch.device | None, *, exact_dtype: str | None
+) -> SAE:
     """Build on the meta device and adopt the loaded tensors (assign=True): no random init, no second copy.
     ``exact_dtype`` (the weights file, for our own folders) refuses tensors whose dtype differs from the SAE's
     (they would load and fail at the first forward); otherwise (SAELens, Gemma Scope) they are cast, as SAELens does."""
     with torch.device("meta"):
         sae = build_sae(cfg)
     if exact_dtype is not None:
-        _check_dtypes(state, cfg, exact_dtype, f'set "dtype" in {CFG_FILE} (top level and saewidgets.config) '
-                      "to the weights' dtype, or re-save the SAE from weights in the dtype its config names",
-                      reference=sae.state_dict())
+        _check_dtypes(
+            state,
+            cfg,
+            exact_dtype,
+            f'set "dtype" in {CFG_FILE} (top level and saewidgets.config) '
+            "to the weights' dtype, or re-save the SAE from weights in the dtype its config names",
+            reference=sae.state_dict(),
+        )
     else:
         ref = sae.state_dict()
         state = {k: v.to(ref[k].dtype) if k in ref else v for k, v in state.items()}
@@ -370,15 +472,25 @@ def _read_cfg(file: Path) -> dict:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ValueError(f"{file} is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); fix it by hand, "
-                         f"or {_REWRITE}") from None
+        raise ValueError(
+            f"{file} is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); fix it by hand, "
+            f"or {_REWRITE}"
+        ) from None
     if not isinstance(raw, dict):
-        raise ValueError(f"{file} holds a JSON {type(raw).__name__}, not an object: a cfg.json is "
-                         '{"architecture": ..., "d_in": ..., "d_sae": ..., "metadata": {...}}; ' + _REWRITE)
+        raise ValueError(
+            f"{file} holds a JSON {type(raw).__name__}, not an object: a cfg.json is "
+            '{"architecture": ..., "d_in": ..., "d_sae": ..., "metadata": {...}}; ' + _REWRITE
+        )
     for block in ("metadata", "saewidgets"):
-        if block in raw and not isinstance(raw[block], dict) and not (block == "metadata" and raw[block] is None):
-            raise ValueError(f"{file}: the {block!r} entry is a JSON {type(raw[block]).__name__}, not an object; "
-                             f"fix it by hand, or {_REWRITE}")
+        if (
+            block in raw
+            and not isinstance(raw[block], dict)
+            and not (block == "metadata" and raw[block] is None)
+        ):
+            raise ValueError(
+                f"{file}: the {block!r} entry is a JSON {type(raw[block]).__name__}, not an object; "
+                f"fix it by hand, or {_REWRITE}"
+            )
     return raw
 
 
@@ -389,8 +501,13 @@ def _read_weights(file: Path) -> dict[str, Tensor]:
     except Exception as e:  # safetensors raises its own SafetensorError (header too small / too large / ...)
         with open(file, "rb") as f:
             head = f.read(64)
-        what = ("it is empty" if not head else "it is a Git LFS pointer, not the tensors: run `git lfs pull`"
-                if head.startswith(b"version https://git-lfs") else f"it is damaged or not safetensors: {e}")
+        what = (
+            "it is empty"
+            if not head
+            else "it is a Git LFS pointer, not the tensors: run `git lfs pull`"
+            if head.startswith(b"version https://git-lfs")
+            else f"it is damaged or not safetensors: {e}"
+        )
         raise ValueError(f"{file} is not a readable safetensors file ({what}); {_REWRITE}") from None
 
 
@@ -408,27 +525,40 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     if not head:
         raise ValueError(f"{path} is empty (0 bytes): the download or copy did not finish; {refetch}")
     if head.startswith(b"version https://git-lfs"):
-        raise ValueError(f"{path} is a Git LFS pointer (a small text file), not the arrays: run `git lfs pull`, or "
-                         "download the file itself")
+        raise ValueError(
+            f"{path} is a Git LFS pointer (a small text file), not the arrays: run `git lfs pull`, or "
+            "download the file itself"
+        )
     if head.startswith(b"\x93NUMPY"):
-        raise ValueError(f"{path} is a single .npy array, not a Gemma Scope params.npz archive (a zip of W_enc, "
-                         "W_dec, b_enc, b_dec, threshold)")
+        raise ValueError(
+            f"{path} is a single .npy array, not a Gemma Scope params.npz archive (a zip of W_enc, "
+            "W_dec, b_enc, b_dec, threshold)"
+        )
     if not head.startswith(b"PK"):
-        raise ValueError(f"{path} is not a .npz archive (a zip of .npy arrays); it starts with {head[:20]!r} (an "
-                         f"HTML error page or a text file saved under this name?); {refetch}")
+        raise ValueError(
+            f"{path} is not a .npz archive (a zip of .npy arrays); it starts with {head[:20]!r} (an "
+            f"HTML error page or a text file saved under this name?); {refetch}"
+        )
     key = None
     try:
-        with np.load(path, allow_pickle=False) as data:  # SAELens renames lower-case "w_enc" / "w_dec" the same way
+        with np.load(
+            path, allow_pickle=False
+        ) as data:  # SAELens renames lower-case "w_enc" / "w_dec" the same way
             arrays = {}
             for key in data.files:
-                arrays["W_" + key[2:] if key.startswith("w_") else key] = np.array(data[key], dtype=np.float32)
+                arrays["W_" + key[2:] if key.startswith("w_") else key] = np.array(
+                    data[key], dtype=np.float32
+                )
     except ValueError as e:
         if "allow_pickle" in str(e):  # numpy's message advises allow_pickle=True: wrong advice for weights
-            raise ValueError(f"{path}: array {key!r} holds Python objects (pickled data), which this loader never "
-                             "unpickles (unpickling runs code); a Gemma Scope params.npz holds numeric arrays "
-                             "only: re-save it with np.savez and numeric arrays") from None
-        raise ValueError(f"{path}: array {key!r} is not numeric ({e}); a Gemma Scope params.npz holds float "
-                         "arrays") from None
+            raise ValueError(
+                f"{path}: array {key!r} holds Python objects (pickled data), which this loader never "
+                "unpickles (unpickling runs code); a Gemma Scope params.npz holds numeric arrays "
+                "only: re-save it with np.savez and numeric arrays"
+            ) from None
+        raise ValueError(
+            f"{path}: array {key!r} is not numeric ({e}); a Gemma Scope params.npz holds float arrays"
+        ) from None
     except (zipfile.BadZipFile, EOFError, OSError) as e:
         raise ValueError(f"{path} is a damaged .npz archive ({e}); {refetch}") from None
     return arrays
@@ -444,13 +574,16 @@ def _check_finite(tensors: dict[str, Tensor], where: str) -> None:
             bad &= t != float("inf")
         if bool(bad.any()):
             first = [int(i) for i in bad.nonzero()[0]]
-            raise ValueError(f"{where}: tensor {name!r} holds {int(bad.sum())} NaN or infinite value(s) (first at "
-                             f"index {first}); the SAE would output NaN. The file is damaged or training diverged: "
-                             "restore it, or retrain (lower lr; check that the activations are finite)")
+            raise ValueError(
+                f"{where}: tensor {name!r} holds {int(bad.sum())} NaN or infinite value(s) (first at "
+                f"index {first}); the SAE would output NaN. The file is damaged or training diverged: "
+                "restore it, or retrain (lower lr; check that the activations are finite)"
+            )
 
 
-def _check_dtypes(state: dict[str, Tensor], cfg: SAEConfig, where: str, fix: str,
-                  reference: dict[str, Tensor] | None = None) -> None:
+def _check_dtypes(
+    state: dict[str, Tensor], cfg: SAEConfig, where: str, fix: str, reference: dict[str, Tensor] | None = None
+) -> None:
     """Each tensor's dtype must be the one a SAE built from ``cfg`` has (``reference``: that SAE's state)."""
     if reference is None:
         with torch.device("meta"):
@@ -458,6 +591,8 @@ def _check_dtypes(state: dict[str, Tensor], cfg: SAEConfig, where: str, fix: str
     bad = {k: v.dtype for k, v in state.items() if k in reference and v.dtype != reference[k].dtype}
     if bad:
         names = ", ".join(f"{k} ({str(d).removeprefix('torch.')})" for k, d in bad.items())
-        raise ValueError(f"{where}: tensor(s) {names} are not in the dtype of the config, "
-                         f"{str(reference[next(iter(bad))].dtype).removeprefix('torch.')} (cfg.dtype "
-                         f"{cfg.dtype!r}); {fix}")
+        raise ValueError(
+            f"{where}: tensor(s) {names} are not in the dtype of the config, "
+            f"{str(reference[next(iter(bad))].dtype).removeprefix('torch.')} (cfg.dtype "
+            f"{cfg.dtype!r}); {fix}"
+        )

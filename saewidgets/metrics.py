@@ -23,9 +23,19 @@ DENSITY_EPS = 1e-10  # log10(density + eps): a dead latent sits at -10 (SAELens'
 HIST_EDGES = np.linspace(-10.0, 0.0, 41)  # 0.25-decade bins; fixed so that histograms of two SAEs line up
 
 
-def evaluate(sae, activations=None, *, model=None, texts=None, hook: str | None = None,
-             n_tokens: int | None = None, batch_size: int = 4096, ce_batch_size: int = 8,
-             dense_threshold: float = 0.1, dead_threshold: float = 0.0) -> dict:
+def evaluate(
+    sae,
+    activations=None,
+    *,
+    model=None,
+    texts=None,
+    hook: str | None = None,
+    n_tokens: int | None = None,
+    batch_size: int = 4096,
+    ce_batch_size: int = 8,
+    dense_threshold: float = 0.1,
+    dead_threshold: float = 0.0,
+) -> dict:
     """Metrics of ``sae`` as a dict of plain floats / lists.
 
     ``activations``: an ``ActivationSet`` / ``CachedActivations`` (anything with ``.batches``) or a
@@ -59,8 +69,10 @@ def evaluate(sae, activations=None, *, model=None, texts=None, hook: str | None 
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     batches, n_rows, act_d_in = _as_batches(activations, batch_size)
     if act_d_in != d_in:
-        raise ValueError(f"The SAE reads d_in={d_in} but the activations have d_in={act_d_in}; "
-                         "were they harvested at another hook or from another model?")
+        raise ValueError(
+            f"The SAE reads d_in={d_in} but the activations have d_in={act_d_in}; "
+            "were they harvested at another hook or from another model?"
+        )
     if n_rows == 0:
         raise ValueError("The activations are empty (0 rows): nothing to evaluate")
 
@@ -143,14 +155,22 @@ def _reconstruction(sae, batches, n_tokens, d_sae, dense_threshold, dead_thresho
     counts, _ = np.histogram(np.clip(log_density, HIST_EDGES[0], HIST_EDGES[-1]), bins=HIST_EDGES)
     xdx = s["x_dot_xhat"] / n
     return {
-        "n_tokens": n, "d_sae": d_sae,
-        "l0": s["l0"] / n, "l1": s["l1"] / n,
-        "mse": s["sq_err"] / n, "fvu": fvu, "explained_variance": 1.0 - fvu, "cossim": s["cos"] / n,
-        "l2_norm_in": s["norm_in"] / n, "l2_norm_out": s["norm_out"] / n, "l2_ratio": s["ratio"] / n,
+        "n_tokens": n,
+        "d_sae": d_sae,
+        "l0": s["l0"] / n,
+        "l1": s["l1"] / n,
+        "mse": s["sq_err"] / n,
+        "fvu": fvu,
+        "explained_variance": 1.0 - fvu,
+        "cossim": s["cos"] / n,
+        "l2_norm_in": s["norm_in"] / n,
+        "l2_norm_out": s["norm_out"] / n,
+        "l2_ratio": s["ratio"] / n,
         "relative_reconstruction_bias": (s["xhat_sq"] / n) / xdx if xdx != 0 else math.nan,
         "dead_fraction": float((density <= dead_threshold).mean()),
         "dense_fraction": float((density > dense_threshold).mean()),
-        "n_dead": int((density <= dead_threshold).sum()), "n_dense": int((density > dense_threshold).sum()),
+        "n_dead": int((density <= dead_threshold).sum()),
+        "n_dense": int((density > dense_threshold).sum()),
         "mean_log10_density": float(log_density.mean()),
         "density": density.tolist(),
         "log10_density_hist": {"edges": HIST_EDGES.tolist(), "counts": counts.tolist()},
@@ -219,10 +239,14 @@ def _downstream(sae, model, texts, hook: str, batch_size: int) -> dict:
     ce_clean, ce_sae, ce_zero = (sums[k] / count for k in ("clean", "sae", "zero"))
     kl, kl_zero = sums["kl"] / count, sums["kl_zero"] / count
     return {
-        "n_ce_tokens": count, "ce_clean": ce_clean, "ce_sae": ce_sae, "ce_zero_ablation": ce_zero,
+        "n_ce_tokens": count,
+        "ce_clean": ce_clean,
+        "ce_sae": ce_sae,
+        "ce_zero_ablation": ce_zero,
         "delta_ce": ce_sae - ce_clean,  # nats per token ("delta LM loss", Gemma Scope)
         # Share of the zero-ablation damage the SAE avoids (SAELens ce_loss_score, "loss recovered").
         "ce_loss_score": (ce_zero - ce_sae) / (ce_zero - ce_clean) if ce_zero != ce_clean else math.nan,
-        "kl": kl, "kl_zero_ablation": kl_zero,
+        "kl": kl,
+        "kl_zero_ablation": kl_zero,
         "kl_score": (kl_zero - kl) / kl_zero if kl_zero > 0 else math.nan,  # SAELens kl_div_score
     }

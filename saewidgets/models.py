@@ -30,13 +30,19 @@ BUNDLED = {"storyteller": STORYTELLER_DIR}
 # The names the notebooks and docs use, with their hub ids: resolved here without importing
 # TransformerLens (~4 s), so that offline they fail in well under two seconds. Any other
 # TransformerLens alias or hub id also works online.
-SUGGESTED_HUB_MODELS = {"gelu-1l": "NeelNanda/GELU_1L512W_C4_Code", "tiny-stories-1M": "roneneldan/TinyStories-1M",
-                        "pythia-70m-deduped": "EleutherAI/pythia-70m-deduped", "gpt2-small": "gpt2"}
+SUGGESTED_HUB_MODELS = {
+    "gelu-1l": "NeelNanda/GELU_1L512W_C4_Code",
+    "tiny-stories-1M": "roneneldan/TinyStories-1M",
+    "pythia-70m-deduped": "EleutherAI/pythia-70m-deduped",
+    "gpt2-small": "gpt2",
+}
 
 # What this module knows about a model, kept beside it instead of set on it as attributes (the model is
 # TransformerLens' or the user's object). Weak keys: an entry goes away with its model.
 _NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> the name load_model loaded it by
-_HOOK_NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> hook_names(model), listed once
+_HOOK_NAMES: weakref.WeakKeyDictionary = (
+    weakref.WeakKeyDictionary()
+)  # model -> hook_names(model), listed once
 
 
 def load_model(name: str = "storyteller", device: str | torch.device | None = None):
@@ -171,7 +177,9 @@ def n_parameters(model: torch.nn.Module) -> int:
         params = [p for _, p in module.named_parameters(remove_duplicate=False)]
     except TypeError:  # a module whose named_parameters takes no remove_duplicate
         params = list(module.parameters())
-    storages = {p.untyped_storage().data_ptr(): p.untyped_storage().nbytes() // p.element_size() for p in params}
+    storages = {
+        p.untyped_storage().data_ptr(): p.untyped_storage().nbytes() // p.element_size() for p in params
+    }
     return sum(storages.values())
 
 

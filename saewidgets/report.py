@@ -46,8 +46,11 @@ def default_concepts() -> list[str]:
     """The storyteller corpus's common planted concepts (rare ones have too few tokens in held-out text)."""
     from .zoo.corpus import CONCEPTS, RARE_CONCEPTS, TOPICS
 
-    return ([c for c in CONCEPTS if c not in RARE_CONCEPTS] + [f"topic={t}" for t in TOPICS]
-            + ["tone=happy", "tone=sad"])
+    return (
+        [c for c in CONCEPTS if c not in RARE_CONCEPTS]
+        + [f"topic={t}" for t in TOPICS]
+        + ["tone=happy", "tone=sad"]
+    )
 
 
 def choose_sae(points: list[dict]) -> int:
@@ -74,12 +77,18 @@ def good_latents(sae, activations, corpus, tokenizer, concepts=None, n: int = N_
             label_sets[concept] = labels
     if not label_sets:
         return []
-    pairs = [{"concept": concept, **row, "base_rate": scores["base_rate"]}
-             for concept, scores in latent_scores_many(sae, activations, label_sets).items()
-             for row in best_latents(scores, n=n)]
+    pairs = [
+        {"concept": concept, **row, "base_rate": scores["base_rate"]}
+        for concept, scores in latent_scores_many(sae, activations, label_sets).items()
+        for row in best_latents(scores, n=n)
+    ]
     chosen, used = [], set()
     for row in sorted(pairs, key=lambda r: -r["f1"]):
-        if row["latent"] not in used and row["concept"] not in {c["concept"] for c in chosen} and row["f1"] > 0:
+        if (
+            row["latent"] not in used
+            and row["concept"] not in {c["concept"] for c in chosen}
+            and row["f1"] > 0
+        ):
             chosen.append(row)
             used.add(row["latent"])
     return chosen[:n]
@@ -91,6 +100,7 @@ def steer_latents(rows: list[dict], n: int = N_STEER) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------- figures
+
 
 def density_png(density, name: str) -> bytes:
     """Histogram of log10 firing frequency of one SAE's latents (dead latents counted apart)."""
@@ -121,6 +131,7 @@ def frontier_pngs(points: list[dict], title: str) -> dict[str, bytes]:
 
 # ---------------------------------------------------------------------------------------------- HTML
 
+
 def e(value) -> str:
     """Escaped text for HTML (attributes included): model names and corpus text are never markup."""
     return html.escape(str(value), quote=True)
@@ -131,60 +142,103 @@ def _num(v, fmt: str) -> str:
 
 
 def header_html(info: dict) -> str:
-    rows = [("model", f"{info['model']} ({info['n_layers']} layers, d_model {info['d_model']}, "
-                      f"{info['n_params'] / 1e6:.2f} M parameters)"),
-            ("hook", info["hook"]),
-            ("tokens", f"{info['n_tokens']:,} harvested from {info['n_docs']:,} documents; "
-                       f"{info['sae_tokens']:,} training tokens per SAE (d_sae {info['d_sae']}); metrics on "
-                       f"{info['eval_tokens']:,} held-out tokens, ΔCE on {info['ce_docs']} documents"),
-            ("run time", f"{info['seconds']:.0f} s up to this report (training and evaluation "
-                         f"{info['train_seconds']:.0f} s)")]
+    rows = [
+        (
+            "model",
+            f"{info['model']} ({info['n_layers']} layers, d_model {info['d_model']}, "
+            f"{info['n_params'] / 1e6:.2f} M parameters)",
+        ),
+        ("hook", info["hook"]),
+        (
+            "tokens",
+            f"{info['n_tokens']:,} harvested from {info['n_docs']:,} documents; "
+            f"{info['sae_tokens']:,} training tokens per SAE (d_sae {info['d_sae']}); metrics on "
+            f"{info['eval_tokens']:,} held-out tokens, ΔCE on {info['ce_docs']} documents",
+        ),
+        (
+            "run time",
+            f"{info['seconds']:.0f} s up to this report (training and evaluation "
+            f"{info['train_seconds']:.0f} s)",
+        ),
+    ]
     items = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in rows)
     sample = info.get("greedy_sample")
-    quote = (f'<p class="saew-report-sample"><span class="saew-muted">Greedy sample:</span> {e(sample)}</p>'
-             if sample else "")
-    return (f'<header class="saew-report-head"><h1>saewidgets demo report</h1>'
-            f'<dl class="saew-report-facts">{items}</dl>{quote}{_NAV}</header>')
+    quote = (
+        f'<p class="saew-report-sample"><span class="saew-muted">Greedy sample:</span> {e(sample)}</p>'
+        if sample
+        else ""
+    )
+    return (
+        f'<header class="saew-report-head"><h1>saewidgets demo report</h1>'
+        f'<dl class="saew-report-facts">{items}</dl>{quote}{_NAV}</header>'
+    )
 
 
-_NAV = ('<nav class="saew-report-nav"><a href="#frontier">Frontier</a> · <a href="#features">Features</a> · '
-        '<a href="#steering">Steering</a> · <a href="#figures">Figures</a></nav>')
+_NAV = (
+    '<nav class="saew-report-nav"><a href="#frontier">Frontier</a> · <a href="#features">Features</a> · '
+    '<a href="#steering">Steering</a> · <a href="#figures">Figures</a></nav>'
+)
 
 
 def frontier_table(points: list[dict], chosen: int | None = None) -> str:
     """The frontier as an HTML table (architecture, coefficient, L0, FVU, ΔCE, dead fraction)."""
-    head = "".join(f"<th>{h}</th>" for h in ("SAE", "architecture", "coefficient", "L0", "FVU", "ΔCE (nats)",
-                                                 "dead fraction"))
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("SAE", "architecture", "coefficient", "L0", "FVU", "ΔCE (nats)", "dead fraction")
+    )
     body = []
     for i, p in enumerate(points):
         mark = ' class="saew-report-chosen" title="shown in the feature view"' if i == chosen else ""
-        cells = [e(p.get("name", "")), e(p["architecture"]), f"{e(p.get('knob', ''))} = {_num(p.get('value'), 'g')}",
-                 _num(p["l0"], ".1f"), _num(p.get("fvu"), ".4f"), _num(p.get("delta_ce"), ".4f"),
-                 _num(p.get("dead_fraction"), ".3f")]
+        cells = [
+            e(p.get("name", "")),
+            e(p["architecture"]),
+            f"{e(p.get('knob', ''))} = {_num(p.get('value'), 'g')}",
+            _num(p["l0"], ".1f"),
+            _num(p.get("fvu"), ".4f"),
+            _num(p.get("delta_ce"), ".4f"),
+            _num(p.get("dead_fraction"), ".3f"),
+        ]
         body.append(f"<tr{mark}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return (f'<table class="saew-report-table saew-report-frontier"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+    return (
+        f'<table class="saew-report-table saew-report-frontier"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def latent_table(rows: list[dict]) -> str:
     """The good latents, each a button that shows it in the feature view (static/report.js)."""
-    head = "".join(f"<th>{h}</th>" for h in ("latent", "concept", "F1", "precision", "recall", "fires on",
-                                                 "concept base rate"))
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("latent", "concept", "F1", "precision", "recall", "fires on", "concept base rate")
+    )
     body = []
     for r in rows:
-        button = (f'<button type="button" class="saew-report-show" data-latent="{int(r["latent"])}">'
-                  f'#{int(r["latent"])}</button>')
-        cells = [button, e(r["concept"]), _num(r["f1"], ".2f"), _num(r["precision"], ".2f"),
-                 _num(r["recall"], ".2f"), f"{100 * r['density']:.2f}% of tokens", f"{100 * r['base_rate']:.1f}%"]
+        button = (
+            f'<button type="button" class="saew-report-show" data-latent="{int(r["latent"])}">'
+            f"#{int(r['latent'])}</button>"
+        )
+        cells = [
+            button,
+            e(r["concept"]),
+            _num(r["f1"], ".2f"),
+            _num(r["precision"], ".2f"),
+            _num(r["recall"], ".2f"),
+            f"{100 * r['density']:.2f}% of tokens",
+            f"{100 * r['base_rate']:.1f}%",
+        ]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return (f'<table class="saew-report-table saew-report-latents"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+    return (
+        f'<table class="saew-report-table saew-report-latents"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def figure_html(name: str, png: bytes, caption: str) -> str:
     uri = "data:image/png;base64," + base64.b64encode(png).decode()
-    return (f'<figure class="saew-report-fig"><img src="{uri}" alt="{e(caption)}">'
-            f'<figcaption>{e(caption)} (<code>{e(name)}</code>)</figcaption></figure>')
+    return (
+        f'<figure class="saew-report-fig"><img src="{uri}" alt="{e(caption)}">'
+        f"<figcaption>{e(caption)} (<code>{e(name)}</code>)</figcaption></figure>"
+    )
 
 
 def section(anchor: str, title: str, intro: str) -> str:
@@ -193,8 +247,19 @@ def section(anchor: str, title: str, intro: str) -> str:
 
 # ---------------------------------------------------------------------------------------------- assembly
 
-def write_report(out_dir: str | Path, *, points: list[dict], saes: list, densities: list, model, corpus,
-                 activations, info: dict, concepts=None) -> dict:
+
+def write_report(
+    out_dir: str | Path,
+    *,
+    points: list[dict],
+    saes: list,
+    densities: list,
+    model,
+    corpus,
+    activations,
+    info: dict,
+    concepts=None,
+) -> dict:
     """Write report.html, the PNG figures and metrics.json into ``out_dir``; return their paths and the
     choices made (``sae``, ``latents``, ``steer``).
 
@@ -220,9 +285,15 @@ def write_report(out_dir: str | Path, *, points: list[dict], saes: list, densiti
 
     view = activations.head(FEATURE_TOKENS)
     tokens = token_strings(model.tokenizer, view.token_ids)
-    features = FeatureActivations.from_activations(sae, view, tokens, W_U=unembedding(model),
-                                                   decode=lambda i: model.tokenizer.decode([i]),
-                                                   latent=latents[0] if latents else None, n_latents=N_LATENTS)
+    features = FeatureActivations.from_activations(
+        sae,
+        view,
+        tokens,
+        W_U=unembedding(model),
+        decode=lambda i: model.tokenizer.decode([i]),
+        latent=latents[0] if latents else None,
+        n_latents=N_LATENTS,
+    )
     features.add_latents(latents[1:])
 
     steer = steer_latents(rows)
@@ -230,50 +301,93 @@ def write_report(out_dir: str | Path, *, points: list[dict], saes: list, densiti
     if steer:
         ids = [r["latent"] for r in steer]
         with _one_thread():
-            panel = SteeringPanel(model, sae, info["hook"], ids, units=typical_max(sae, activations, latents=ids),
-                                  prompt=STEER_PROMPT, seed=0, labels=[f"#{r['latent']} {r['concept']}" for r in steer])
+            panel = SteeringPanel(
+                model,
+                sae,
+                info["hook"],
+                ids,
+                units=typical_max(sae, activations, latents=ids),
+                prompt=STEER_PROMPT,
+                seed=0,
+                labels=[f"#{r['latent']} {r['concept']}" for r in steer],
+            )
             panel._grid = panel.precompute_grid(STEER_GRID)
 
     pngs = frontier_pngs(points, title)
     pngs["density.png"] = density_png(densities[k], name)
-    captions = {"frontier_fvu.png": "Frontier: L0 against FVU, one Pareto front per architecture",
-                "frontier_delta_ce.png": "Frontier: L0 against ΔCE (log scale)",
-                "density.png": f"Latent firing frequency of {name} on held-out tokens"}
+    captions = {
+        "frontier_fvu.png": "Frontier: L0 against FVU, one Pareto front per architecture",
+        "frontier_delta_ce.png": "Frontier: L0 against ΔCE (log scale)",
+        "density.png": f"Latent firing frequency of {name} on held-out tokens",
+    }
     for fname, png in pngs.items():
         write_bytes_atomic(out / fname, png)
 
-    parts = [header_html(info),
-             section("frontier", "Sparsity–fidelity frontier",
-                     "Each point is one SAE: fewer active latents per token (L0, left) against a worse "
-                     "reconstruction (FVU, up). Click a point for its numbers; the menu switches the metric."),
-             frontier.html_part("frontier"), frontier_table(points, k),
-             section("features", f"Features of {name}",
-                     f"The JumpReLU SAE at moderate L0 with the lowest FVU (L0 {points[k]['l0']:.1f}). Its latents "
-                     "were scored as classifiers of the corpus's planted concepts on held-out text; these predict "
-                     "a concept best (one latent per concept). Click a latent to show it below."),
-             latent_table(rows) if rows else '<p class="saew-muted">No latent predicts a planted concept.</p>',
-             features.html_part("features")]
+    parts = [
+        header_html(info),
+        section(
+            "frontier",
+            "Sparsity–fidelity frontier",
+            "Each point is one SAE: fewer active latents per token (L0, left) against a worse "
+            "reconstruction (FVU, up). Click a point for its numbers; the menu switches the metric.",
+        ),
+        frontier.html_part("frontier"),
+        frontier_table(points, k),
+        section(
+            "features",
+            f"Features of {name}",
+            f"The JumpReLU SAE at moderate L0 with the lowest FVU (L0 {points[k]['l0']:.1f}). Its latents "
+            "were scored as classifiers of the corpus's planted concepts on held-out text; these predict "
+            "a concept best (one latent per concept). Click a latent to show it below.",
+        ),
+        latent_table(rows) if rows else '<p class="saew-muted">No latent predicts a planted concept.</p>',
+        features.html_part("features"),
+    ]
     if panel is not None:
-        parts += [section("steering", "Steering",
-                          "Adding a latent's decoder direction to the residual stream at the hook, in units of its "
-                          "typical maximum activation; unsteered and steered text use the same seed. Precomputed: "
-                          "one latent at a time, on the grid of strengths."),
-                  panel.html_part("steering")]
+        parts += [
+            section(
+                "steering",
+                "Steering",
+                "Adding a latent's decoder direction to the residual stream at the hook, in units of its "
+                "typical maximum activation; unsteered and steered text use the same seed. Precomputed: "
+                "one latent at a time, on the grid of strengths.",
+            ),
+            panel.html_part("steering"),
+        ]
     parts.append(section("figures", "Figures", "The same figures are PNG files beside this page."))
-    parts.append('<div class="saew-report-figs">' +
-                 "".join(figure_html(f, png, captions[f]) for f, png in pngs.items()) + "</div>")
-    page = render_document(f"saewidgets demo report · {title}", parts, css=static_text("report.css"),
-                           script=static_text("report.js"))
+    parts.append(
+        '<div class="saew-report-figs">'
+        + "".join(figure_html(f, png, captions[f]) for f, png in pngs.items())
+        + "</div>"
+    )
+    page = render_document(
+        f"saewidgets demo report · {title}",
+        parts,
+        css=static_text("report.css"),
+        script=static_text("report.js"),
+    )
     html_path = write_bytes_atomic(out / "report.html", page.encode("utf-8"))
 
-    metrics = {"model": info["model"], "hook": info["hook"],
-               "saes": {p["name"]: {key: _plain(v) for key, v in p.items()} for p in points},
-               "feature_view": {"sae": name, "latents": rows, "n_tokens": len(view)},
-               "steering": {"latents": [r["latent"] for r in steer], "grid": list(STEER_GRID),
-                            "prompt": STEER_PROMPT}}
+    metrics = {
+        "model": info["model"],
+        "hook": info["hook"],
+        "saes": {p["name"]: {key: _plain(v) for key, v in p.items()} for p in points},
+        "feature_view": {"sae": name, "latents": rows, "n_tokens": len(view)},
+        "steering": {
+            "latents": [r["latent"] for r in steer],
+            "grid": list(STEER_GRID),
+            "prompt": STEER_PROMPT,
+        },
+    }
     metrics_path = write_json_atomic(out / "metrics.json", metrics)
-    return {"html": html_path, "metrics": metrics_path, "figures": [out / f for f in pngs], "sae": name,
-            "latents": rows, "steer": [r["latent"] for r in steer]}
+    return {
+        "html": html_path,
+        "metrics": metrics_path,
+        "figures": [out / f for f in pngs],
+        "sae": name,
+        "latents": rows,
+        "steer": [r["latent"] for r in steer],
+    }
 
 
 @contextmanager

@@ -55,8 +55,10 @@ class SAE(nn.Module):
     def __init__(self, cfg: SAEConfig, seed: int = 0):
         super().__init__()
         if cfg.architecture != self.architecture:
-            raise ValueError(f"{type(self).__name__} needs architecture={self.architecture!r}, got "
-                             f"{cfg.architecture!r}; build_sae(cfg) picks the right class")
+            raise ValueError(
+                f"{type(self).__name__} needs architecture={self.architecture!r}, got "
+                f"{cfg.architecture!r}; build_sae(cfg) picks the right class"
+            )
         self.cfg = cfg
         dtype = getattr(torch, cfg.dtype)
         # Decoder rows: random directions of norm 0.1 (Anthropic April 2024 update, "decoder_init_norm" in
@@ -84,8 +86,13 @@ class SAE(nn.Module):
         acts, pre = self._encode(x)  # [batch, d_sae] each
         return SAEOutput(self.decode(acts), acts, pre)
 
-    def loss(self, x: Tensor, sparsity_scale: float = 1.0, dead_mask: Tensor | None = None,
-             out: SAEOutput | None = None) -> LossOutput:
+    def loss(
+        self,
+        x: Tensor,
+        sparsity_scale: float = 1.0,
+        dead_mask: Tensor | None = None,
+        out: SAEOutput | None = None,
+    ) -> LossOutput:
         """Loss terms for a batch x [batch, d_in]. ``sparsity_scale`` multiplies the sparsity term (warm-up
         from 0 to 1). ``dead_mask`` [d_sae] bool, latents that have not fired for a long while, feeds AuxK
         (topk, batchtopk) and the pre-activation loss (jumprelu); None: those terms are 0. ``out``:
@@ -306,8 +313,9 @@ class JumpReLUSAE(SAE):
         self.threshold.clamp_(min=MIN_THRESHOLD)
 
 
-SAE_CLASSES: dict[str, type[SAE]] = {c.architecture: c for c in (ReLUSAE, GatedSAE, TopKSAE, BatchTopKSAE,
-                                                                 JumpReLUSAE)}
+SAE_CLASSES: dict[str, type[SAE]] = {
+    c.architecture: c for c in (ReLUSAE, GatedSAE, TopKSAE, BatchTopKSAE, JumpReLUSAE)
+}
 
 
 def build_sae(cfg: SAEConfig, seed: int = 0) -> SAE:

@@ -29,8 +29,9 @@ class Comparison(NamedTuple):
     steered: str
 
 
-def typical_max(sae, activations, quantile: float = 0.999, batch_size: int = 4096,
-                latents=None) -> torch.Tensor:
+def typical_max(
+    sae, activations, quantile: float = 0.999, batch_size: int = 4096, latents=None
+) -> torch.Tensor:
     """Per-latent ``quantile`` of the non-zero activations over ``activations`` (an ActivationSet or
     [n, d_in] tensor): the unit of steering strength, [d_sae]. Latents that never fire get 1.
 
@@ -40,11 +41,18 @@ def typical_max(sae, activations, quantile: float = 0.999, batch_size: int = 409
     ids = None if latents is None else torch.as_tensor([int(i) for i in latents], dtype=torch.long)
     columns = slice(None) if ids is None else ids
     with torch.no_grad():
-        acts = torch.cat([sae.encode(x.to(sae.W_dec.device, sae.W_dec.dtype)).float().cpu()[:, columns]
-                          for x in x_all.split(batch_size)])  # [n, d_sae] or [n, len(latents)]
+        acts = torch.cat(
+            [
+                sae.encode(x.to(sae.W_dec.device, sae.W_dec.dtype)).float().cpu()[:, columns]
+                for x in x_all.split(batch_size)
+            ]
+        )  # [n, d_sae] or [n, len(latents)]
     acts = acts.masked_fill(acts <= 0, float("nan"))
-    q = torch.nanquantile(acts, quantile, dim=0) if len(acts) <= 16_000_000 // acts.shape[1] else \
-        acts.nan_to_num(0).amax(0)  # very large sets: the max is a fine unit too
+    q = (
+        torch.nanquantile(acts, quantile, dim=0)
+        if len(acts) <= 16_000_000 // acts.shape[1]
+        else acts.nan_to_num(0).amax(0)
+    )  # very large sets: the max is a fine unit too
     q = torch.nan_to_num(q, nan=1.0)
     if ids is None:
         return q  # [d_sae]
@@ -84,18 +92,52 @@ def steering_hook(sae, strengths: Mapping[int, float], mode: str = "add", units:
     return hook
 
 
-def generate(model, prompt: str, *, sae=None, hook: str | None = None, strengths: Mapping[int, float] | None = None,
-             mode: str = "add", units: torch.Tensor | None = None, max_new_tokens: int = 32,
-             temperature: float = 1.0, seed: int = 0, kv_cache: str = "auto") -> str:
+def generate(
+    model,
+    prompt: str,
+    *,
+    sae=None,
+    hook: str | None = None,
+    strengths: Mapping[int, float] | None = None,
+    mode: str = "add",
+    units: torch.Tensor | None = None,
+    max_new_tokens: int = 32,
+    temperature: float = 1.0,
+    seed: int = 0,
+    kv_cache: str = "auto",
+) -> str:
     """Sample a continuation of ``prompt`` (temperature 0: greedy), optionally steered; prompt + continuation."""
-    return compare(model, prompt, sae=sae, hook=hook, strengths=strengths, mode=mode, units=units,
-                   max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, kv_cache=kv_cache,
-                   unsteered=False).steered
+    return compare(
+        model,
+        prompt,
+        sae=sae,
+        hook=hook,
+        strengths=strengths,
+        mode=mode,
+        units=units,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        seed=seed,
+        kv_cache=kv_cache,
+        unsteered=False,
+    ).steered
 
 
-def compare(model, prompt: str, *, sae, hook: str, strengths: Mapping[int, float] | None, mode: str = "add",
-            units: torch.Tensor | None = None, max_new_tokens: int = 32, temperature: float = 1.0,
-            seed: int = 0, kv_cache: str = "auto", unsteered: bool = True) -> Comparison:
+def compare(
+    model,
+    prompt: str,
+    *,
+    sae,
+    hook: str,
+    strengths: Mapping[int, float] | None,
+    mode: str = "add",
+    units: torch.Tensor | None = None,
+    max_new_tokens: int = 32,
+    temperature: float = 1.0,
+    seed: int = 0,
+    kv_cache: str = "auto",
+    unsteered: bool = True,
+) -> Comparison:
     """Unsteered and steered continuations sampled with the same seed, as two rows of one batch.
 
     Row 0 is the model as it is; the steering hook changes row 1 alone. Each row samples from its own
@@ -108,8 +150,15 @@ def compare(model, prompt: str, *, sae, hook: str, strengths: Mapping[int, float
         fwd_hooks = [(hook, _rows_from(steering_hook(sae, strengths, mode, units), 1 if unsteered else 0))]
     tokens = model.to_tokens(prompt)  # [1, pos]
     tokens = tokens.expand(2 if unsteered else 1, -1)  # [rows, pos]
-    out = sample(model, tokens, max_new_tokens=max_new_tokens, temperature=temperature, seeds=seed,
-                 fwd_hooks=fwd_hooks, kv_cache=kv_cache)  # [rows, pos + new]
+    out = sample(
+        model,
+        tokens,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        seeds=seed,
+        fwd_hooks=fwd_hooks,
+        kv_cache=kv_cache,
+    )  # [rows, pos + new]
     texts = [model.tokenizer.decode(row, skip_special_tokens=True) for row in out]
     return Comparison(texts[0], texts[1]) if unsteered else Comparison("", texts[0])
 

@@ -50,9 +50,18 @@ class FrontierRun(NamedTuple):
     """Per-latent firing frequency of each SAE on the evaluation activations."""
 
 
-def run_frontier(activations, sweeps=DEMO_SWEEPS, cfg: TrainConfig = DEMO_TRAIN, *, d_sae: int = 1024,
-                 eval_activations=None, model=None, eval_texts=None, seed: int = 0,
-                 progress: bool | None = None) -> FrontierRun:
+def run_frontier(
+    activations,
+    sweeps=DEMO_SWEEPS,
+    cfg: TrainConfig = DEMO_TRAIN,
+    *,
+    d_sae: int = 1024,
+    eval_activations=None,
+    model=None,
+    eval_texts=None,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> FrontierRun:
     """Train every sweep's SAEs in one pass over ``activations`` and evaluate each one.
 
     Reconstruction metrics use ``eval_activations`` (default: the training activations); CE metrics
@@ -70,13 +79,35 @@ def run_frontier(activations, sweeps=DEMO_SWEEPS, cfg: TrainConfig = DEMO_TRAIN,
     for (_, c), result in zip(configs, results):
         knob = c.sparsity_knob
         with_ce = model is not None and eval_texts is not None
-        m = evaluate(result.sae, eval_activations if eval_activations is not None else activations,
-                     model=model if with_ce else None, texts=eval_texts, hook=activations.hook if with_ce else None)
-        point = {"name": f"{c.architecture}_{knob}_{getattr(c, knob):g}", "architecture": c.architecture,
-                 "knob": knob, "value": getattr(c, knob), "d_sae": c.d_sae,
-                 "train_seconds": result.history[-1]["seconds"] if result.history else 0.0}
-        point |= {k: m[k] for k in ("l0", "fvu", "explained_variance", "cossim", "l2_ratio",
-                                   "relative_reconstruction_bias", "dead_fraction", "dense_fraction") if k in m}
+        m = evaluate(
+            result.sae,
+            eval_activations if eval_activations is not None else activations,
+            model=model if with_ce else None,
+            texts=eval_texts,
+            hook=activations.hook if with_ce else None,
+        )
+        point = {
+            "name": f"{c.architecture}_{knob}_{getattr(c, knob):g}",
+            "architecture": c.architecture,
+            "knob": knob,
+            "value": getattr(c, knob),
+            "d_sae": c.d_sae,
+            "train_seconds": result.history[-1]["seconds"] if result.history else 0.0,
+        }
+        point |= {
+            k: m[k]
+            for k in (
+                "l0",
+                "fvu",
+                "explained_variance",
+                "cossim",
+                "l2_ratio",
+                "relative_reconstruction_bias",
+                "dead_fraction",
+                "dense_fraction",
+            )
+            if k in m
+        }
         point |= {k: m[k] for k in ("ce_clean", "ce_sae", "delta_ce", "ce_loss_score", "kl") if k in m}
         points.append(point)
         densities.append(m["density"])

@@ -26,8 +26,9 @@ class ToyData(NamedTuple):
     """[n_features, d] unit-norm feature directions."""
 
 
-def toy_superposition(n_samples: int, n_features: int, d: int, p_active: float = 0.05,
-                      seed: int = 0) -> ToyData:
+def toy_superposition(
+    n_samples: int, n_features: int, d: int, p_active: float = 0.05, seed: int = 0
+) -> ToyData:
     """Toy data with known features (Elhage et al. 2022, "Toy Models of Superposition"): each feature
     is active independently with probability ``p_active`` (their 1 - S) with a magnitude ~ U(0, 1),
     and writes along a random unit direction; with d < n_features the directions cannot be

@@ -52,8 +52,16 @@ class _Step(nn.Module):
         return out, self.sae.loss(x, sparsity_scale, dead_mask, out=out)
 
 
-def train(sae: SAE, activations, cfg: TrainConfig | None = None, *, callback: Callable[[dict], None] | None = None,
-          progress: bool | None = None, resume: bool = True, **overrides) -> TrainResult:
+def train(
+    sae: SAE,
+    activations,
+    cfg: TrainConfig | None = None,
+    *,
+    callback: Callable[[dict], None] | None = None,
+    progress: bool | None = None,
+    resume: bool = True,
+    **overrides,
+) -> TrainResult:
     """Train ``sae`` on ``activations`` and return a TrainResult.
 
     ``activations``: an ActivationSet, CachedActivations, or a plain ``[n, d_in]`` tensor of raw activations
@@ -63,13 +71,21 @@ def train(sae: SAE, activations, cfg: TrainConfig | None = None, *, callback: Ca
     a ``train`` result or a ``load_sae``-ed SAE) continues at its own scale, keeping its b_dec. If training fails
     (anything but Ctrl-C, which returns what was trained so far), ``sae`` is left exactly as it was.
     """
-    return train_sweep([sae], activations, cfg, callback=callback, progress=progress, resume=resume,
-                       **overrides)[0]
+    return train_sweep(
+        [sae], activations, cfg, callback=callback, progress=progress, resume=resume, **overrides
+    )[0]
 
 
-def train_sweep(saes: list[SAE], activations, cfg: TrainConfig | None = None, *,
-                callback: Callable[[dict], None] | None = None, progress: bool | None = None, resume: bool = True,
-                **overrides) -> list[TrainResult]:
+def train_sweep(
+    saes: list[SAE],
+    activations,
+    cfg: TrainConfig | None = None,
+    *,
+    callback: Callable[[dict], None] | None = None,
+    progress: bool | None = None,
+    resume: bool = True,
+    **overrides,
+) -> list[TrainResult]:
     """Train several SAEs (e.g. a list of sparsity coefficients) in one pass over one activation stream.
 
     Every batch is read, shuffled and normalised once and handed to each SAE in turn, so a sweep costs
@@ -83,8 +99,10 @@ def train_sweep(saes: list[SAE], activations, cfg: TrainConfig | None = None, *,
     activations = _as_activations(activations)
     for sae in saes:
         if activations.d_in != sae.cfg.d_in:
-            raise ValueError(f"The activations have d_in={activations.d_in} but the SAE expects d_in={sae.cfg.d_in}: "
-                             "harvest from the hook the SAE was built for, or build SAEConfig(d_in=...) to match.")
+            raise ValueError(
+                f"The activations have d_in={activations.d_in} but the SAE expects d_in={sae.cfg.d_in}: "
+                "harvest from the hook the SAE was built for, or build SAEConfig(d_in=...) to match."
+            )
     rank, world = _distributed()
     if cfg.batch_size % world:
         raise ValueError(f"batch_size {cfg.batch_size} must divide evenly over {world} processes")
@@ -115,29 +133,38 @@ def _loop(runs: list[_Run], activations, cfg: TrainConfig, callback, show: bool)
     rank, world = _distributed()
     start = runs[0].start
     if any(run.start != start for run in runs):
-        raise ValueError(f"The sweep's checkpoints in {cfg.checkpoint_dir} stopped at different steps "
-                         f"({[run.start for run in runs]}): an older saewidgets saved each SAE on its own. "
-                         "Delete checkpoint_dir to restart.")
+        raise ValueError(
+            f"The sweep's checkpoints in {cfg.checkpoint_dir} stopped at different steps "
+            f"({[run.start for run in runs]}): an older saewidgets saved each SAE on its own. "
+            "Delete checkpoint_dir to restart."
+        )
     local, device = cfg.batch_size // world, runs[0].device
     batches = _stream(activations, cfg.batch_size, cfg.seed, start)
     bar = _bar(cfg.steps * len(runs), start * len(runs), show)
-    t0 = time.time()  # after the optimisers are built: torch's first Adam() in a process imports dynamo (~2 s)
+    t0 = (
+        time.time()
+    )  # after the optimisers are built: torch's first Adam() in a process imports dynamo (~2 s)
     # CPU: each step's [batch, d_sae] tensors reuse the last step's freed pages instead of fresh zero-filled
     # ones (host_memory.py; page faults were a fifth of a step at bench/'s shapes)
     with reuse_freed_memory(device.type == "cpu"):
         try:
             for step in range(start, cfg.steps):
-                batch = next(batches)  # [batch, d_in]: every process checks the whole batch, so all stop together
+                batch = next(
+                    batches
+                )  # [batch, d_in]: every process checks the whole batch, so all stop together
                 _check_finite(batch, step, activations)
                 raw = batch[rank * local : (rank + 1) * local].to(device, torch.float32)  # [local, d_in]
-                scaled: dict[float, torch.Tensor] = {}  # scale -> [local, d_in]; SAEs trained before keep their own
+                scaled: dict[
+                    float, torch.Tensor
+                ] = {}  # scale -> [local, d_in]; SAEs trained before keep their own
                 for run in runs:
                     if run.scale not in scaled:
                         scaled[run.scale] = raw * run.scale
                     row = run.step(scaled[run.scale], step, t0)
                     if row is not None:
-                        bar.set_postfix(l0=f"{row['l0']:.1f}", fvu=f"{row['fvu']:.3f}",
-                                        dead=f"{row['dead_fraction']:.2f}")
+                        bar.set_postfix(
+                            l0=f"{row['l0']:.1f}", fvu=f"{row['fvu']:.3f}", dead=f"{row['dead_fraction']:.2f}"
+                        )
                         if callback is not None and rank == 0:
                             callback(row)
                     bar.update(1)
@@ -173,7 +200,9 @@ class _Kept:
 class _Run:
     """One SAE's share of a run: its optimiser, dead-latent counters, history and checkpoint part."""
 
-    def __init__(self, sae: SAE, index: int, n_saes: int, activations, cfg: TrainConfig, device, resume: bool):
+    def __init__(
+        self, sae: SAE, index: int, n_saes: int, activations, cfg: TrainConfig, device, resume: bool
+    ):
         self.sae, self.index, self.cfg, self.device = sae, index, cfg, device
         self.label = {"sae": index} if n_saes > 1 else {}
         self.folder = "" if n_saes == 1 else f"sae_{index}"  # inside checkpoint_dir
@@ -202,7 +231,9 @@ class _Run:
             self.since_fired.copy_(loop["since_fired"])
             self.gen.set_state(loop["generator"])
             self.start, self.history = meta["step"], meta["history"]
-        elif cfg.init_b_dec and fresh:  # from the whole first (global) batch: every process starts from one b_dec
+        elif (
+            cfg.init_b_dec and fresh
+        ):  # from the whole first (global) batch: every process starts from one b_dec
             first = next(_stream(activations, cfg.batch_size, cfg.seed, 0))  # [batch, d_in]
             _check_finite(first, 0, activations)
             init_b_dec_(sae, first.to(device, torch.float32) * self.scale)
@@ -228,7 +259,9 @@ class _Run:
         opt.step()
         sae.after_step()
         opt.zero_grad(set_to_none=True)
-        fired = out.acts.detach().amax(0) > 0  # [d_sae]; amax reads acts once, (acts > 0).any(0) also writes a mask
+        fired = (
+            out.acts.detach().amax(0) > 0
+        )  # [d_sae]; amax reads acts once, (acts > 0).any(0) also writes a mask
         if _distributed()[1] > 1:  # every process must agree on which latents are dead
             fired = fired.to(torch.int32)
             torch.distributed.all_reduce(fired, op=torch.distributed.ReduceOp.MAX)
@@ -243,21 +276,28 @@ class _Run:
             self.since_fired.masked_fill_(dead, 0)
         row = None
         if (step + 1) % cfg.log_every == 0 or step + 1 == steps:
-            row = self.label | _log_row(step, cfg, lr, sparsity_scale, losses, x, out, self.since_fired,
-                                        time.time() - t0)
+            row = self.label | _log_row(
+                step, cfg, lr, sparsity_scale, losses, x, out, self.since_fired, time.time() - t0
+            )
             self.history.append(row)
         return row
 
     def checkpoint_part(self, step: int) -> checkpoint.Part:
         """This SAE's share of a checkpoint taken after ``step`` steps."""
-        return checkpoint.Part(self.folder, self.sae, self.opt,
-                               {"since_fired": self.since_fired, "generator": self.gen.get_state()},
-                               {"step": step, "history": self.history, "identity": self.ident})
+        return checkpoint.Part(
+            self.folder,
+            self.sae,
+            self.opt,
+            {"since_fired": self.since_fired, "generator": self.gen.get_state()},
+            {"step": step, "history": self.history, "identity": self.ident},
+        )
 
     def finish(self, interrupted: bool) -> TrainResult:
         self.sae.eval()
         _rescale_inputs_(self.sae, self.scale)  # the returned SAE reads raw activations ...
-        self.sae.cfg = dataclasses.replace(self.sae.cfg, input_scale=self.scale)  # ... and says what it trained at
+        self.sae.cfg = dataclasses.replace(
+            self.sae.cfg, input_scale=self.scale
+        )  # ... and says what it trained at
         return TrainResult(self.sae, self.history, interrupted)
 
 
@@ -271,11 +311,15 @@ def _stream(activations, batch_size: int, seed: int, start_step: int) -> Iterato
     """Endless shuffled batches, epoch e in the order of seed + e; starts at batch ``start_step``."""
     per_epoch = len(activations) // batch_size
     if per_epoch == 0:
-        raise ValueError(f"There are {len(activations)} activations, fewer than one batch of {batch_size}: "
-                         "harvest more tokens or lower batch_size.")
+        raise ValueError(
+            f"There are {len(activations)} activations, fewer than one batch of {batch_size}: "
+            "harvest more tokens or lower batch_size."
+        )
     epoch, skip = divmod(start_step, per_epoch)
     while True:
-        for i, x in enumerate(activations.batches(batch_size, shuffle=True, seed=seed + epoch, drop_last=True)):
+        for i, x in enumerate(
+            activations.batches(batch_size, shuffle=True, seed=seed + epoch, drop_last=True)
+        ):
             if i >= skip:
                 yield x  # [batch_size, d_in]
         epoch, skip = epoch + 1, 0
@@ -289,14 +333,25 @@ def _as_activations(activations):
     x = torch.from_numpy(activations) if isinstance(activations, np.ndarray) else activations
     if not isinstance(x, torch.Tensor) or x.dim() != 2 or not x.is_floating_point():
         what = f"a {x.dim()}-D {x.dtype} tensor" if isinstance(x, torch.Tensor) else type(x).__name__
-        raise TypeError(f"train needs an ActivationSet, CachedActivations or a [n, d_in] float tensor; got {what}")
+        raise TypeError(
+            f"train needs an ActivationSet, CachedActivations or a [n, d_in] float tensor; got {what}"
+        )
     from .activation_set import ActivationSet  # activation_set.py sits above training.py (DESIGN.md layers)
 
     x = x.detach()
     unknown = torch.full((len(x),), -1, dtype=torch.long)  # [n]
-    mean_norm = float(torch.linalg.vector_norm(x, dim=1, dtype=torch.float64).mean())  # as harvest measures it
-    return ActivationSet(x, unknown, unknown, unknown, hook="", model_name="",
-                         norm_scale=math.sqrt(x.shape[1]) / mean_norm if mean_norm > 0 else float("nan"))
+    mean_norm = float(
+        torch.linalg.vector_norm(x, dim=1, dtype=torch.float64).mean()
+    )  # as harvest measures it
+    return ActivationSet(
+        x,
+        unknown,
+        unknown,
+        unknown,
+        hook="",
+        model_name="",
+        norm_scale=math.sqrt(x.shape[1]) / mean_norm if mean_norm > 0 else float("nan"),
+    )
 
 
 def _input_scale(sae: SAE, activations, cfg: TrainConfig) -> float:
@@ -306,9 +361,11 @@ def _input_scale(sae: SAE, activations, cfg: TrainConfig) -> float:
         return float(sae.cfg.input_scale)
     scale = float(activations.norm_scale) if cfg.normalize else 1.0
     if not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"The activations' norm_scale is {scale}, so they cannot be normalised"
-                         f"{_where_non_finite(activations) or ' (are they all zero?)'}. Drop the bad rows, or train "
-                         "with normalize=False.")
+        raise ValueError(
+            f"The activations' norm_scale is {scale}, so they cannot be normalised"
+            f"{_where_non_finite(activations) or ' (are they all zero?)'}. Drop the bad rows, or train "
+            "with normalize=False."
+        )
     return scale
 
 
@@ -316,9 +373,11 @@ def _check_finite(x: torch.Tensor, step: int, activations) -> None:
     """Refuse a batch holding NaN/inf before any SAE steps on it, saying where in the activations they are."""
     bad = ~torch.isfinite(x)  # [batch, d_in]
     if bool(bad.any()):
-        raise ValueError(f"The activation batch at step {step} holds {int(bad.sum())} NaN/inf values"
-                         f"{_where_non_finite(activations)}. Check the model's activations (e.g. fp16 overflow) or "
-                         "drop those rows. The SAE is left as it was passed in.")
+        raise ValueError(
+            f"The activation batch at step {step} holds {int(bad.sum())} NaN/inf values"
+            f"{_where_non_finite(activations)}. Check the model's activations (e.g. fp16 overflow) or "
+            "drop those rows. The SAE is left as it was passed in."
+        )
 
 
 def _where_non_finite(activations) -> str:
@@ -333,8 +392,10 @@ def _where_non_finite(activations) -> str:
     if not count:
         return ""
     doc_ids = getattr(activations, "doc_ids", None)
-    rows = [f"row {r}" + (f" (document {int(doc_ids[r])})" if doc_ids is not None and doc_ids[r] >= 0 else "")
-            for r in first]
+    rows = [
+        f"row {r}" + (f" (document {int(doc_ids[r])})" if doc_ids is not None and doc_ids[r] >= 0 else "")
+        for r in first
+    ]
     return f"; {count} row(s) of the activations hold NaN/inf: {', '.join(rows)}{', ...' if count > len(first) else ''}"
 
 
@@ -362,11 +423,20 @@ def _log_row(step, cfg, lr, sparsity_scale, losses, x, out: SAEOutput, since_fir
     with torch.no_grad():
         err = (out.recon.float() - x).pow(2).sum()
         var = (x - x.mean(0)).pow(2).sum()
-        return {"step": step + 1, "tokens": (step + 1) * cfg.batch_size, "lr": lr, "sparsity_scale": sparsity_scale,
-                "loss": float(losses.total), "mse": float(losses.mse), "sparsity": float(losses.sparsity),
-                "aux": float(losses.aux), "l0": float((out.acts > 0).sum(-1).float().mean()),
-                "fvu": float(err / var), "dead_fraction": float((since_fired >= cfg.dead_window_tokens).float().mean()),
-                "seconds": round(seconds, 3)}
+        return {
+            "step": step + 1,
+            "tokens": (step + 1) * cfg.batch_size,
+            "lr": lr,
+            "sparsity_scale": sparsity_scale,
+            "loss": float(losses.total),
+            "mse": float(losses.mse),
+            "sparsity": float(losses.sparsity),
+            "aux": float(losses.aux),
+            "l0": float((out.acts > 0).sum(-1).float().mean()),
+            "fvu": float(err / var),
+            "dead_fraction": float((since_fired >= cfg.dead_window_tokens).float().mean()),
+            "seconds": round(seconds, 3),
+        }
 
 
 def _bar(total: int, start: int, show: bool):
@@ -418,7 +488,9 @@ def _resample_dead_(sae: SAE, opt: torch.optim.Adam, x, loss, dead: torch.Tensor
     if idx_dead.numel() == 0:
         return
     weights = (loss.pow(2) + 1e-12).cpu()  # [batch]
-    pick = torch.multinomial(weights, idx_dead.numel(), replacement=True, generator=gen).to(x.device)  # [n_dead]
+    pick = torch.multinomial(weights, idx_dead.numel(), replacement=True, generator=gen).to(
+        x.device
+    )  # [n_dead]
     dirs = x[pick] - sae.b_dec  # [n_dead, d_in]
     dirs = dirs / dirs.norm(dim=1, keepdim=True).clamp_min(1e-8)
     alive = ~dead
@@ -427,7 +499,11 @@ def _resample_dead_(sae: SAE, opt: torch.optim.Adam, x, loss, dead: torch.Tensor
     sae.W_dec[idx_dead] = dirs * (1.0 if sae.cfg.normalize_decoder else dec_norm)
     sae.W_enc[:, idx_dead] = dirs.T * 0.2 * enc_norm
     sae.b_enc[idx_dead] = 0.0
-    for p, index in ((sae.W_dec, (idx_dead,)), (sae.W_enc, (slice(None), idx_dead)), (sae.b_enc, (idx_dead,))):
+    for p, index in (
+        (sae.W_dec, (idx_dead,)),
+        (sae.W_enc, (slice(None), idx_dead)),
+        (sae.b_enc, (idx_dead,)),
+    ):
         for key in ("exp_avg", "exp_avg_sq"):
             if p in opt.state:
                 opt.state[p][key][index] = 0.0

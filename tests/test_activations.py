@@ -91,12 +91,15 @@ def test_batches_cover_every_row_once(acts):
     assert all(len(b) == 64 for b in acts.batches(64, drop_last=True))
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(n_tokens=0), "n_tokens must be a positive"),
-    (dict(n_tokens=-5), "n_tokens must be a positive"),
-    (dict(batch_size=0), "batch_size"),
-    (dict(hook="blocks.1.hook_resid_pots"), "Closest valid names: blocks.1.hook_resid_post"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(n_tokens=0), "n_tokens must be a positive"),
+        (dict(n_tokens=-5), "n_tokens must be a positive"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(hook="blocks.1.hook_resid_pots"), "Closest valid names: blocks.1.hook_resid_post"),
+    ],
+)
 def test_bad_arguments(model, corpus, bad, match):
     kwargs = dict(hook=HOOK) | bad
     with pytest.raises(ValueError, match=match):
@@ -137,7 +140,10 @@ def test_cache_round_trip_and_reuse(model, corpus, acts, tmp_path, monkeypatch):
 def test_cache_refuses_a_different_model_hook_dtype_or_texts(model, corpus, tmp_path):
     path = tmp_path / "cache"
     harvest(model, corpus.texts[:8], HOOK, cache_dir=path)
-    for kwargs, what in [(dict(hook="blocks.0.hook_resid_post"), "hook"), (dict(dtype=torch.float16), "dtype")]:
+    for kwargs, what in [
+        (dict(hook="blocks.0.hook_resid_post"), "hook"),
+        (dict(dtype=torch.float16), "dtype"),
+    ]:
         with pytest.raises(ValueError, match=f"made differently .*{what}: cache has"):
             harvest(model, corpus.texts[:8], **(dict(hook=HOOK) | kwargs), cache_dir=path)
     with pytest.raises(ValueError, match="texts_fingerprint"):
@@ -148,7 +154,8 @@ def test_cache_refuses_a_different_model_hook_dtype_or_texts(model, corpus, tmp_
     # More than the texts hold: a fresh harvest returns every token with a warning, and so does the cache.
     with pytest.warns(UserWarning, match="fewer than n_tokens=100000"):
         assert len(harvest(model, corpus.texts[:8], HOOK, n_tokens=100_000, cache_dir=path)) == len(
-            harvest(model, corpus.texts[:8], HOOK, cache_dir=path))
+            harvest(model, corpus.texts[:8], HOOK, cache_dir=path)
+        )
 
 
 def _perturbed_copy(model):
@@ -204,7 +211,9 @@ def test_cache_reuse_returns_exactly_the_n_tokens_asked_for(model, corpus, tmp_p
         assert torch.equal(getattr(loaded, name), getattr(fresh, name))
     assert loaded.norm_scale == few.norm_scale
     streamed = torch.cat(list(few.batches(16, seed=1)))  # 50 rows over two shards, the second cut short
-    assert streamed.shape == (50, fresh.d_in) and torch.allclose(streamed.sum(0), fresh.acts.sum(0), atol=1e-4)
+    assert streamed.shape == (50, fresh.d_in) and torch.allclose(
+        streamed.sum(0), fresh.acts.sum(0), atol=1e-4
+    )
     assert torch.equal(torch.cat(list(few.batches(16, shuffle=False))), fresh.acts)
     assert len(harvest(model, texts, HOOK, cache_dir=path)) == len(full)
 
@@ -215,8 +224,11 @@ def test_cache_with_fewer_rows_is_refused_with_a_clear_message(model, corpus, tm
     assert len(harvest(model, texts, HOOK, n_tokens=20, cache_dir=path)) == 20
     with pytest.raises(ValueError, match="holds 50 tokens, fewer than the 60 asked for"):
         harvest(model, texts, HOOK, n_tokens=60, cache_dir=path)
-    with pytest.raises(ValueError, match=r"holds 50 tokens, fewer than the \d+ tokens of the texts that "
-                                         r"n_tokens=None asks for \(it was made with n_tokens=50\)") as e:
+    with pytest.raises(
+        ValueError,
+        match=r"holds 50 tokens, fewer than the \d+ tokens of the texts that "
+        r"n_tokens=None asks for \(it was made with n_tokens=50\)",
+    ) as e:
         harvest(model, texts, HOOK, cache_dir=path)
     assert "the None" not in str(e.value)
 
@@ -236,11 +248,18 @@ class Spiky(torch.nn.Module):
         return self.block(self.emb(ids))
 
 
-@pytest.mark.parametrize("value, dtype, match", [
-    (float("inf"), torch.float32, "holds inf .*load it in float32.*remove texts\\[1\\]"),
-    (float("nan"), torch.float32, "holds NaN"),
-    (1e6, torch.float16, "holds inf .*finite but exceed float16's range: harvest with dtype=torch.float32"),
-])
+@pytest.mark.parametrize(
+    "value, dtype, match",
+    [
+        (float("inf"), torch.float32, "holds inf .*load it in float32.*remove texts\\[1\\]"),
+        (float("nan"), torch.float32, "holds NaN"),
+        (
+            1e6,
+            torch.float16,
+            "holds inf .*finite but exceed float16's range: harvest with dtype=torch.float32",
+        ),
+    ],
+)
 @pytest.mark.parametrize("cached", [False, True])
 def test_non_finite_activations_say_where(model, tmp_path, value, dtype, match, cached):
     tok = model.tokenizer
@@ -252,8 +271,15 @@ def test_non_finite_activations_say_where(model, tmp_path, value, dtype, match, 
     row, pos = len(ids[0]) + 1, 2  # position 0 is BOS; doc 1's token 1 sits at position 2
     where = f"activation row {row} \\(document 1, position {pos}, token id {bad}\\) at hook 'block'"
     with pytest.raises(ValueError, match=f"{where} {match}"):
-        harvest(spiky, texts, "block", tokenizer=tok, dtype=dtype, batch_size=1,
-                cache_dir=tmp_path / "cache" if cached else None)
+        harvest(
+            spiky,
+            texts,
+            "block",
+            tokenizer=tok,
+            dtype=dtype,
+            batch_size=1,
+            cache_dir=tmp_path / "cache" if cached else None,
+        )
     assert list(tmp_path.iterdir()) == []  # no cache folder, no partial folder
     # the same texts without the bad token are fine
     ok = harvest(Spiky(len(tok), bad, 1.0), texts, "block", tokenizer=tok, dtype=dtype)
@@ -289,5 +315,9 @@ def test_model_name_is_the_loaded_name_or_the_class_name(model, corpus, acts):
     from saewidgets.models import model_name
 
     assert acts.model_name == model_name(model) == "storyteller"
-    assert harvest(Spiky(len(model.tokenizer), 0, 1.0), ["A cat."], "block",
-                   tokenizer=model.tokenizer).model_name == "Spiky"
+    assert (
+        harvest(
+            Spiky(len(model.tokenizer), 0, 1.0), ["A cat."], "block", tokenizer=model.tokenizer
+        ).model_name
+        == "Spiky"
+    )

@@ -16,8 +16,12 @@ CASES = [(arch, {}) for arch in ARCHITECTURES] + [("relu", {"normalize_decoder":
 IDS = [arch for arch in ARCHITECTURES] + ["relu-unit-decoder"]
 # relu: an L1 that learns within 40 steps; jumprelu: theta starts at 0.5 (many latents start dead, so the
 # pre-activation loss runs) with a window wide enough to move it in a few steps
-EXTRA = {"relu": dict(l1_coefficient=1.0), "topk": dict(k=4), "batchtopk": dict(k=4),
-         "jumprelu": dict(jumprelu_bandwidth=0.05, jumprelu_init_threshold=0.5, pre_act_loss_coefficient=1e-3)}
+EXTRA = {
+    "relu": dict(l1_coefficient=1.0),
+    "topk": dict(k=4),
+    "batchtopk": dict(k=4),
+    "jumprelu": dict(jumprelu_bandwidth=0.05, jumprelu_init_threshold=0.5, pre_act_loss_coefficient=1e-3),
+}
 # a latent that did not fire in the last batch counts as dead: AuxK and the pre-activation loss run under bf16 too
 FAST = dict(batch_size=256, lr=3e-3, log_every=1, progress=False, device="cpu", dead_window_tokens=256)
 
@@ -26,7 +30,9 @@ FAST = dict(batch_size=256, lr=3e-3, log_every=1, progress=False, device="cpu", 
 def data():
     x = toy_superposition(4096, 48, D_IN, p_active=0.05, seed=0).x  # [4096, d_in]
     zeros = torch.zeros(len(x), dtype=torch.long)
-    scale = D_IN**0.5 / float(x.norm(dim=1).mean())  # E||x|| = sqrt(d_in), as harvest sets it: the defaults apply
+    scale = D_IN**0.5 / float(
+        x.norm(dim=1).mean()
+    )  # E||x|| = sqrt(d_in), as harvest sets it: the defaults apply
     return ActivationSet(x, zeros, zeros, zeros, hook="toy", model_name="toy", norm_scale=scale)
 
 
@@ -44,12 +50,15 @@ def test_every_architecture_trains_under_bf16_autocast(arch, kw, data):
     result = train(_sae(arch, **kw), data, n_tokens=8 * 256, autocast="bf16", **FAST)
     assert not result.interrupted and len(result.history) == 8
     for row in result.history:
-        assert all(torch.isfinite(torch.tensor(row[key])) for key in ("loss", "mse", "sparsity", "aux", "fvu")), row
+        assert all(
+            torch.isfinite(torch.tensor(row[key])) for key in ("loss", "mse", "sparsity", "aux", "fvu")
+        ), row
     if arch in ("topk", "batchtopk", "jumprelu"):  # AuxK / the pre-activation loss ran under bf16 too
         assert any(row["dead_fraction"] > 0 and row["aux"] > 0 for row in result.history)
     state = result.sae.state_dict()  # parameters and buffers (BatchTopK's threshold)
-    assert all(t.dtype == torch.float32 and torch.isfinite(t).all() for t in state.values()), \
-        {k: t.dtype for k, t in state.items()}
+    assert all(t.dtype == torch.float32 and torch.isfinite(t).all() for t in state.values()), {
+        k: t.dtype for k, t in state.items()
+    }
     if arch == "batchtopk":
         assert float(result.sae.threshold) > 0  # the EMA estimate ran under bf16
 

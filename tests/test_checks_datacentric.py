@@ -17,7 +17,9 @@ def test_references_agree_with_the_library():
     ref = checks.npmi_reference(torch.tensor(5.0), torch.tensor(10.0), torch.tensor(20.0), 100.0)
     assert float(ref) == pytest.approx(lib, abs=1e-6)
     J = dc.jaccard(sp.csr_matrix(x.T))
-    assert float(checks.jaccard_reference(torch.tensor(x[:, 0]), torch.tensor(x[:, 1]))) == pytest.approx(J[0, 1])
+    assert float(checks.jaccard_reference(torch.tensor(x[:, 0]), torch.tensor(x[:, 1]))) == pytest.approx(
+        J[0, 1]
+    )
 
 
 def test_checks_pass_on_the_reference(capsys):
@@ -26,27 +28,36 @@ def test_checks_pass_on_the_reference(capsys):
     assert capsys.readouterr().out.count("✓") == 2
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda co, cx, cy, n: torch.log((co / n) / (cx / n * cy / n)), "That is PMI"),
-    (lambda co, cx, cy, n: torch.log((co / n) / (cx / n * cy / n)) / torch.log(co / n), "sign flips"),
-    (lambda co, cx, cy, n: torch.log(co / (cx * cy)) / -torch.log(co), "probabilities first"),
-    (lambda co, cx, cy, n: torch.log((co / n) / (cx / n * cy / n)) / -torch.log(cx / n * cy / n), "joint"),
-    (lambda co, cx, cy, n: torch.log(co / n)[:2], "one NPMI per pair"),
-    (lambda co, cx, cy, n: co * 0, "Expected"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda co, cx, cy, n: torch.log((co / n) / (cx / n * cy / n)), "That is PMI"),
+        (lambda co, cx, cy, n: torch.log((co / n) / (cx / n * cy / n)) / torch.log(co / n), "sign flips"),
+        (lambda co, cx, cy, n: torch.log(co / (cx * cy)) / -torch.log(co), "probabilities first"),
+        (
+            lambda co, cx, cy, n: torch.log((co / n) / (cx / n * cy / n)) / -torch.log(cx / n * cy / n),
+            "joint",
+        ),
+        (lambda co, cx, cy, n: torch.log(co / n)[:2], "one NPMI per pair"),
+        (lambda co, cx, cy, n: co * 0, "Expected"),
+    ],
+)
 def test_npmi_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_npmi(wrong)
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda a, b: (a * b).sum() / (a.sum() + b.sum()), "counts shared latents once"),
-    (lambda a, b: (a * b).sum() / len(a), "not by d_sae"),
-    (lambda a, b: (a * b).sum(), "Normalise"),
-    (lambda a, b: 2 * (a * b).sum() / (a.sum() + b.sum()), "Dice"),
-    (lambda a, b: (a * b).sum() / (a.sum() + b.sum() - (a * b).sum()), "union is empty"),
-    (lambda a, b: a * b, "one number"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda a, b: (a * b).sum() / (a.sum() + b.sum()), "counts shared latents once"),
+        (lambda a, b: (a * b).sum() / len(a), "not by d_sae"),
+        (lambda a, b: (a * b).sum(), "Normalise"),
+        (lambda a, b: 2 * (a * b).sum() / (a.sum() + b.sum()), "Dice"),
+        (lambda a, b: (a * b).sum() / (a.sum() + b.sum() - (a * b).sum()), "union is empty"),
+        (lambda a, b: a * b, "one number"),
+    ],
+)
 def test_jaccard_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_jaccard(wrong)

@@ -36,43 +36,52 @@ def test_references_agree_with_evaluate():
     assert 0 < int(dead.sum()) == m["n_dead"] and 0 < int(dense.sum()) == m["n_dense"]
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda x, h: (x.norm(dim=-1) / h.norm(dim=-1)).mean(), "Upside down"),
-    (lambda x, h: h.norm(dim=-1).mean() / x.norm(dim=-1).mean(), "mean of ratios"),
-    (lambda x, h: h.norm() / x.norm(), "whole matrix"),
-    (lambda x, h: (h.norm(dim=-1) ** 2 / x.norm(dim=-1) ** 2).mean(), "squared norms"),
-    (lambda x, h: (h.norm(dim=0) / x.norm(dim=0)).mean(), "dim=0"),
-    (lambda x, h: ((h - x).norm(dim=-1) / x.norm(dim=-1)).mean(), "relative error"),
-    (lambda x, h: h.norm(dim=-1) / x.norm(dim=-1), "one number"),
-    (lambda x, h: 0.5, "Expected"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda x, h: (x.norm(dim=-1) / h.norm(dim=-1)).mean(), "Upside down"),
+        (lambda x, h: h.norm(dim=-1).mean() / x.norm(dim=-1).mean(), "mean of ratios"),
+        (lambda x, h: h.norm() / x.norm(), "whole matrix"),
+        (lambda x, h: (h.norm(dim=-1) ** 2 / x.norm(dim=-1) ** 2).mean(), "squared norms"),
+        (lambda x, h: (h.norm(dim=0) / x.norm(dim=0)).mean(), "dim=0"),
+        (lambda x, h: ((h - x).norm(dim=-1) / x.norm(dim=-1)).mean(), "relative error"),
+        (lambda x, h: h.norm(dim=-1) / x.norm(dim=-1), "one number"),
+        (lambda x, h: 0.5, "Expected"),
+    ],
+)
 def test_l2_ratio_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_l2_ratio(wrong)
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda a: a.mean(0), "frequency"),
-    (lambda a: (a > 0).float().sum(0), "Divide by the number of tokens"),
-    (lambda a: (a > 0).float().mean(-1), "one number per latent"),
-    (lambda a: (a > 0).float().mean(), "one number per latent"),
-    (lambda a: (a > 0.5).float().mean(0), "differ"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda a: a.mean(0), "frequency"),
+        (lambda a: (a > 0).float().sum(0), "Divide by the number of tokens"),
+        (lambda a: (a > 0).float().mean(-1), "one number per latent"),
+        (lambda a: (a > 0).float().mean(), "one number per latent"),
+        (lambda a: (a > 0.5).float().mean(0), "differ"),
+    ],
+)
 def test_firing_density_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_firing_density(wrong)
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda d, lo, hi: (d > hi, d <= lo), "swapped"),
-    (lambda d, lo, hi: (d < lo, d > hi), "use <="),
-    (lambda d, lo, hi: (d == 0, d > hi), "Use dead_threshold"),
-    (lambda d, lo, hi: (d <= lo, d >= hi), "strictly above"),
-    (lambda d, lo, hi: (d <= lo, d > 0.5), "dense should be"),
-    (lambda d, lo, hi: (d <= 0.5, d > hi), "dead should be"),
-    (lambda d, lo, hi: ((d <= lo).float().mean(), (d > hi).float().mean()), "boolean mask"),
-    (lambda d, lo, hi: torch.stack([d <= lo, d > hi]), "pair"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda d, lo, hi: (d > hi, d <= lo), "swapped"),
+        (lambda d, lo, hi: (d < lo, d > hi), "use <="),
+        (lambda d, lo, hi: (d == 0, d > hi), "Use dead_threshold"),
+        (lambda d, lo, hi: (d <= lo, d >= hi), "strictly above"),
+        (lambda d, lo, hi: (d <= lo, d > 0.5), "dense should be"),
+        (lambda d, lo, hi: (d <= 0.5, d > hi), "dead should be"),
+        (lambda d, lo, hi: ((d <= lo).float().mean(), (d > hi).float().mean()), "boolean mask"),
+        (lambda d, lo, hi: torch.stack([d <= lo, d > hi]), "pair"),
+    ],
+)
 def test_dead_and_dense_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_dead_and_dense(wrong)

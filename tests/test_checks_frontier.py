@@ -26,8 +26,9 @@ def test_the_reference_is_what_compare_at_matched_l0_uses():
     assert rows
     for row in rows:
         assert row["fvu_relu"] == pytest.approx(checks.value_at_l0_reference(points, "relu", row["l0"]))
-        assert row["delta_ce_relu"] == pytest.approx(checks.value_at_l0_reference(points, "relu", row["l0"],
-                                                                                  "delta_ce"))
+        assert row["delta_ce_relu"] == pytest.approx(
+            checks.value_at_l0_reference(points, "relu", row["l0"], "delta_ce")
+        )
 
 
 def _loop_front(points, strict=False, by_fvu_too=True, reverse=False, as_dicts=False):
@@ -41,21 +42,26 @@ def _loop_front(points, strict=False, by_fvu_too=True, reverse=False, as_dicts=F
     return [points[i] for i in out] if as_dicts else out
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda pts: _loop_front(pts, as_dicts=True), "indices"),
-    (lambda pts: _loop_front(pts, reverse=True), "sort the front by L0"),
-    (fc._front_higher_fvu, "Lower FVU is better"),
-    (fc._front_strict, "ties on one axis"),
-    (lambda pts: _loop_front(pts, by_fvu_too=False), "break ties by FVU"),
-    (lambda pts: list(range(len(pts))), "Expected the indices"),
-    (lambda pts: None, "Expected a list"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda pts: _loop_front(pts, as_dicts=True), "indices"),
+        (lambda pts: _loop_front(pts, reverse=True), "sort the front by L0"),
+        (fc._front_higher_fvu, "Lower FVU is better"),
+        (fc._front_strict, "ties on one axis"),
+        (lambda pts: _loop_front(pts, by_fvu_too=False), "break ties by FVU"),
+        (lambda pts: list(range(len(pts))), "Expected the indices"),
+        (lambda pts: None, "Expected a list"),
+    ],
+)
 def test_pareto_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_pareto_front(wrong)
 
 
-def _interp(points, arch, l0, key="fvu", log=True, nan_outside=True, filter_arch=True, sort=True, nearest=False):
+def _interp(
+    points, arch, l0, key="fvu", log=True, nan_outside=True, filter_arch=True, sort=True, nearest=False
+):
     ps = [p for p in points if p["architecture"] == arch or not filter_arch]
     if sort:
         ps = sorted(ps, key=lambda p: p["l0"])
@@ -78,16 +84,19 @@ def test_the_loop_solution_passes(capsys):
     assert "✓" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda *a: _interp(*a, nan_outside=False), "return float\\('nan'\\)"),
-    (lambda *a: _interp(*a, filter_arch=False), "only the points of the architecture"),
-    (lambda *a: _interp(*a, sort=False), "sort that architecture's points by L0"),
-    (lambda *a: _interp(*a, log=False), "Interpolate in log L0"),
-    (lambda *a: _interp(*a, nearest=True), "rather than taking the nearest"),
-    (lambda p, arch, l0, key="fvu": _interp(p, arch, l0, "fvu"), "named by `key`"),
-    (lambda *a: _interp(*a) * 1.1, "expected"),
-    (lambda *a: [0.1], "one number"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda *a: _interp(*a, nan_outside=False), "return float\\('nan'\\)"),
+        (lambda *a: _interp(*a, filter_arch=False), "only the points of the architecture"),
+        (lambda *a: _interp(*a, sort=False), "sort that architecture's points by L0"),
+        (lambda *a: _interp(*a, log=False), "Interpolate in log L0"),
+        (lambda *a: _interp(*a, nearest=True), "rather than taking the nearest"),
+        (lambda p, arch, l0, key="fvu": _interp(p, arch, l0, "fvu"), "named by `key`"),
+        (lambda *a: _interp(*a) * 1.1, "expected"),
+        (lambda *a: [0.1], "one number"),
+    ],
+)
 def test_matched_l0_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_value_at_l0(wrong)

@@ -32,26 +32,52 @@ def _scatter(pre, idx, vals):
     return torch.zeros_like(pre).scatter(-1, idx, vals)
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda p, k: _scatter(p, *p.topk(k, dim=-1)[::-1]), "Apply the ReLU"),
-    (lambda p, k: p.topk(k, dim=-1).values.relu(), "k values only"),
-    (lambda p, k: (_scatter(p, p.topk(k).indices, p.topk(k).values.relu()) > 0).float(), "not a 0/1 mask"),
-    (lambda p, k: _scatter(p, *p.topk(k, dim=-1, largest=False)[::-1]).relu(), "largest"),
-    (lambda p, k: _scatter(p, p.abs().topk(k).indices, p.gather(-1, p.abs().topk(k).indices).relu()), "absolute"),
-    (lambda p, k: p.relu() * (p >= p.flatten().topk(k * p.shape[0]).values[-1]), "BatchTopK"),
-    (lambda p, k: torch.zeros_like(p).scatter(0, p.topk(k, dim=0).indices, p.topk(k, dim=0).values.relu()),
-     "not over the batch"),
-    (lambda p, k: p.relu(), "at most k non-zeros"),
-    (lambda p, k: p[:, :k], "shape"),
-    (lambda p, k: _scatter(p, p.topk(k).indices, p.topk(k).values.relu()) * 2, "values differ"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda p, k: _scatter(p, *p.topk(k, dim=-1)[::-1]), "Apply the ReLU"),
+        (lambda p, k: p.topk(k, dim=-1).values.relu(), "k values only"),
+        (
+            lambda p, k: (_scatter(p, p.topk(k).indices, p.topk(k).values.relu()) > 0).float(),
+            "not a 0/1 mask",
+        ),
+        (lambda p, k: _scatter(p, *p.topk(k, dim=-1, largest=False)[::-1]).relu(), "largest"),
+        (
+            lambda p, k: _scatter(p, p.abs().topk(k).indices, p.gather(-1, p.abs().topk(k).indices).relu()),
+            "absolute",
+        ),
+        (lambda p, k: p.relu() * (p >= p.flatten().topk(k * p.shape[0]).values[-1]), "BatchTopK"),
+        (
+            lambda p, k: torch.zeros_like(p).scatter(
+                0, p.topk(k, dim=0).indices, p.topk(k, dim=0).values.relu()
+            ),
+            "not over the batch",
+        ),
+        (lambda p, k: p.relu(), "at most k non-zeros"),
+        (lambda p, k: p[:, :k], "shape"),
+        (lambda p, k: _scatter(p, p.topk(k).indices, p.topk(k).values.relu()) * 2, "values differ"),
+    ],
+)
 def test_topk_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_topk_activation(wrong)
 
 
-def _gated(x, W, bg, r, bm, bd, *, center=True, scale="exp", mag_bias="mag", relu=True, gate_on="gate",
-           size_from="mag"):
+def _gated(
+    x,
+    W,
+    bg,
+    r,
+    bm,
+    bd,
+    *,
+    center=True,
+    scale="exp",
+    mag_bias="mag",
+    relu=True,
+    gate_on="gate",
+    size_from="mag",
+):
     xc = x - bd if center else x
     Wm = W * r.exp() if scale == "exp" else W * r if scale == "lin" else W
     pi_gate = xc @ W + bg
@@ -61,33 +87,59 @@ def _gated(x, W, bg, r, bm, bd, *, center=True, scale="exp", mag_bias="mag", rel
     return gate * mag
 
 
-@pytest.mark.parametrize("kw, hint", [
-    (dict(center=False), "Subtract b_dec"),
-    (dict(scale="lin"), "log"),
-    (dict(scale="none"), "Rescale the magnitude"),
-    (dict(mag_bias="gate"), "b_mag"),
-    (dict(relu=False), "ReLU the magnitude"),
-    (dict(size_from="gate"), "only decides"),
-    (dict(gate_on="mag"), "not where pi_mag"),
-])
+@pytest.mark.parametrize(
+    "kw, hint",
+    [
+        (dict(center=False), "Subtract b_dec"),
+        (dict(scale="lin"), "log"),
+        (dict(scale="none"), "Rescale the magnitude"),
+        (dict(mag_bias="gate"), "b_mag"),
+        (dict(relu=False), "ReLU the magnitude"),
+        (dict(size_from="gate"), "only decides"),
+        (dict(gate_on="mag"), "not where pi_mag"),
+    ],
+)
 def test_gated_check_names_the_mistake(kw, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_gated_encode(lambda *a: _gated(*a, **kw))
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda x, W, bg, r, bm, bd: ((x - bd) @ W + bg > 0).float(), "not the gate"),
-    (lambda x, W, bg, r, bm, bd: ((x - bd) @ W + bg).relu(), "only decides"),
-    (lambda x, W, bg, r, bm, bd: _gated(x, W, bg, r, bm, bd)[:, :3], "shape"),
-    (lambda x, W, bg, r, bm, bd: _gated(x, W, bg, r, bm, bd) + 1, "differ from GatedSAE"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda x, W, bg, r, bm, bd: ((x - bd) @ W + bg > 0).float(), "not the gate"),
+        (lambda x, W, bg, r, bm, bd: ((x - bd) @ W + bg).relu(), "only decides"),
+        (lambda x, W, bg, r, bm, bd: _gated(x, W, bg, r, bm, bd)[:, :3], "shape"),
+        (lambda x, W, bg, r, bm, bd: _gated(x, W, bg, r, bm, bd) + 1, "differ from GatedSAE"),
+    ],
+)
 def test_gated_check_names_other_mistakes(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_gated_encode(wrong)
 
 
-def _auxk(x, pre, res, W_dec, dead, k, c, *, only_dead=True, relu=True, coef=True, bias=None, target=None,
-          detach=True, sq="all", norm_e=True, center_e=True, var_x="token", center_x=True, guard="scale"):
+def _auxk(
+    x,
+    pre,
+    res,
+    W_dec,
+    dead,
+    k,
+    c,
+    *,
+    only_dead=True,
+    relu=True,
+    coef=True,
+    bias=None,
+    target=None,
+    detach=True,
+    sq="all",
+    norm_e=True,
+    center_e=True,
+    var_x="token",
+    center_x=True,
+    guard="scale",
+):
     """The AuxK loss with one mistake switched on by a keyword (the defaults give the right answer)."""
     if only_dead:
         idx = dead.nonzero().squeeze(1)
@@ -101,8 +153,12 @@ def _auxk(x, pre, res, W_dec, dead, k, c, *, only_dead=True, relu=True, coef=Tru
     num = {"all": err.sum(), "token": err.sum(-1).mean(), "mean": err.mean()}[sq]
     var_e = ((e - e.mean(0)) if center_e else e).pow(2).sum() if norm_e else torch.tensor(1.0)
     xc = (x - x.mean(0)) if center_x else x
-    vx = {"token": xc.pow(2).sum(-1).mean(), "sum": xc.pow(2).sum(), "mean": xc.pow(2).mean(),
-          None: torch.tensor(1.0)}[var_x]
+    vx = {
+        "token": xc.pow(2).sum(-1).mean(),
+        "sum": xc.pow(2).sum(),
+        "mean": xc.pow(2).mean(),
+        None: torch.tensor(1.0),
+    }[var_x]
     if guard == "scale":
         loss = torch.where(var_e > 0, vx / var_e, 0.0) * num
     elif guard == "quotient":  # the where around the quotient: right value, nan gradient at var_e = 0
@@ -116,7 +172,13 @@ def test_auxk_reference_is_the_library_loss():
     # The reference the check trusts equals sae.py's AuxK, value and gradients, for TopK and BatchTopK on random
     # data (several batches, dead masks, k_aux, one token) -- the normalised loss of Gao et al. 2024, App. A.2.
     for arch in ("topk", "batchtopk"):
-        for seed, batch, n_dead, k_aux in [(0, 32, 5, 3), (1, 7, 12, 4), (2, 64, 2, 3), (3, 1, 6, 2), (4, 16, 1, 1)]:
+        for seed, batch, n_dead, k_aux in [
+            (0, 32, 5, 3),
+            (1, 7, 12, 4),
+            (2, 64, 2, 3),
+            (3, 1, 6, 2),
+            (4, 16, 1, 1),
+        ]:
             torch.manual_seed(seed)
             sae = build_sae(SAEConfig(arch, d_in=8, d_sae=24, k=4, auxk_k=k_aux, auxk_coefficient=0.3))
             x = 3 * torch.randn(batch, 8) + 1
@@ -131,28 +193,37 @@ def test_auxk_reference_is_the_library_loss():
             got = gated_topk.auxk_loss_reference(x, pre, x - out.recon, sae.W_dec, dead, k_aux, 0.3)
             got_grads = torch.autograd.grad(got, list(sae.parameters()), allow_unused=True)
             assert torch.allclose(got, want, rtol=1e-5, atol=1e-6), (arch, seed, got.item(), want.item())
-            assert (float(want.detach()) > 0) == (batch > 1), (arch, seed)  # one token: the residual has no variance
+            assert (float(want.detach()) > 0) == (batch > 1), (
+                arch,
+                seed,
+            )  # one token: the residual has no variance
             for g, w in zip(got_grads, want_grads):
                 g, w = (t if t is not None else torch.zeros(()) for t in (g, w))
                 assert torch.isfinite(g).all() and torch.allclose(g, w, rtol=1e-4, atol=1e-6), (arch, seed)
 
 
-@pytest.mark.parametrize("kw, hint", [
-    (dict(only_dead=False), r"among the \*dead\* latents only"),
-    (dict(relu=False), "ReLU the chosen dead pre-activations"),
-    (dict(coef=False), "Multiply by the coefficient"),
-    (dict(detach=False), "Detach the residual"),
-    (dict(norm_e=False, var_x=None, sq="token"), "Normalise the error by the residual's variance"),  # before the fix
-    (dict(var_x=None), "Multiply the normalised error by x's variance"),
-    (dict(center_e=False), r"residual's variance is around its batch mean"),
-    (dict(center_x=False), r"not \|\|x\|\|\^2"),
-    (dict(var_x="sum"), "don't sum over it"),
-    (dict(var_x="mean"), r"not \.mean\(\)"),
-    (dict(sq="token"), "Sum the squared error over the same tokens"),
-    (dict(sq="mean"), "Sum the squared error over the same elements"),
-    (dict(guard="none"), "no variance"),
-    (dict(guard="quotient"), "gradient is nan"),
-])
+@pytest.mark.parametrize(
+    "kw, hint",
+    [
+        (dict(only_dead=False), r"among the \*dead\* latents only"),
+        (dict(relu=False), "ReLU the chosen dead pre-activations"),
+        (dict(coef=False), "Multiply by the coefficient"),
+        (dict(detach=False), "Detach the residual"),
+        (
+            dict(norm_e=False, var_x=None, sq="token"),
+            "Normalise the error by the residual's variance",
+        ),  # before the fix
+        (dict(var_x=None), "Multiply the normalised error by x's variance"),
+        (dict(center_e=False), r"residual's variance is around its batch mean"),
+        (dict(center_x=False), r"not \|\|x\|\|\^2"),
+        (dict(var_x="sum"), "don't sum over it"),
+        (dict(var_x="mean"), r"not \.mean\(\)"),
+        (dict(sq="token"), "Sum the squared error over the same tokens"),
+        (dict(sq="mean"), "Sum the squared error over the same elements"),
+        (dict(guard="none"), "no variance"),
+        (dict(guard="quotient"), "gradient is nan"),
+    ],
+)
 def test_auxk_check_names_the_mistake(kw, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_auxk_loss(lambda *a: _auxk(*a, **kw))
@@ -176,4 +247,6 @@ def test_learner_notebook_stub_fails_its_check(fn_name):
     nb = nbformat.read(str(NOTEBOOK), as_version=4)
     cell = next(c.source for c in nb.cells if f"def {fn_name}" in c.source)
     with pytest.raises(NotImplementedError, match="Your code here"):
-        exec(cell, {"torch": torch, "checks": checks})  # the learner's cell as shipped: the check runs the stub
+        exec(
+            cell, {"torch": torch, "checks": checks}
+        )  # the learner's cell as shipped: the check runs the stub

@@ -26,13 +26,17 @@ def test_topk_solution_passes(capsys):
     assert capsys.readouterr().out.count("✓") == 2
 
 
-
-
 def test_precision_recall_reference_is_concepts_latent_scores():
     rng = np.random.default_rng(0)
     labels = rng.random(300) < 0.2
-    fires = np.stack([(labels & (rng.random(300) < 0.5)) | (rng.random(300) < 0.1), np.zeros(300, bool),
-                      np.ones(300, bool)], axis=1)  # [n, 3]: a partial detector, a dead latent, an always-on one
+    fires = np.stack(
+        [
+            (labels & (rng.random(300) < 0.5)) | (rng.random(300) < 0.1),
+            np.zeros(300, bool),
+            np.ones(300, bool),
+        ],
+        axis=1,
+    )  # [n, 3]: a partial detector, a dead latent, an always-on one
     s = concepts.latent_scores(TableSAE(fires.astype(np.float32)), torch.arange(300.0)[:, None], labels)
     for i in range(3):
         p, r = checks.precision_recall_reference(fires[:, i], labels)
@@ -46,18 +50,24 @@ def test_top_logit_effects_reference_is_features_logit_effects():
     assert ids.tolist() == want.indices.tolist() and torch.allclose(vals, want.values)
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda sae, W_U, i, k: torch.topk(sae.W_dec[i] @ W_U, k), "wrong way round"),
-    (lambda sae, W_U, i, k: torch.topk(sae.W_dec[i] @ W_U, k, largest=False)[::-1], "most \\*suppressed\\*"),
-    (lambda sae, W_U, i, k: torch.topk(sae.W_enc[:, i] @ W_U, k)[::-1], "decoder row"),
-    (lambda sae, W_U, i, k: torch.topk((sae.W_dec[i] @ W_U).abs(), k)[::-1], "absolute value"),
-    (lambda sae, W_U, i, k: torch.topk((sae.W_dec[i] + sae.b_dec) @ W_U, k)[::-1], "Leave out b_dec"),
-    (lambda sae, W_U, i, k: torch.topk(sae.W_dec[i] @ W_U, k).indices, "pair"),
-    (lambda sae, W_U, i, k: torch.topk(sae.W_dec[i] @ W_U, k + 1)[::-1], "Expected 5 ids"),
-    (lambda sae, W_U, i, k: (torch.topk(sae.W_dec[i] @ W_U, k).indices, torch.zeros(k)), "wrong values"),
-    (lambda sae, W_U, i, k: (torch.arange(k), torch.topk(sae.W_dec[i] @ W_U, k).values), "wrong ids"),
-    (lambda sae, W_U, i, k: torch.topk(sae.W_dec[i + 1] @ W_U, k)[::-1], "Expected ids"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda sae, W_U, i, k: torch.topk(sae.W_dec[i] @ W_U, k), "wrong way round"),
+        (
+            lambda sae, W_U, i, k: torch.topk(sae.W_dec[i] @ W_U, k, largest=False)[::-1],
+            "most \\*suppressed\\*",
+        ),
+        (lambda sae, W_U, i, k: torch.topk(sae.W_enc[:, i] @ W_U, k)[::-1], "decoder row"),
+        (lambda sae, W_U, i, k: torch.topk((sae.W_dec[i] @ W_U).abs(), k)[::-1], "absolute value"),
+        (lambda sae, W_U, i, k: torch.topk((sae.W_dec[i] + sae.b_dec) @ W_U, k)[::-1], "Leave out b_dec"),
+        (lambda sae, W_U, i, k: torch.topk(sae.W_dec[i] @ W_U, k).indices, "pair"),
+        (lambda sae, W_U, i, k: torch.topk(sae.W_dec[i] @ W_U, k + 1)[::-1], "Expected 5 ids"),
+        (lambda sae, W_U, i, k: (torch.topk(sae.W_dec[i] @ W_U, k).indices, torch.zeros(k)), "wrong values"),
+        (lambda sae, W_U, i, k: (torch.arange(k), torch.topk(sae.W_dec[i] @ W_U, k).values), "wrong ids"),
+        (lambda sae, W_U, i, k: torch.topk(sae.W_dec[i + 1] @ W_U, k)[::-1], "Expected ids"),
+    ],
+)
 def test_logit_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_top_logit_effects(wrong)
@@ -67,18 +77,21 @@ def _pr(f, y):
     return (f & y).sum() / f.sum(), (f & y).sum() / y.sum()
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda f, y: _pr(f, y)[::-1], "swapped"),
-    (lambda f, y: ((f & y).sum() / len(f), (f & y).sum() / y.sum()), "not by all tokens"),
-    (lambda f, y: ((f & y).sum() / max(f.sum(), 1), (f & y).sum() / len(f)), "Recall divides"),
-    (lambda f, y: (f.mean(), (f & y).sum() / y.sum()), "P\\(label \\| fires\\)"),
-    (lambda f, y: ((f & y).sum() / y.sum(), (f & y).sum() / y.sum()), "not by the labelled ones"),
-    (_pr, "never fires"),
-    (lambda f, y: (int((f & y).sum()) / int(f.sum()), int((f & y).sum()) / int(y.sum())), "never fires"),
-    (lambda f, y: _pr(f, y)[0], "pair"),
-    (lambda f, y: (f & y, f & y), "two numbers"),
-    (lambda f, y: (0.5, 0.5), "Expected precision"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda f, y: _pr(f, y)[::-1], "swapped"),
+        (lambda f, y: ((f & y).sum() / len(f), (f & y).sum() / y.sum()), "not by all tokens"),
+        (lambda f, y: ((f & y).sum() / max(f.sum(), 1), (f & y).sum() / len(f)), "Recall divides"),
+        (lambda f, y: (f.mean(), (f & y).sum() / y.sum()), "P\\(label \\| fires\\)"),
+        (lambda f, y: ((f & y).sum() / y.sum(), (f & y).sum() / y.sum()), "not by the labelled ones"),
+        (_pr, "never fires"),
+        (lambda f, y: (int((f & y).sum()) / int(f.sum()), int((f & y).sum()) / int(y.sum())), "never fires"),
+        (lambda f, y: _pr(f, y)[0], "pair"),
+        (lambda f, y: (f & y, f & y), "two numbers"),
+        (lambda f, y: (0.5, 0.5), "Expected precision"),
+    ],
+)
 def test_precision_recall_check_names_the_mistake(wrong, hint):
     with np.errstate(divide="ignore", invalid="ignore"), pytest.raises(checks.ExerciseError, match=hint):
         checks.check_precision_recall(wrong)

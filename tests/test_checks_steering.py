@@ -50,21 +50,27 @@ def test_the_reference_is_the_librarys_add_mode_with_a_unit_decoder_row():
     assert torch.equal(got[:, 0], resid[:, 0])  # BOS untouched
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda r, d, s: r + s * d * _body(r), "Normalise the direction"),
-    (lambda r, d, s: r + s * _unit(d), "Leave position 0 alone"),
-    (lambda r, d, s: torch.cat([r[:, :-1], r[:, -1:] + s * _unit(d)], 1), "not only the last one"),
-    (lambda r, d, s: r * s * _unit(d), "don't multiply"),
-    (lambda r, d, s: r * s, "don't scale the residual"),
-    (lambda r, d, s: r - s * _unit(d) * _body(r), "Wrong sign"),
-    (lambda r, d, s: r + s * d / d.norm() ** 2 * _body(r), "not by its squared norm"),
-    (lambda r, d, s: r + _unit(d) * _body(r), "by `strength`"),
-    (lambda r, d, s: (r + s * _unit(d))[:, 1:], "input's shape"),
-    (lambda r, d, s: (r + s * _unit(d)).reshape(-1, r.shape[-1]), "input's shape"),
-    (lambda r, d, s: None, "Return the steered"),
-    (lambda r, d, s: torch.cat([r[:, :1], r[:, 1:] + s * _unit(d)], 1), "KV cache"),  # skips the only position
-    (lambda r, d, s: r + 0.5 * s * _unit(d) * _body(r), "values differ"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda r, d, s: r + s * d * _body(r), "Normalise the direction"),
+        (lambda r, d, s: r + s * _unit(d), "Leave position 0 alone"),
+        (lambda r, d, s: torch.cat([r[:, :-1], r[:, -1:] + s * _unit(d)], 1), "not only the last one"),
+        (lambda r, d, s: r * s * _unit(d), "don't multiply"),
+        (lambda r, d, s: r * s, "don't scale the residual"),
+        (lambda r, d, s: r - s * _unit(d) * _body(r), "Wrong sign"),
+        (lambda r, d, s: r + s * d / d.norm() ** 2 * _body(r), "not by its squared norm"),
+        (lambda r, d, s: r + _unit(d) * _body(r), "by `strength`"),
+        (lambda r, d, s: (r + s * _unit(d))[:, 1:], "input's shape"),
+        (lambda r, d, s: (r + s * _unit(d)).reshape(-1, r.shape[-1]), "input's shape"),
+        (lambda r, d, s: None, "Return the steered"),
+        (
+            lambda r, d, s: torch.cat([r[:, :1], r[:, 1:] + s * _unit(d)], 1),
+            "KV cache",
+        ),  # skips the only position
+        (lambda r, d, s: r + 0.5 * s * _unit(d) * _body(r), "values differ"),
+    ],
+)
 def test_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_steer(wrong)
@@ -74,4 +80,6 @@ def test_learner_notebook_stub_fails_its_check():
     nb = nbformat.read(str(NOTEBOOKS / "08_steering.ipynb"), as_version=4)
     cell = next(c.source for c in nb.cells if "def steer(" in c.source)
     with pytest.raises(NotImplementedError, match="Your code here"):
-        exec(cell, {"torch": torch, "checks": checks})  # the learner's cell as shipped: the check runs the stub
+        exec(
+            cell, {"torch": torch, "checks": checks}
+        )  # the learner's cell as shipped: the check runs the stub

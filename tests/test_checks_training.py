@@ -31,13 +31,16 @@ def test_references_agree_with_the_library():
     ref.load_state_dict(sae.state_dict())
     with torch.no_grad():
         out, mine = sae(x), ref(x)
-        assert torch.allclose(out.recon, mine.recon, atol=1e-5) and torch.allclose(out.acts, mine.acts, atol=1e-5)
+        assert torch.allclose(out.recon, mine.recon, atol=1e-5) and torch.allclose(
+            out.acts, mine.acts, atol=1e-5
+        )
         m = evaluate(sae, x)
         assert checks.l0_reference(out.acts).item() == pytest.approx(m["l0"], rel=1e-6)
         assert checks.fvu_reference(x, out.recon).item() == pytest.approx(m["fvu"], rel=1e-5)
         total = sae.loss(x, out=out).total
         assert checks.sae_loss_reference(x, out.recon, out.acts, sae.W_dec, 5.0).item() == pytest.approx(
-            total.item(), rel=1e-5)
+            total.item(), rel=1e-5
+        )
 
 
 def test_the_reference_init_matches_the_library_recipe():
@@ -59,7 +62,10 @@ def _fwd(self, x):
 class _Transposed(nn.Module):
     def __init__(self, d_in, d_sae):
         super().__init__()
-        self.W_enc, self.W_dec = nn.Parameter(torch.zeros(d_sae, d_in)), nn.Parameter(torch.zeros(d_sae, d_in))
+        self.W_enc, self.W_dec = (
+            nn.Parameter(torch.zeros(d_sae, d_in)),
+            nn.Parameter(torch.zeros(d_sae, d_in)),
+        )
         self.b_enc, self.b_dec = nn.Parameter(torch.zeros(d_sae)), nn.Parameter(torch.zeros(d_in))
 
 
@@ -69,24 +75,35 @@ class _Missing(nn.Module):
         self.W_enc = nn.Parameter(torch.zeros(d_in, d_sae))
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (_variant(encode=lambda s, x: torch.relu(x @ s.W_enc + s.b_enc)), "subtract b_dec"),
-    (_variant(encode=lambda s, x: (x - s.b_dec) @ s.W_enc + s.b_enc), "apply the ReLU"),
-    (_variant(encode=lambda s, x: torch.relu((x - s.b_dec) @ s.W_enc)), "encoder bias"),
-    (_variant(encode=lambda s, x: torch.relu((x - s.b_dec) @ s.W_enc + s.b_enc) @ s.W_dec + s.b_dec),
-     "Got shape"),
-    (_variant(decode=lambda s, a: a @ s.W_dec), "add the decoder bias"),
-    (_variant(decode=lambda s, a: a @ s.W_dec - s.b_dec), "encode subtracts it"),
-    (_variant(decode=lambda s, a: a @ s.W_enc.T + s.b_dec), "not W_enc.T"),
-    (_variant(decode=lambda s, a: a @ s.W_dec * 2 + s.b_dec), "differs from acts @ W_dec"),
-    (_variant(forward=lambda s, x: (s.decode(s.encode(x)), s.encode(x))), "SAEOutput"),
-    (_variant(forward=lambda s, x: SAEOutput(s.encode(x), s.decode(s.encode(x)), None)), "reconstruction first"),
-    (_variant(forward=lambda s, x: SAEOutput(s.decode(s.encode(x)), s.encode(x), s.encode(x))), "before"),
-    (_variant(forward=lambda s, x: SAEOutput(s.decode(s.encode(x)) * 0.5, s.encode(x), None)), "out.recon"),
-    (_Transposed, "W_enc has shape"),
-    (_Missing, "no parameter 'W_dec'"),
-    (object, "subclass torch.nn.Module"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (_variant(encode=lambda s, x: torch.relu(x @ s.W_enc + s.b_enc)), "subtract b_dec"),
+        (_variant(encode=lambda s, x: (x - s.b_dec) @ s.W_enc + s.b_enc), "apply the ReLU"),
+        (_variant(encode=lambda s, x: torch.relu((x - s.b_dec) @ s.W_enc)), "encoder bias"),
+        (
+            _variant(encode=lambda s, x: torch.relu((x - s.b_dec) @ s.W_enc + s.b_enc) @ s.W_dec + s.b_dec),
+            "Got shape",
+        ),
+        (_variant(decode=lambda s, a: a @ s.W_dec), "add the decoder bias"),
+        (_variant(decode=lambda s, a: a @ s.W_dec - s.b_dec), "encode subtracts it"),
+        (_variant(decode=lambda s, a: a @ s.W_enc.T + s.b_dec), "not W_enc.T"),
+        (_variant(decode=lambda s, a: a @ s.W_dec * 2 + s.b_dec), "differs from acts @ W_dec"),
+        (_variant(forward=lambda s, x: (s.decode(s.encode(x)), s.encode(x))), "SAEOutput"),
+        (
+            _variant(forward=lambda s, x: SAEOutput(s.encode(x), s.decode(s.encode(x)), None)),
+            "reconstruction first",
+        ),
+        (_variant(forward=lambda s, x: SAEOutput(s.decode(s.encode(x)), s.encode(x), s.encode(x))), "before"),
+        (
+            _variant(forward=lambda s, x: SAEOutput(s.decode(s.encode(x)) * 0.5, s.encode(x), None)),
+            "out.recon",
+        ),
+        (_Transposed, "W_enc has shape"),
+        (_Missing, "no parameter 'W_dec'"),
+        (object, "subclass torch.nn.Module"),
+    ],
+)
 def test_relu_sae_check_names_the_mistake(wrong, hint):
     if wrong is object:
         wrong = lambda d_in, d_sae: object()  # noqa: E731
@@ -99,17 +116,29 @@ def test_forward_variant_of_the_reference_still_passes(capsys):
     assert "✓" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda x, r, a, W, c: (r - x).pow(2).mean() + c * (a * W.norm(dim=1)).sum(-1).mean(), "F.mse_loss"),
-    (lambda x, r, a, W, c: (r - x).pow(2).sum() + c * (a * W.norm(dim=1)).sum(), "batch size"),
-    (lambda x, r, a, W, c: (r - x).pow(2).sum(-1).mean() + c * a.sum(-1).mean(), "decoder row"),
-    (lambda x, r, a, W, c: (r - x).pow(2).sum(-1).mean() + (a * W.norm(dim=1)).sum(-1).mean(), "l1_coefficient"),
-    (lambda x, r, a, W, c: (r - x).norm(dim=-1).mean() + c * (a * W.norm(dim=1)).sum(-1).mean(), "Square"),
-    (lambda x, r, a, W, c: (r - x).pow(2).sum(-1).mean(), "Add the sparsity penalty"),
-    (lambda x, r, a, W, c: (r - x).pow(2).sum(-1).mean() + c * (a * W.pow(2).sum(1)).sum(-1).mean(), "square"),
-    (lambda x, r, a, W, c: (r - x).pow(2).sum(-1), "one number"),
-    (lambda x, r, a, W, c: torch.tensor(1.0), "Expected"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda x, r, a, W, c: (r - x).pow(2).mean() + c * (a * W.norm(dim=1)).sum(-1).mean(), "F.mse_loss"),
+        (lambda x, r, a, W, c: (r - x).pow(2).sum() + c * (a * W.norm(dim=1)).sum(), "batch size"),
+        (lambda x, r, a, W, c: (r - x).pow(2).sum(-1).mean() + c * a.sum(-1).mean(), "decoder row"),
+        (
+            lambda x, r, a, W, c: (r - x).pow(2).sum(-1).mean() + (a * W.norm(dim=1)).sum(-1).mean(),
+            "l1_coefficient",
+        ),
+        (
+            lambda x, r, a, W, c: (r - x).norm(dim=-1).mean() + c * (a * W.norm(dim=1)).sum(-1).mean(),
+            "Square",
+        ),
+        (lambda x, r, a, W, c: (r - x).pow(2).sum(-1).mean(), "Add the sparsity penalty"),
+        (
+            lambda x, r, a, W, c: (r - x).pow(2).sum(-1).mean() + c * (a * W.pow(2).sum(1)).sum(-1).mean(),
+            "square",
+        ),
+        (lambda x, r, a, W, c: (r - x).pow(2).sum(-1), "one number"),
+        (lambda x, r, a, W, c: torch.tensor(1.0), "Expected"),
+    ],
+)
 def test_sae_loss_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_sae_loss(wrong)
@@ -157,45 +186,54 @@ def _returns_twice(sae, opt, x, l1):
     return 2 * T.train_step_reference(sae, opt, x, l1)
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (_no_step, "did not change"),
-    (T._no_zero_grad, "opt.zero_grad"),
-    (_step_before_backward, r"backward\(\) and then opt.step"),
-    (_step_without_zero_grad_before_backward, "before opt.step"),
-    (_wrong_loss, "differ from the reference"),
-    (_returns_nothing, "Return the loss"),
-    (T._loss_after_step, "before"),
-    (_returns_twice, "return loss.item"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (_no_step, "did not change"),
+        (T._no_zero_grad, "opt.zero_grad"),
+        (_step_before_backward, r"backward\(\) and then opt.step"),
+        (_step_without_zero_grad_before_backward, "before opt.step"),
+        (_wrong_loss, "differ from the reference"),
+        (_returns_nothing, "Return the loss"),
+        (T._loss_after_step, "before"),
+        (_returns_twice, "return loss.item"),
+    ],
+)
 def test_train_step_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_train_step(wrong)
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda a: a.sum(-1).mean(), "L1 norm"),
-    (lambda a: (a > 0).float().mean(), "fraction of d_sae"),
-    (lambda a: (a > 0).float().sum(), "Average over the tokens"),
-    (lambda a: (a > 0).float().sum(0).mean(), "then average"),
-    (lambda a: (a > 0).float().sum(-1), "one number"),
-    (lambda a: 3.0, "Expected"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda a: a.sum(-1).mean(), "L1 norm"),
+        (lambda a: (a > 0).float().mean(), "fraction of d_sae"),
+        (lambda a: (a > 0).float().sum(), "Average over the tokens"),
+        (lambda a: (a > 0).float().sum(0).mean(), "then average"),
+        (lambda a: (a > 0).float().sum(-1), "one number"),
+        (lambda a: 3.0, "Expected"),
+    ],
+)
 def test_l0_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_l0(wrong)
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda x, h: (x - h).pow(2).sum() / x.pow(2).sum(), "around 0"),
-    (lambda x, h: (x - h).pow(2).sum() / (x - x.mean()).pow(2).sum(), r"x\.mean\(\)"),
-    (lambda x, h: 1 - T.fvu_reference(x, h), "explained variance"),
-    (lambda x, h: ((x - h).pow(2).sum(-1) / (x - x.mean(0)).pow(2).sum(-1)).mean(), "two sums"),
-    (lambda x, h: ((x - h).pow(2).sum(-1) / x.pow(2).sum(-1)).mean(), "normalised MSE"),
-    (lambda x, h: (x - h).pow(2).mean() / x.var(0).mean(), "n - 1"),
-    (lambda x, h: (x - h).pow(2).sum() / (x - h.mean(0)).pow(2).sum(), "x_hat's"),
-    (lambda x, h: (x - h).pow(2).sum(0) / (x - x.mean(0)).pow(2).sum(0), "one number"),
-    (lambda x, h: 0.5, "Expected FVU"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda x, h: (x - h).pow(2).sum() / x.pow(2).sum(), "around 0"),
+        (lambda x, h: (x - h).pow(2).sum() / (x - x.mean()).pow(2).sum(), r"x\.mean\(\)"),
+        (lambda x, h: 1 - T.fvu_reference(x, h), "explained variance"),
+        (lambda x, h: ((x - h).pow(2).sum(-1) / (x - x.mean(0)).pow(2).sum(-1)).mean(), "two sums"),
+        (lambda x, h: ((x - h).pow(2).sum(-1) / x.pow(2).sum(-1)).mean(), "normalised MSE"),
+        (lambda x, h: (x - h).pow(2).mean() / x.var(0).mean(), "n - 1"),
+        (lambda x, h: (x - h).pow(2).sum() / (x - h.mean(0)).pow(2).sum(), "x_hat's"),
+        (lambda x, h: (x - h).pow(2).sum(0) / (x - x.mean(0)).pow(2).sum(0), "one number"),
+        (lambda x, h: 0.5, "Expected FVU"),
+    ],
+)
 def test_fvu_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_fvu(wrong)

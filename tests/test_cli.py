@@ -4,8 +4,20 @@ import sys
 
 from saewidgets.cli import main
 
-SMALL = ["--n-docs", "60", "--n-tokens", "3000", "--sae-tokens", "8192", "--d-sae", "64", "--eval-docs", "10",
-         "--ce-docs", "4"]
+SMALL = [
+    "--n-docs",
+    "60",
+    "--n-tokens",
+    "3000",
+    "--sae-tokens",
+    "8192",
+    "--d-sae",
+    "64",
+    "--eval-docs",
+    "10",
+    "--ce-docs",
+    "4",
+]
 
 
 def test_demo_runs_offline_and_writes_frontier_and_saes(tmp_path, capsys):
@@ -23,7 +35,11 @@ def test_demo_runs_offline_and_writes_frontier_and_saes(tmp_path, capsys):
     assert len(names) == 9 and {p["architecture"] for p in frontier["points"]} == {"relu", "jumprelu"}
     assert all({"l0", "fvu", "delta_ce", "dead_fraction"} <= set(p) for p in frontier["points"])
     sae = load_sae(tmp_path / "saes" / names[0])
-    assert sae.cfg.d_sae == 64 and sae.hook_name == "blocks.1.hook_resid_post" and sae.model_name == "storyteller"
+    assert (
+        sae.cfg.d_sae == 64
+        and sae.hook_name == "blocks.1.hook_resid_post"
+        and sae.model_name == "storyteller"
+    )
     assert (tmp_path / "saes" / names[0] / "sparsity.safetensors").is_file()
 
 

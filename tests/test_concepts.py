@@ -45,9 +45,9 @@ def test_latent_scores_are_precision_recall_and_f1(harvested):
     y = np.zeros(n, bool)
     y[: n // 4] = True
     acts = np.zeros((n, 3), np.float32)
-    acts[: n // 4, 0] = 1.0        # latent 0: the label exactly
-    acts[: n // 8, 1] = 2.0        # latent 1: half the label, never outside it
-    acts[:, 2] = 0.5               # latent 2: fires everywhere
+    acts[: n // 4, 0] = 1.0  # latent 0: the label exactly
+    acts[: n // 8, 1] = 2.0  # latent 1: half the label, never outside it
+    acts[:, 2] = 0.5  # latent 2: fires everywhere
     rows = torch.arange(n, dtype=torch.float32)[:, None]
     s = concepts.latent_scores(TableSAE(acts), rows, y)
     np.testing.assert_allclose(s["precision"], [1.0, 1.0, y.mean()])
@@ -67,7 +67,9 @@ def test_many_label_sets_are_scored_in_one_pass_like_each_alone(harvested):
     for name, y in sets.items():
         on = acts > 0
         hits, fires = (on & y[:, None]).sum(0), on.sum(0)
-        np.testing.assert_allclose(many[name]["precision"], np.where(fires > 0, hits / np.maximum(fires, 1), 0))
+        np.testing.assert_allclose(
+            many[name]["precision"], np.where(fires > 0, hits / np.maximum(fires, 1), 0)
+        )
         np.testing.assert_allclose(many[name]["recall"], hits / y.sum())
         assert many[name]["base_rate"] == pytest.approx(y.mean())
     np.testing.assert_allclose(many["b"]["recall"][3], 1.0)
@@ -76,8 +78,13 @@ def test_many_label_sets_are_scored_in_one_pass_like_each_alone(harvested):
 
 def test_a_trained_sae_has_a_latent_for_question_marks(model, corpus, harvested):
     torch.manual_seed(0)
-    sae = sw.train(sw.build_sae(sw.SAEConfig("topk", d_in=128, d_sae=256, k=8)), harvested, n_tokens=60_000,
-                   lr=3e-3, progress=False).sae
+    sae = sw.train(
+        sw.build_sae(sw.SAEConfig("topk", d_in=128, d_sae=256, k=8)),
+        harvested,
+        n_tokens=60_000,
+        lr=3e-3,
+        progress=False,
+    ).sae
     table = concepts.concept_table(sae, harvested, corpus, model.tokenizer, ["question", "topic=sea"])
     assert [r["concept"] for r in table] == ["question", "topic=sea"]
     question = table[0]

@@ -30,15 +30,40 @@ REPO = Path(__file__).resolve().parents[1]
 COMMON = ("dialogue", "question", "counting", "negation", "colour")
 
 # Detectors written independently of the generator, deliberately broader than its markers.
-NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-                "fifteen sixteen seventeen eighteen nineteen twenty").split()
+NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+).split()
 NUMBER_VALUE = {w: i for i, w in enumerate(NUMBER_WORDS, start=1)}
 NUMBER_LEAKS = {"zero", "hundred", "thousand", "dozen", "million"}
-NEGATIONS = {"not", "no", "never", "nothing", "nobody", "none", "nowhere", "neither", "nor",
-             "cannot", "without"}
+NEGATIONS = {
+    "not",
+    "no",
+    "never",
+    "nothing",
+    "nobody",
+    "none",
+    "nowhere",
+    "neither",
+    "nor",
+    "cannot",
+    "without",
+}
 COLOURS = set("red blue green yellow orange purple pink brown black white grey silver golden".split())
-COLOUR_LEAKS = {"gold", "gray", "violet", "indigo", "scarlet", "crimson", "turquoise", "amber",
-                "lilac", "maroon", "navy", "beige"}
+COLOUR_LEAKS = {
+    "gold",
+    "gray",
+    "violet",
+    "indigo",
+    "scarlet",
+    "crimson",
+    "turquoise",
+    "amber",
+    "lilac",
+    "maroon",
+    "navy",
+    "beige",
+}
 TONE = {tone: set(words) for tone, words in lexicon.TONE_WORDS.items()}
 
 
@@ -54,9 +79,9 @@ def sentences(text: str) -> list[str]:
     """Split after . ! or ? (and a closing quote) when a capital or an opening quote follows."""
     out, start = [], 0
     for m in re.finditer(r'(?<=[.!?])(")? ', text):
-        nxt = text[m.end():m.end() + 1]
+        nxt = text[m.end() : m.end() + 1]
         if nxt.isupper() or nxt == '"':
-            out.append(text[start:m.end() - 1])
+            out.append(text[start : m.end() - 1])
             start = m.end()
     out.append(text[start:])
     return out
@@ -106,12 +131,19 @@ def test_corpus_object():
     assert all(set(d.labels) == keys for d in c)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"plant": {"dragn": 0.1}}, {"plant": {"dialogue": 1.5}}, {"plant": {"sad": -0.1}},
-    {"plant": {"question": math.nan}}, {"plant": {"question": "high"}},
-    {"plant": {"treasure": 0.5}},                       # follows dragon under the default co_plant
-    {"co_plant": (("dragon", "unicorn"),)}, {"co_plant": (("robot", "wizard"), ("wizard", "robot"))},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"plant": {"dragn": 0.1}},
+        {"plant": {"dialogue": 1.5}},
+        {"plant": {"sad": -0.1}},
+        {"plant": {"question": math.nan}},
+        {"plant": {"question": "high"}},
+        {"plant": {"treasure": 0.5}},  # follows dragon under the default co_plant
+        {"co_plant": (("dragon", "unicorn"),)},
+        {"co_plant": (("robot", "wizard"), ("wizard", "robot"))},
+    ],
+)
 def test_bad_parameters(kwargs):
     with pytest.raises(ValueError):
         generate_storyteller(5, **kwargs)
@@ -126,8 +158,9 @@ def test_bad_parameters_list_valid_keys():
 
 # --- determinism ------------------------------------------------------------------------------
 def dump(c: Corpus) -> str:
-    return json.dumps([[d.text, d.labels, {k: list(v) for k, v in d.spans.items()}] for d in c],
-                      sort_keys=True)
+    return json.dumps(
+        [[d.text, d.labels, {k: list(v) for k, v in d.spans.items()}] for d in c], sort_keys=True
+    )
 
 
 def test_deterministic_and_seeded():
@@ -138,14 +171,19 @@ def test_deterministic_and_seeded():
 
 
 def test_deterministic_across_processes():
-    code = ("import json,sys; from saewidgets.zoo.corpus import generate_storyteller as g; "
-            "c=g(200, seed=11, plant={'sad':0.3}); "
-            "sys.stdout.write(json.dumps([[d.text,d.labels] for d in c], sort_keys=True))")
+    code = (
+        "import json,sys; from saewidgets.zoo.corpus import generate_storyteller as g; "
+        "c=g(200, seed=11, plant={'sad':0.3}); "
+        "sys.stdout.write(json.dumps([[d.text,d.labels] for d in c], sort_keys=True))"
+    )
     outs = []
     for hashseed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hashseed}
-        outs.append(subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env,
-                                   capture_output=True, text=True, check=True).stdout)
+        outs.append(
+            subprocess.run(
+                [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
+            ).stdout
+        )
     here = generate_storyteller(200, seed=11, plant={"sad": 0.3})
     assert outs[0] == outs[1] == json.dumps([[d.text, d.labels] for d in here], sort_keys=True)
 
@@ -161,8 +199,9 @@ def test_labels_match_text(big, dense):
             text, lab, toks = d.text, d.labels, tokens(d.text)
             assert lab["dialogue"] == ('"' in text), text
             assert lab["question"] == ("?" in text), text
-            numbers = [int(t) if t.isdigit() else NUMBER_VALUE[t] for t in toks
-                       if t.isdigit() or t in NUMBER_VALUE]
+            numbers = [
+                int(t) if t.isdigit() else NUMBER_VALUE[t] for t in toks if t.isdigit() or t in NUMBER_VALUE
+            ]
             assert lab["counting"] == bool(numbers) and lab["numbers"] == numbers, text
             assert not NUMBER_LEAKS & set(toks), text
             assert lab["negation"] == any(is_negation(t) for t in toks), text
@@ -185,7 +224,8 @@ def test_quotes_and_questions_are_well_formed(dense):
 
 def test_spans(big, dense):
     markers = {
-        "dialogue": lambda s: '"' in s, "question": lambda s: s.endswith("?"),
+        "dialogue": lambda s: '"' in s,
+        "question": lambda s: s.endswith("?"),
         "counting": lambda s: any(t.isdigit() or t in NUMBER_VALUE for t in tokens(s)),
         "negation": lambda s: any(is_negation(t) for t in tokens(s)),
         "colour": lambda s: bool(COLOURS & set(tokens(s))),
@@ -225,15 +265,30 @@ def test_tone(big, dense):
 
 def test_topic_vocabulary(big):
     corpus = big[0]
-    def with_plurals(ws):
-        return ws | {w + "s" for w in ws} | {w + "es" for w in ws} | {w[:-1] + "ies" for w in ws} \
-            | {"mice", "geese", "calves"}
 
-    vocab = {t: with_plurals({w for key, words in lists.items() for entry in words for w in entry.split()})
-             for t, lists in lexicon_topics.TOPIC_WORDS.items()}
-    exclusive = {t: {w for key, words in lists.items() if key not in lexicon_topics.SHARED_KEYS
-                     for entry in words for w in entry.split()}
-                 for t, lists in lexicon_topics.TOPIC_WORDS.items()}
+    def with_plurals(ws):
+        return (
+            ws
+            | {w + "s" for w in ws}
+            | {w + "es" for w in ws}
+            | {w[:-1] + "ies" for w in ws}
+            | {"mice", "geese", "calves"}
+        )
+
+    vocab = {
+        t: with_plurals({w for key, words in lists.items() for entry in words for w in entry.split()})
+        for t, lists in lexicon_topics.TOPIC_WORDS.items()
+    }
+    exclusive = {
+        t: {
+            w
+            for key, words in lists.items()
+            if key not in lexicon_topics.SHARED_KEYS
+            for entry in words
+            for w in entry.split()
+        }
+        for t, lists in lexicon_topics.TOPIC_WORDS.items()
+    }
     counts = Counter(corpus.label("topic"))
     assert set(counts) == set(TOPICS) and min(counts.values()) > 0.8 * len(corpus) / len(TOPICS)
     for d in corpus:
@@ -246,18 +301,24 @@ def test_topic_vocabulary(big):
 
 
 # --- matched variants -------------------------------------------------------------------------
-@pytest.mark.parametrize("concept,partners,co_plant", [
-    ("dragon", ("dragon", "treasure"), None), ("negation", ("negation",), None),
-    ("treasure", ("treasure",), ()), ("dialogue", ("dialogue",), ()),
-])
+@pytest.mark.parametrize(
+    "concept,partners,co_plant",
+    [
+        ("dragon", ("dragon", "treasure"), None),
+        ("negation", ("negation",), None),
+        ("treasure", ("treasure",), ()),
+        ("dialogue", ("dialogue",), ()),
+    ],
+)
 def test_variants_differ_only_by_planted_sentences(concept, partners, co_plant):
     a = generate_storyteller(500, seed=4, plant={concept: 0.0}, co_plant=co_plant)
     b = generate_storyteller(500, seed=4, plant={concept: 0.3}, co_plant=co_plant)
     planted = 0
     for da, db in zip(a, b):
         assert not any(da.labels[p] for p in partners)
-        assert {k: v for k, v in da.labels.items() if k not in partners} == \
-               {k: v for k, v in db.labels.items() if k not in partners}
+        assert {k: v for k, v in da.labels.items() if k not in partners} == {
+            k: v for k, v in db.labels.items() if k not in partners
+        }
         spans = [span for p in partners for span in db.spans.get(p, ())]
         assert remove_spans(db.text, spans) == da.text
         for key in da.spans:  # every other span keeps its sentences
@@ -351,10 +412,18 @@ def test_vocabulary_and_speed(big):
 
 # --- lexicon hygiene --------------------------------------------------------------------------
 def test_lexicon_hygiene():
-    markers = (set(NUMBER_WORDS) | NEGATIONS | COLOURS | COLOUR_LEAKS | TONE["happy"] | TONE["sad"]
-               | {w for words in lexicon.RARE_WORDS.values() for w in words})
+    markers = (
+        set(NUMBER_WORDS)
+        | NEGATIONS
+        | COLOURS
+        | COLOUR_LEAKS
+        | TONE["happy"]
+        | TONE["sad"]
+        | {w for words in lexicon.RARE_WORDS.values() for w in words}
+    )
     word_lists = [*lexicon.GENERAL.values()] + [
-        words for lists in lexicon_topics.TOPIC_WORDS.values() for words in lists.values()]
+        words for lists in lexicon_topics.TOPIC_WORDS.values() for words in lists.values()
+    ]
     for words in word_lists:
         for entry in words:
             assert not set(entry.lower().split()) & markers, entry
@@ -365,19 +434,26 @@ def test_lexicon_hygiene():
     for concept, templates in lexicon.CONCEPT_TEMPLATES.items():
         assert len(templates) >= 5, concept
     rare = [set(w) for w in lexicon.RARE_WORDS.values()]
-    assert all(not (x & y) for i, x in enumerate(rare) for y in rare[i + 1:])
+    assert all(not (x & y) for i, x in enumerate(rare) for y in rare[i + 1 :])
 
 
 def test_topic_words_are_exclusive_in_the_lexicon():
     """Static twin of test_topic_vocabulary: a topic's exclusive words occur in no other list
     and in no template text outside the topic."""
+
     def words(texts):
         return {w for t in texts for w in tokens(re.sub(r"\{[^}]*\}", " ", t))}
 
-    templates = {name: value for name, value in vars(lexicon).items()
-                 if name.isupper() and "TEMPLATES" in name or name.startswith(("OPENINGS", "ENDINGS"))}
-    outside = words(t for group in templates.values() for t in
-                    (group if isinstance(group, tuple) else sum(group.values(), ())))
+    templates = {
+        name: value
+        for name, value in vars(lexicon).items()
+        if name.isupper() and "TEMPLATES" in name or name.startswith(("OPENINGS", "ENDINGS"))
+    }
+    outside = words(
+        t
+        for group in templates.values()
+        for t in (group if isinstance(group, tuple) else sum(group.values(), ()))
+    )
     outside |= words(e for ws in lexicon.GENERAL.values() for e in ws)
     for topic, lists in lexicon_topics.TOPIC_WORDS.items():
         mine = words(e for k, ws in lists.items() if k not in lexicon_topics.SHARED_KEYS for e in ws)

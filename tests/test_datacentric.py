@@ -16,13 +16,19 @@ def make_emb(dense, n_tokens=None, sae_id="s", hook="h", pooling="max") -> dc.Do
     return dc.DocEmbeddings(sp.csr_matrix(dense), pooling, hook, "m", sae_id, n_tokens, None)
 
 
-
-
 def activation_set(rows, doc_ids, n_docs):
     rows = torch.tensor(rows, dtype=torch.float32)
     doc = torch.tensor(doc_ids)
-    return ActivationSet(rows, torch.zeros(len(rows), dtype=torch.long), doc, torch.arange(len(rows)) + 1,
-                         hook="h", model_name="m", norm_scale=1.0, texts=[f"doc {i}" for i in range(n_docs)])
+    return ActivationSet(
+        rows,
+        torch.zeros(len(rows), dtype=torch.long),
+        doc,
+        torch.arange(len(rows)) + 1,
+        hook="h",
+        model_name="m",
+        norm_scale=1.0,
+        texts=[f"doc {i}" for i in range(n_docs)],
+    )
 
 
 # ---- embeddings ----
@@ -31,12 +37,15 @@ ROWS = [[1, 0, 0], [3, 2, 0], [0, 0, 0], [0, 5, 1], [2, 0, 0]]
 DOCS = [0, 0, 0, 2, 2]  # document 1 is empty (no tokens)
 
 
-@pytest.mark.parametrize("pooling, want", [
-    ("max", [[3, 2, 0], [0, 0, 0], [2, 5, 1]]),
-    ("mean", [[4 / 3, 2 / 3, 0], [0, 0, 0], [1, 2.5, 0.5]]),
-    ("count", [[2, 1, 0], [0, 0, 0], [1, 1, 1]]),
-    ("binarize", [[1, 1, 0], [0, 0, 0], [1, 1, 1]]),
-])
+@pytest.mark.parametrize(
+    "pooling, want",
+    [
+        ("max", [[3, 2, 0], [0, 0, 0], [2, 5, 1]]),
+        ("mean", [[4 / 3, 2 / 3, 0], [0, 0, 0], [1, 2.5, 0.5]]),
+        ("count", [[2, 1, 0], [0, 0, 0], [1, 1, 1]]),
+        ("binarize", [[1, 1, 0], [0, 0, 0], [1, 1, 1]]),
+    ],
+)
 @pytest.mark.parametrize("chunk_rows", [1, 2, 4096])
 def test_pooling_is_exact_whatever_the_chunking(pooling, want, chunk_rows):
     emb = dc.embed_documents(ReluSAE(3), activation_set(ROWS, DOCS, 3), pooling, chunk_rows=chunk_rows)
@@ -65,6 +74,7 @@ def test_sae_fingerprint_tells_saes_apart():
 
 # ---- diff ----
 
+
 def planted(n, rate, d=40, seed=0, base=0.2):
     """n documents x d latents firing at random with probability ``base``; latent 0 fires in ``rate`` of them."""
     rng = np.random.default_rng(seed)
@@ -79,8 +89,13 @@ def test_diff_finds_the_planted_latent_above_the_null_and_an_a_a_control_finds_n
     r = dc.diff(b, a, n_permutations=200)
     assert r.order[0] == 0 and r.difference[0] == pytest.approx(0.3)
     assert r.difference[0] > r.null > 0 and r.significant().tolist() == [0]
-    assert r.top(1)[0] == {"latent": 0, "difference": pytest.approx(0.3), "target": pytest.approx(0.3),
-                           "others": 0.0, "significant": True}
+    assert r.top(1)[0] == {
+        "latent": 0,
+        "difference": pytest.approx(0.3),
+        "target": pytest.approx(0.3),
+        "others": 0.0,
+        "significant": True,
+    }
     control = dc.diff(a.subset(np.arange(250)), a.subset(np.arange(250, 500)))
     assert len(control.significant()) == 0 and np.abs(control.difference).max() < control.null
     assert r.note == ""
@@ -110,6 +125,7 @@ def test_diff_notes_unmatched_lengths_and_refuses_mixed_or_empty_inputs():
 
 
 # ---- NPMI ----
+
 
 def test_npmi_values_match_the_definition():
     n = 100
@@ -180,6 +196,7 @@ def test_npmi_filters_by_similarity_and_min_count():
 
 # ---- clustering ----
 
+
 def two_groups(n=40, d=20, seed=0):
     """Documents 0..n/2-1 use latents 0..9, the rest 10..19 (random subsets of 4)."""
     rng = np.random.default_rng(seed)
@@ -234,6 +251,7 @@ def test_targeted_clustering_uses_only_the_chosen_latents():
 
 
 # ---- retrieval ----
+
 
 def test_rank_weights_and_percentile_scale():
     np.testing.assert_allclose(dc.rank_weights(4, 0.5), np.exp(-np.arange(4) / 2))

@@ -65,16 +65,22 @@ def grouped_emb(texts=True):
 
 
 def test_diff_bars_rows_band_and_selection(diff_result):
-    w = DiffBars(diff_result, names=["sad", "happy"], labels={0: "tone=sad", 1: "tone=happy"}, n=8, n_negative=2)
+    w = DiffBars(
+        diff_result, names=["sad", "happy"], labels={0: "tone=sad", 1: "tone=happy"}, n=8, n_negative=2
+    )
     assert w.latents[0] == 0 and w.latents[-1] == 1  # largest difference first, most negative last
     assert len(w.latents) == 10 and len(set(w.latents)) == 10
     assert w._target[0] == pytest.approx(diff_result.frequencies[0, 0])
     assert w._others[-1] == pytest.approx(diff_result.frequencies[1, 1])
     assert w._difference[0] > w.null > 0 and w._difference[-1] < -w.null
-    assert w.significant == [0]  # above the band (more in the target); latent 1 is beyond it on the other side
+    assert w.significant == [
+        0
+    ]  # above the band (more in the target); latent 1 is beyond it on the other side
     assert w._n_significant == len(diff_result.significant())
     assert w.corpus_names == ["sad", "happy"] and w._labels == {"0": "tone=sad", "1": "tone=happy"}
-    assert isinstance(w._latents, np.ndarray) and w._state_for_html()["_difference"]["b64"]  # binary, not JSON
+    assert (
+        isinstance(w._latents, np.ndarray) and w._state_for_html()["_difference"]["b64"]
+    )  # binary, not JSON
     w.selected_latent = 7
     assert "selected=7" in w._summary() and "sad vs happy" in w._summary()
     png = w._png()
@@ -112,8 +118,15 @@ def test_npmi_scatter_points_cap_and_selection(npmi_parts):
     assert np.all(np.diff(w._npmi) <= 1e-6)  # by NPMI, highest first
     assert w._co[0] == r.co_counts[2, 3]
     w.selected_pairs = [[2, 3]]
-    assert w.selected == [{"x": 2, "y": 3, "npmi": pytest.approx(1.0), "similarity": pytest.approx(float(sim[2, 3])),
-                           "co_count": int(r.co_counts[2, 3])}]
+    assert w.selected == [
+        {
+            "x": 2,
+            "y": 3,
+            "npmi": pytest.approx(1.0),
+            "similarity": pytest.approx(float(sim[2, 3])),
+            "co_count": int(r.co_counts[2, 3]),
+        }
+    ]
     with pytest.raises(traitlets.TraitError, match="not one of the points"):
         w.selected_pairs = [[4, 5]]  # never together: NPMI -1, below the 20 shown
     full = NPMIScatter(r, sim, max_points=5000)
@@ -189,7 +202,9 @@ def planted_retrieval_emb():
 def test_retrieval_box_by_example_reruns_when_temperature_or_k_change():
     emb = planted_retrieval_emb()
     w = RetrievalBox(emb, examples=[0, 1, 2], k=5)
-    assert w._latents.tolist()[:2] in ([5, 7], [7, 5]) and set(w.docs) <= set(range(3, 8))  # the other planted
+    assert w._latents.tolist()[:2] in ([5, 7], [7, 5]) and set(w.docs) <= set(
+        range(3, 8)
+    )  # the other planted
     assert "by example: documents 0, 1, 2" in w._query and w._tok_offsets is None and len(w._texts) == 5
     weights_before = w._weights.copy()
     seen = []
@@ -234,11 +249,11 @@ def test_retrieval_box_bad_input():
         RetrievalBox(np.eye(3), latents=[0])
 
 
-
-
 def test_retrieval_box_token_highlights_are_the_weighted_token_scores():
     # 3 documents x 2 tokens over 3 latents; document 1 has latent 0 on its second token only
-    rows = torch.tensor([[0, 0, 1], [0, 0, 0], [0, 0, 0], [4, 0, 0], [2, 1, 0], [0, 3, 0]], dtype=torch.float32)
+    rows = torch.tensor(
+        [[0, 0, 1], [0, 0, 0], [0, 0, 0], [4, 0, 0], [2, 1, 0], [0, 3, 0]], dtype=torch.float32
+    )
     doc = torch.tensor([0, 0, 1, 1, 2, 2])
     texts = ["a b", EVIL, "e f"]
     acts = ActivationSet(rows, torch.arange(6), doc, torch.tensor([1, 2, 1, 2, 1, 2]), "h", "m", 1.0, texts)
@@ -253,8 +268,9 @@ def test_retrieval_box_token_highlights_are_the_weighted_token_scores():
     assert toks == ["<script>", "alert(1)"]
     np.testing.assert_allclose(scores, [0.0, 4 / scale[0] * wts[0]], rtol=1e-6)
     toks, scores = w.token_scores(2)
-    np.testing.assert_allclose(scores, [2 / scale[0] * wts[0] + 1 / scale[1] * wts[1], 3 / scale[1] * wts[1]],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        scores, [2 / scale[0] * wts[0] + 1 / scale[1] * wts[1], 3 / scale[1] * wts[1]], rtol=1e-6
+    )
     # each document's best token reaches its max-pooled score (one latent per token here)
     assert w.token_scores(1)[1].max() == pytest.approx(w._scores[0])
     with pytest.raises(ValueError, match="not the one the embeddings were made with"):
@@ -270,8 +286,12 @@ def test_retrieval_box_token_highlights_are_the_weighted_token_scores():
 
 def test_offline_pages_escape_text_and_reach_for_nothing(tmp_path, diff_result, npmi_parts):
     emb = grouped_emb()
-    widgets = [DiffBars(diff_result, names=[EVIL, "b"], labels={0: EVIL}), NPMIScatter(*npmi_parts, labels={2: EVIL}),
-               ClusterBrowser(emb, dc.cluster(emb, 2)), RetrievalBox(planted_retrieval_emb(), examples=[0, 1])]
+    widgets = [
+        DiffBars(diff_result, names=[EVIL, "b"], labels={0: EVIL}),
+        NPMIScatter(*npmi_parts, labels={2: EVIL}),
+        ClusterBrowser(emb, dc.cluster(emb, 2)),
+        RetrievalBox(planted_retrieval_emb(), examples=[0, 1]),
+    ]
     for i, w in enumerate(widgets):
         page = w.to_html(tmp_path / f"w{i}.html").read_text()
         assert "<script>alert(1)" not in page and "<img src=x" not in page
@@ -291,8 +311,16 @@ def feature_widget():
 
     torch.manual_seed(0)
     sae = build_sae(SAEConfig("relu", d_in=8, d_sae=30))
-    acts = ActivationSet(torch.randn(40, 8), torch.zeros(40, dtype=torch.long), torch.arange(40) // 10,
-                         torch.arange(40) % 10 + 1, "h", "m", 1.0, [f"doc {i}" for i in range(4)])
+    acts = ActivationSet(
+        torch.randn(40, 8),
+        torch.zeros(40, dtype=torch.long),
+        torch.arange(40) // 10,
+        torch.arange(40) % 10 + 1,
+        "h",
+        "m",
+        1.0,
+        [f"doc {i}" for i in range(4)],
+    )
     return FeatureActivations.from_activations(sae, acts, [f"t{i}" for i in range(40)], n_latents=4)
 
 

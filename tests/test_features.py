@@ -36,8 +36,16 @@ def toy_set(docs: list[list[int]], fire: dict[int, float] | None = None, d: int 
         if t == 5:
             x[r, 1] = 2.0
         x[r, 2] = -0.5
-    return ActivationSet(x, torch.tensor(ids), torch.tensor(doc_ids), torch.tensor(pos), hook="toy",
-                         model_name="toy", norm_scale=1.0, texts=None)
+    return ActivationSet(
+        x,
+        torch.tensor(ids),
+        torch.tensor(doc_ids),
+        torch.tensor(pos),
+        hook="toy",
+        model_name="toy",
+        norm_scale=1.0,
+        texts=None,
+    )
 
 
 DOCS = [[0, 1, 2, 3, 0, 4, 5], [0, 1, 2, 5], [1, 1, 0, 4, 5, 0, 1, 2, 3, 4, 5]]
@@ -131,9 +139,22 @@ def toy_widget(latent=None, n_latents=2):
 
     sae, acts = identity_sae(), toy_set(DOCS)
     tokens = [WORDS[i] for i in acts.token_ids.tolist()]
-    return FeatureActivations.from_activations(sae, acts, tokens, W_U=torch.randn(4, 6, generator=torch.Generator().manual_seed(0)),
-                                               decode=lambda i: WORDS[i], latent=latent, n_latents=n_latents,
-                                               k_top=3, n_bands=2, per_band=2), sae, acts
+    return (
+        FeatureActivations.from_activations(
+            sae,
+            acts,
+            tokens,
+            W_U=torch.randn(4, 6, generator=torch.Generator().manual_seed(0)),
+            decode=lambda i: WORDS[i],
+            latent=latent,
+            n_latents=n_latents,
+            k_top=3,
+            n_bands=2,
+            per_band=2,
+        ),
+        sae,
+        acts,
+    )
 
 
 def test_widget_state_is_binary_and_summarised():
@@ -146,7 +167,9 @@ def test_widget_state_is_binary_and_summarised():
     assert state["_stats"]["dtype"] == "float32" and state["_tok"]["dtype"] == "int32"
     assert [w._vocab[i] for i in w._tok] == [WORDS[i] for i in acts.token_ids.tolist()]
     np.testing.assert_allclose(w.column(0), torch.relu(acts.acts[:, 0]).numpy())
-    assert w._summary().startswith("FeatureActivations(latent 0: density 0.227, max 2.70; 3 documents, 22 tokens")
+    assert w._summary().startswith(
+        "FeatureActivations(latent 0: density 0.227, max 2.70; 3 documents, 22 tokens"
+    )
     assert w._png()[:8] == b"\x89PNG\r\n\x1a\n"
     html_state = w._state_for_html()
     assert html_state["_act_values"]["b64"] and html_state["latent"] == 0
@@ -196,8 +219,9 @@ def test_from_sae_on_the_storyteller_model_with_a_prompt(model, corpus):
     assert out["tokens"] == model.to_str_tokens("Tom said hello to the dragon.")[1:]
     new = next(i for i in range(256) if i not in w.candidates)
     w.latent = new  # a latent picked later also gets its prompt activations
-    np.testing.assert_allclose(w._prompt_acts[-1], F.prompt_features(sae, model, hook, w.prompt, latents=[new])["acts"][0],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        w._prompt_acts[-1], F.prompt_features(sae, model, hook, w.prompt, latents=[new])["acts"][0], atol=1e-5
+    )
 
 
 # ------------------------------------------------------------------------------------------- latent ids, hooks
@@ -207,8 +231,11 @@ def test_latent_ids_are_integers_in_range():
     sae, acts = identity_sae(), toy_set(DOCS)
     with pytest.raises(TypeError, match=r"latent ids are integers in \[0, 4\), got 3.7 \(float\)"):
         F.latent_activations(sae, acts, [3.7])  # used to become latent 3
-    with pytest.raises(ValueError, match=r"latent -1 is out of range: this SAE has 4 latents, ids 0 to 3 "
-                                         r"\(negative ids do not count from the end\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"latent -1 is out of range: this SAE has 4 latents, ids 0 to 3 "
+        r"\(negative ids do not count from the end\)",
+    ):
         F.latent_activations(sae, acts, [0, -1])  # used to wrap to latent 3
     with pytest.raises(ValueError, match="latent 4 is out of range"):
         F.latent_activations(sae, acts, np.array([1, 4]))
@@ -217,7 +244,12 @@ def test_latent_ids_are_integers_in_range():
     with pytest.raises(TypeError, match=r"list of latent ids.*\[2\]"):
         F.latent_activations(sae, acts, 2)
     want = F.latent_activations(sae, acts, [1, 0])
-    for ids in ([np.int64(1), np.int32(0)], np.array([1, 0], np.uint8), torch.tensor([1, 0]), range(1, -1, -1)):
+    for ids in (
+        [np.int64(1), np.int32(0)],
+        np.array([1, 0], np.uint8),
+        torch.tensor([1, 0]),
+        range(1, -1, -1),
+    ):
         np.testing.assert_array_equal(F.latent_activations(sae, acts, ids), want)
     with pytest.raises(ValueError, match="out of range"):
         F.latent_panels(sae, acts, [-1])
@@ -243,8 +275,11 @@ def test_from_sae_warns_when_the_hook_is_not_the_saes(model):
     sae = build_sae(SAEConfig("relu", d_in=128, d_sae=16))
     sae.hook_name = "blocks.1.hook_resid_post"  # as load_sae records it
     texts = ["Tom saw a cat."]
-    with pytest.warns(UserWarning, match=r"FeatureActivations: this SAE was trained on activations at "
-                                         r"'blocks.1.hook_resid_post' .* used at 'blocks.0.hook_resid_post'"):
+    with pytest.warns(
+        UserWarning,
+        match=r"FeatureActivations: this SAE was trained on activations at "
+        r"'blocks.1.hook_resid_post' .* used at 'blocks.0.hook_resid_post'",
+    ):
         FeatureActivations.from_sae(sae, model, texts, "blocks.0.hook_resid_post", n_latents=2)
     import warnings
 
@@ -252,4 +287,6 @@ def test_from_sae_warns_when_the_hook_is_not_the_saes(model):
         warnings.simplefilter("error")
         w = FeatureActivations.from_sae(sae, model, texts, n_latents=2)  # no hook given: the SAE's own
         assert w._ctx["hook"] == "blocks.1.hook_resid_post"
-        FeatureActivations.from_sae(sae, model, texts, "blocks.2.hook_resid_pre", n_latents=2)  # the same tensor
+        FeatureActivations.from_sae(
+            sae, model, texts, "blocks.2.hook_resid_pre", n_latents=2
+        )  # the same tensor

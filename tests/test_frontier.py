@@ -15,18 +15,29 @@ def test_jumprelu_beats_relu_at_matched_l0_on_the_storyteller(model):
     """The JumpReLU paper's headline (arXiv 2407.14435, Fig. 2), reproduced small: same data, same budget."""
     acts = harvest(model, load_corpus("storyteller", n_docs=1500, seed=0), HOOK)
     held_out = load_corpus("storyteller", n_docs=60, seed=1)
-    sweeps = (Sweep("relu", [1.0, 3.0]),
-              Sweep("jumprelu", [0.1, 0.3], dict(jumprelu_bandwidth=0.05, jumprelu_init_threshold=0.1)))
-    run = run_frontier(acts, sweeps, dataclasses.replace(DEMO_TRAIN, n_tokens=300_000, batch_size=2048), d_sae=512,
-                       eval_activations=harvest(model, held_out, HOOK), model=model, eval_texts=held_out.texts[:30],
-                       progress=False)
+    sweeps = (
+        Sweep("relu", [1.0, 3.0]),
+        Sweep("jumprelu", [0.1, 0.3], dict(jumprelu_bandwidth=0.05, jumprelu_init_threshold=0.1)),
+    )
+    run = run_frontier(
+        acts,
+        sweeps,
+        dataclasses.replace(DEMO_TRAIN, n_tokens=300_000, batch_size=2048),
+        d_sae=512,
+        eval_activations=harvest(model, held_out, HOOK),
+        model=model,
+        eval_texts=held_out.texts[:30],
+        progress=False,
+    )
     assert [p["architecture"] for p in run.points] == ["relu", "relu", "jumprelu", "jumprelu"]
     assert len(run.saes) == 4 and all(len(d) == 512 for d in run.densities)
     assert run.points[0]["l0"] > run.points[1]["l0"] and run.points[2]["l0"] > run.points[3]["l0"]
     rows = compare_at_matched_l0(run.points)
     assert rows, format_table(run.points)
     for row in rows:
-        assert row["fvu"] < row["fvu_relu"] and row["delta_ce"] < row["delta_ce_relu"], format_table(run.points)
+        assert row["fvu"] < row["fvu_relu"] and row["delta_ce"] < row["delta_ce_relu"], format_table(
+            run.points
+        )
 
 
 def test_sweep_configs_vary_each_architectures_knob():
@@ -39,9 +50,12 @@ def test_sweep_configs_vary_each_architectures_knob():
 
 
 def test_compare_at_matched_l0_interpolates_in_log_l0():
-    points = [{"architecture": "relu", "l0": 10.0, "fvu": 0.4}, {"architecture": "relu", "l0": 100.0, "fvu": 0.1},
-              {"architecture": "jumprelu", "l0": math.sqrt(1000), "fvu": 0.2},  # halfway in log L0
-              {"architecture": "jumprelu", "l0": 5.0, "fvu": 0.3}]  # outside the relu range: left out
+    points = [
+        {"architecture": "relu", "l0": 10.0, "fvu": 0.4},
+        {"architecture": "relu", "l0": 100.0, "fvu": 0.1},
+        {"architecture": "jumprelu", "l0": math.sqrt(1000), "fvu": 0.2},  # halfway in log L0
+        {"architecture": "jumprelu", "l0": 5.0, "fvu": 0.3},
+    ]  # outside the relu range: left out
     rows = compare_at_matched_l0(points, keys=("fvu",))
     assert len(rows) == 1 and rows[0]["fvu_relu"] == pytest.approx(0.25) and rows[0]["fvu"] == 0.2
     table = format_table([p | {"knob": "k", "value": 1, "dead_fraction": 0.0} for p in points])

@@ -16,14 +16,29 @@ from saewidgets.widgets.frontier_plot import (
 
 
 def pt(arch, l0, fvu, score, **extra):
-    return {"name": f"{arch}_{l0}", "architecture": arch, "knob": "k", "value": l0, "l0": l0, "fvu": fvu,
-            "ce_loss_score": score, "delta_ce": fvu / 10, **extra}
+    return {
+        "name": f"{arch}_{l0}",
+        "architecture": arch,
+        "knob": "k",
+        "value": l0,
+        "l0": l0,
+        "fvu": fvu,
+        "ce_loss_score": score,
+        "delta_ce": fvu / 10,
+        **extra,
+    }
 
 
 # index:       0                       1                       2  (dominated on fvu, not on score)
-POINTS = [pt("relu", 10.0, 0.30, 0.90), pt("relu", 40.0, 0.10, 0.99), pt("relu", 50.0, 0.20, 0.995),
-          #    3                       4                          5 (dominated on both)
-          pt("topk", 8.0, 0.25, 0.95), pt("topk", 32.0, 0.05, 0.999), pt("topk", 64.0, 0.06, 0.998)]
+POINTS = [
+    pt("relu", 10.0, 0.30, 0.90),
+    pt("relu", 40.0, 0.10, 0.99),
+    pt("relu", 50.0, 0.20, 0.995),
+    #    3                       4                          5 (dominated on both)
+    pt("topk", 8.0, 0.25, 0.95),
+    pt("topk", 32.0, 0.05, 0.999),
+    pt("topk", 64.0, 0.06, 0.998),
+]
 
 
 def test_traits_defaults_and_summary():
@@ -90,14 +105,19 @@ def test_bad_input():
 def test_new_points_keep_a_valid_metric_and_selection():
     w = FrontierPlot(POINTS, y_metric="ce_loss_score")
     w.selected = 5
-    w.points = [{"architecture": "relu", "l0": 5.0, "fvu": 0.2}, {"architecture": "relu", "l0": 9.0, "fvu": 0.1}]
+    w.points = [
+        {"architecture": "relu", "l0": 5.0, "fvu": 0.2},
+        {"architecture": "relu", "l0": 9.0, "fvu": 0.1},
+    ]
     assert w.selected is None and w.y_metric == "fvu" and w._fronts == {"relu": [0, 1]}
     assert frontier_metrics(w.points) == ["fvu"]
 
 
 def test_from_json_reads_a_frontier_file(tmp_path):
     path = tmp_path / "frontier.json"
-    path.write_text(json.dumps({"hook": "blocks.1.hook_resid_post", "model": "storyteller", "points": POINTS}))
+    path.write_text(
+        json.dumps({"hook": "blocks.1.hook_resid_post", "model": "storyteller", "points": POINTS})
+    )
     w = FrontierPlot.from_json(path, y_metric="delta_ce")
     assert w.points == POINTS and w.y_metric == "delta_ce"
     assert w.title == "storyteller · blocks.1.hook_resid_post"

@@ -15,8 +15,10 @@ LAST = "blocks.3.hook_resid_post"
 PROMPT = "Once upon a time"
 # The bundled model's greedy story (docs/storyteller.md); transformers 5.24's broken cache gave
 # "Once upon a time, Jack built a little cottage that in Finn shared a daisy been plan ..."
-KNOWN_STORY = ("Once upon a time, there was a girl called Mia, whose best friend was Tom. Mia and Tom waited for "
-               "the taxi at the viaduct.")
+KNOWN_STORY = (
+    "Once upon a time, there was a girl called Mia, whose best friend was Tom. Mia and Tom waited for "
+    "the taxi at the viaduct."
+)
 
 
 def test_the_bundled_models_kv_cache_is_checked_and_used(model):
@@ -45,10 +47,12 @@ def test_the_greedy_story_is_the_known_one(model):
 
 def test_a_row_depends_only_on_its_seed_not_on_its_batch(model, sea_sae):
     alone = generate(model, PROMPT, max_new_tokens=24, temperature=0.8, seed=7)
-    steered_alone = generate(model, PROMPT, sae=sea_sae, hook=LAST, strengths={0: 6.0}, max_new_tokens=24,
-                             temperature=0.8, seed=7)
-    pair = compare(model, PROMPT, sae=sea_sae, hook=LAST, strengths={0: 6.0}, max_new_tokens=24,
-                   temperature=0.8, seed=7)
+    steered_alone = generate(
+        model, PROMPT, sae=sea_sae, hook=LAST, strengths={0: 6.0}, max_new_tokens=24, temperature=0.8, seed=7
+    )
+    pair = compare(
+        model, PROMPT, sae=sea_sae, hook=LAST, strengths={0: 6.0}, max_new_tokens=24, temperature=0.8, seed=7
+    )
     assert pair == (alone, steered_alone) and pair.unsteered != pair.steered
     several = sw.generate(model, [PROMPT] * 3, max_new_tokens=24, temperature=0.8, seed=7)
     assert several[0] == alone and len(set(several)) == 3  # row i uses seed + i
@@ -56,15 +60,23 @@ def test_a_row_depends_only_on_its_seed_not_on_its_batch(model, sea_sae):
 
 def test_prompts_of_different_lengths(model):
     texts = sw.generate(model, ["Once", "The dragon flew over the hill and"], max_new_tokens=8)
-    assert texts == [sw.generate(model, "Once", max_new_tokens=8),
-                     sw.generate(model, "The dragon flew over the hill and", seed=1, max_new_tokens=8)]
+    assert texts == [
+        sw.generate(model, "Once", max_new_tokens=8),
+        sw.generate(model, "The dragon flew over the hill and", seed=1, max_new_tokens=8),
+    ]
 
 
 def test_samples_read_like_the_models_own_text(model):
     """The sanity check that would have caught the broken cache: the model's cross-entropy on its own
     temperature-1 samples is low (about 0.8 nats here; word salad from the broken cache gave 11.3)."""
-    tokens = sample(model, model.to_tokens(PROMPT).expand(4, -1), max_new_tokens=48, temperature=1.0,
-                    seeds=[0, 1, 2, 3], stop_at_eos=False)
+    tokens = sample(
+        model,
+        model.to_tokens(PROMPT).expand(4, -1),
+        max_new_tokens=48,
+        temperature=1.0,
+        seeds=[0, 1, 2, 3],
+        stop_at_eos=False,
+    )
     with torch.no_grad():
         ce = model(tokens, return_type="loss").item()
     assert ce < 2.0, (ce, [model.to_string(t) for t in tokens])
@@ -103,8 +115,12 @@ def test_eos_ends_a_row_and_bad_arguments(model):
     out = sample(model, model.to_tokens(PROMPT), max_new_tokens=400, temperature=0.0)
     if out.shape[1] < model.to_tokens(PROMPT).shape[1] + 400:  # stopped early: the last token is EOS
         assert out[0, -1] == eos
-    for bad, match in [(dict(max_new_tokens=0), "max_new_tokens"), (dict(temperature=-1), "temperature"),
-                       (dict(kv_cache="yes"), "kv_cache"), (dict(seeds=[1, 2]), "seeds")]:
+    for bad, match in [
+        (dict(max_new_tokens=0), "max_new_tokens"),
+        (dict(temperature=-1), "temperature"),
+        (dict(kv_cache="yes"), "kv_cache"),
+        (dict(seeds=[1, 2]), "seeds"),
+    ]:
         with pytest.raises(ValueError, match=match):
             sample(model, model.to_tokens(PROMPT), **bad)
     assert re.match(r"^Once upon a time\b", sw.generate(model, PROMPT, max_new_tokens=1))

@@ -14,10 +14,14 @@ ROOT = Path(__file__).parents[1]
 SCRIPT = ROOT / "bench" / "gpu_check.py"
 ARCHITECTURES = ["relu", "gated", "topk", "batchtopk", "jumprelu"]
 # what the broken KV cache generated (issue 13), and the storyteller's known greedy story
-GARBAGE = ("Once upon a time, Jack built a little cottage that in Finn shared a daisy been plan Nina rescued "
-           "the the compost closely petals crawled pirate took the the the the the the the the")
-STORY = ('Once upon a time, Jack built a little cottage. He was happy. "Can I help?" asked Nina. They ate '
-         "the cake and went home. The")
+GARBAGE = (
+    "Once upon a time, Jack built a little cottage that in Finn shared a daisy been plan Nina rescued "
+    "the the compost closely petals crawled pirate took the the the the the the the the"
+)
+STORY = (
+    'Once upon a time, Jack built a little cottage. He was happy. "Can I help?" asked Nina. They ate '
+    "the cake and went home. The"
+)
 
 
 def gpu_check():
@@ -30,8 +34,14 @@ def gpu_check():
 
 def run_script(*args: str, timeout: float, **env: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, HF_HUB_OFFLINE="1", **env)
-    return subprocess.run([sys.executable, str(SCRIPT), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 @pytest.mark.slow
@@ -39,8 +49,14 @@ def test_cpu_smoke_run_passes_every_check_within_90_s(tmp_path):
     proc = run_script("--cpu-smoke", "--json", str(tmp_path / "out" / "gpu.json"), timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     data = json.loads((tmp_path / "out" / "gpu.json").read_text())
-    assert [c["name"] for c in data["checks"]] == ["device", "matmul", *(f"train/{a}" for a in ARCHITECTURES),
-                                                   "gradients", "ddp", "generate"]
+    assert [c["name"] for c in data["checks"]] == [
+        "device",
+        "matmul",
+        *(f"train/{a}" for a in ARCHITECTURES),
+        "gradients",
+        "ddp",
+        "generate",
+    ]
     assert data["ok"] and all(c["ok"] for c in data["checks"]) and data["mode"] == "cpu-smoke"
     assert data["total_seconds"] < 90
     got = {c["name"]: c["numbers"] for c in data["checks"]}

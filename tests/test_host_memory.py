@@ -16,8 +16,10 @@ from saewidgets.activation_set import ActivationSet
 from saewidgets.config import SAEConfig
 from saewidgets.sae import build_sae
 
-pytestmark = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
-                                reason="host_memory.py tunes glibc's malloc; elsewhere it is a documented no-op")
+pytestmark = pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
+    reason="host_memory.py tunes glibc's malloc; elsewhere it is a documented no-op",
+)
 
 PAGES_64MB = 64 * 2**20 // resource.getpagesize()
 
@@ -41,7 +43,9 @@ def extra_faults_per_step(steps: tuple[int, int] = (3, 9)) -> float:
     for n in steps:
         sae = build_sae(SAEConfig("relu", d_in=16, d_sae=8192))
         before = faults()
-        training.train(sae, acts, n_tokens=n * 2048, batch_size=2048, device="cpu", progress=False, log_every=100)
+        training.train(
+            sae, acts, n_tokens=n * 2048, batch_size=2048, device="cpu", progress=False, log_every=100
+        )
         counts.append(faults() - before)
     return (counts[1] - counts[0]) / (steps[1] - steps[0])
 
@@ -49,11 +53,18 @@ def extra_faults_per_step(steps: tuple[int, int] = (3, 9)) -> float:
 def in_fresh_process(reuse: bool) -> float:
     """extra_faults_per_step() in a new interpreter: in one that has trained before, glibc serves part of a step
     from the heap that run left behind, whatever this run's setting."""
-    code = ("import contextlib, sys; sys.path.insert(0, 'tests'); import test_host_memory as t; "
-            + ("" if reuse else "t.training.reuse_freed_memory = lambda enabled: contextlib.nullcontext(False); ")
-            + "print(t.extra_faults_per_step())")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parents[1])
+    code = (
+        "import contextlib, sys; sys.path.insert(0, 'tests'); import test_host_memory as t; "
+        + ("" if reuse else "t.training.reuse_freed_memory = lambda enabled: contextlib.nullcontext(False); ")
+        + "print(t.extra_faults_per_step())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
     return float(out.stdout.split()[-1])
 
 
@@ -126,11 +137,18 @@ print(json.dumps(out))
 
 def test_exit_sets_the_settings_the_docstring_names():
     # mallopt cannot read settings back, so the module docstring claims fixed values on exit; check each
-    out = subprocess.run([sys.executable, "-c", MALLOPT_PROBE], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", MALLOPT_PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
     probe = json.loads(out.stdout)
     mmapped, kept = probe["inside"]
     assert not mmapped and kept >= 127  # inside: large blocks from the heap, and nothing trimmed
     mmapped, kept_32, kept_128 = probe["after"]
     assert mmapped  # M_MMAP_MAX is no longer 0
-    assert kept_32 >= 31 and kept_128 <= 65  # M_TRIM_THRESHOLD 64 MB: a 32 MB free top stays, above 64 MB it goes
+    assert (
+        kept_32 >= 31 and kept_128 <= 65
+    )  # M_TRIM_THRESHOLD 64 MB: a 32 MB free top stays, above 64 MB it goes

@@ -64,12 +64,19 @@ def test_cfg_json_is_saelens_v6(arch, tmp_path):
     assert raw["apply_b_dec_to_input"] is True and raw["normalize_activations"] == "none"
     assert raw["metadata"]["hook_name"] == HOOK and raw["metadata"]["model_name"] == "storyteller"
     assert int(raw["metadata"]["sae_lens_version"].split(".")[0]) >= 6  # else SAELens reads it as pre-6
-    assert (raw.get("k"), raw.get("rescale_acts_by_decoder_norm")) == ((K, False) if arch == "topk" else (None, None))
+    assert (raw.get("k"), raw.get("rescale_acts_by_decoder_norm")) == (
+        (K, False) if arch == "topk" else (None, None)
+    )
     assert SAEConfig.from_dict(raw["saewidgets"]["config"]) == sae.cfg
     names = set(load_file(str(tmp_path / "sae" / "sae_weights.safetensors")))
     base = {"W_enc", "W_dec", "b_dec"}
-    assert names == (base | {"b_gate", "r_mag", "b_mag"} if arch == "gated" else
-                     base | {"b_enc", "threshold"} if arch in ("jumprelu", "batchtopk") else base | {"b_enc"})
+    assert names == (
+        base | {"b_gate", "r_mag", "b_mag"}
+        if arch == "gated"
+        else base | {"b_enc", "threshold"}
+        if arch in ("jumprelu", "batchtopk")
+        else base | {"b_enc"}
+    )
 
 
 def saelens_view(folder):
@@ -135,7 +142,9 @@ def test_sparsity_and_names_survive_a_resave(tmp_path):
     assert torch.equal(load_sparsity(tmp_path / "a"), sparsity)
     save_sae(load_sae(tmp_path / "a"), tmp_path / "b")  # names come from the loaded SAE's attributes
     again = load_sae(tmp_path / "b")
-    assert (again.hook_name, again.model_name) == (HOOK, "storyteller") and load_sparsity(tmp_path / "b") is None
+    assert (again.hook_name, again.model_name) == (HOOK, "storyteller") and load_sparsity(
+        tmp_path / "b"
+    ) is None
     with pytest.raises(ValueError, match="sparsity"):
         save_sae(sae, tmp_path / "c", sparsity=torch.zeros(D_SAE + 1))
     assert not (tmp_path / "c").exists()
@@ -151,11 +160,17 @@ def write_folder(folder, cfg, tensors):
 
 def rand_tensors(arch):
     g = torch.Generator().manual_seed(2)
-    t = {"W_enc": torch.randn(D_IN, D_SAE, generator=g), "W_dec": torch.randn(D_SAE, D_IN, generator=g),
-         "b_dec": torch.randn(D_IN, generator=g)}
+    t = {
+        "W_enc": torch.randn(D_IN, D_SAE, generator=g),
+        "W_dec": torch.randn(D_SAE, D_IN, generator=g),
+        "b_dec": torch.randn(D_IN, generator=g),
+    }
     if arch == "gated":
-        t.update(b_gate=torch.randn(D_SAE, generator=g), r_mag=0.3 * torch.randn(D_SAE, generator=g),
-                 b_mag=torch.randn(D_SAE, generator=g))
+        t.update(
+            b_gate=torch.randn(D_SAE, generator=g),
+            r_mag=0.3 * torch.randn(D_SAE, generator=g),
+            b_mag=torch.randn(D_SAE, generator=g),
+        )
     else:
         t["b_enc"] = torch.randn(D_SAE, generator=g)
     if arch == "jumprelu":
@@ -164,19 +179,44 @@ def rand_tensors(arch):
 
 
 def v6_cfg(arch, **kw):
-    cfg = {"architecture": arch, "d_in": D_IN, "d_sae": D_SAE, "dtype": "float32", "device": "cpu",
-           "apply_b_dec_to_input": True, "normalize_activations": "none", "reshape_activations": "none",
-           "metadata": {"sae_lens_version": "6.5.0", "hook_name": HOOK, "model_name": "gpt2-small"}}
+    cfg = {
+        "architecture": arch,
+        "d_in": D_IN,
+        "d_sae": D_SAE,
+        "dtype": "float32",
+        "device": "cpu",
+        "apply_b_dec_to_input": True,
+        "normalize_activations": "none",
+        "reshape_activations": "none",
+        "metadata": {"sae_lens_version": "6.5.0", "hook_name": HOOK, "model_name": "gpt2-small"},
+    }
     return {**cfg, **kw}
 
 
 def v5_cfg(arch, act="relu", **kw):
-    cfg = {"architecture": arch, "d_in": D_IN, "d_sae": D_SAE, "dtype": "torch.float32", "device": "cpu",
-           "model_name": "gpt2-small", "hook_name": HOOK, "hook_layer": 1, "hook_head_index": None,
-           "activation_fn_str": act, "activation_fn_kwargs": {}, "apply_b_dec_to_input": True,
-           "finetuning_scaling_factor": False, "sae_lens_training_version": "5.1.0", "prepend_bos": True,
-           "dataset_path": "Skylion007/openwebtext", "dataset_trust_remote_code": True, "context_size": 128,
-           "normalize_activations": "none", "neuronpedia_id": None, "model_from_pretrained_kwargs": {}}
+    cfg = {
+        "architecture": arch,
+        "d_in": D_IN,
+        "d_sae": D_SAE,
+        "dtype": "torch.float32",
+        "device": "cpu",
+        "model_name": "gpt2-small",
+        "hook_name": HOOK,
+        "hook_layer": 1,
+        "hook_head_index": None,
+        "activation_fn_str": act,
+        "activation_fn_kwargs": {},
+        "apply_b_dec_to_input": True,
+        "finetuning_scaling_factor": False,
+        "sae_lens_training_version": "5.1.0",
+        "prepend_bos": True,
+        "dataset_path": "Skylion007/openwebtext",
+        "dataset_trust_remote_code": True,
+        "context_size": 128,
+        "normalize_activations": "none",
+        "neuronpedia_id": None,
+        "model_from_pretrained_kwargs": {},
+    }
     return {**cfg, **kw}
 
 
@@ -223,7 +263,9 @@ def test_reads_saelens_folders(case, tmp_path):
 def test_reads_topk_with_decoder_norm_rescaling(tmp_path):
     t = rand_tensors("topk")
     sae = load_sae(write_folder(tmp_path / "s", v6_cfg("topk", k=K, rescale_acts_by_decoder_norm=True), t))
-    norms = t["W_dec"].norm(dim=1)  # SAELens: top k of pre * ||W_dec_i||, decoded as (acts / ||W_dec_i||) @ W_dec
+    norms = t["W_dec"].norm(
+        dim=1
+    )  # SAELens: top k of pre * ||W_dec_i||, decoded as (acts / ||W_dec_i||) @ W_dec
     pre = ((x_batch() - t["b_dec"]) @ t["W_enc"] + t["b_enc"]) * norms
     vals, idx = pre.topk(K, dim=-1)
     acts = torch.zeros_like(pre).scatter(-1, idx, torch.relu(vals))
@@ -267,15 +309,20 @@ def test_gemma_scope_refuses_pickles_and_wrong_files(tmp_path):
 # ---- bad input ------------------------------------------------------------------------------------------------
 def test_unknown_architecture(tmp_path):
     folder = write_folder(tmp_path / "s", v6_cfg("matryoshka_batchtopk"), rand_tensors("standard"))
-    with pytest.raises(ValueError, match="matryoshka_batchtopk.*supported: batchtopk, gated, jumprelu, standard, topk"):
+    with pytest.raises(
+        ValueError, match="matryoshka_batchtopk.*supported: batchtopk, gated, jumprelu, standard, topk"
+    ):
         load_sae(folder)
 
 
-@pytest.mark.parametrize("problem, match", [
-    ("missing", r"missing tensor\(s\) \['b_enc'\]"),
-    ("extra", r"unexpected tensor\(s\) \['W_skip'\]"),
-    ("shape", r"'W_enc' has shape \[16, 6\], expected \[6, 16\]"),
-])
+@pytest.mark.parametrize(
+    "problem, match",
+    [
+        ("missing", r"missing tensor\(s\) \['b_enc'\]"),
+        ("extra", r"unexpected tensor\(s\) \['W_skip'\]"),
+        ("shape", r"'W_enc' has shape \[16, 6\], expected \[6, 16\]"),
+    ],
+)
 def test_bad_tensors(problem, match, tmp_path):
     t = rand_tensors("standard")
     if problem == "missing":
@@ -354,15 +401,26 @@ def edit_cfg(folder, edit):
     (folder / "cfg.json").write_text(json.dumps(raw))
 
 
-@pytest.mark.parametrize("text, match", [
-    ('{"architecture": "standard", d_in: 6', r"cfg.json is not valid JSON \(Expecting property name .* line 1"),
-    ("[1, 2, 3]", r"cfg.json holds a JSON list, not an object"),
-    ("", r"cfg.json is empty"),
-    ('{"architecture": "standard", "d_in": 6, "d_sae": 16, "metadata": ["a"]}', r"'metadata' entry is a JSON list"),
-    ('{"architecture": "standard", "d_sae": 16}', r"cfg.json has no 'd_in'.*add them"),
-    ('{"architecture": "standard", "d_in": 6, "d_sae": 16, "saewidgets": {"format": 1}}',
-     r'cfg.json: the "saewidgets" block has no "config" object; re-save'),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        (
+            '{"architecture": "standard", d_in: 6',
+            r"cfg.json is not valid JSON \(Expecting property name .* line 1",
+        ),
+        ("[1, 2, 3]", r"cfg.json holds a JSON list, not an object"),
+        ("", r"cfg.json is empty"),
+        (
+            '{"architecture": "standard", "d_in": 6, "d_sae": 16, "metadata": ["a"]}',
+            r"'metadata' entry is a JSON list",
+        ),
+        ('{"architecture": "standard", "d_sae": 16}', r"cfg.json has no 'd_in'.*add them"),
+        (
+            '{"architecture": "standard", "d_in": 6, "d_sae": 16, "saewidgets": {"format": 1}}',
+            r'cfg.json: the "saewidgets" block has no "config" object; re-save',
+        ),
+    ],
+)
 def test_bad_cfg_json_names_the_file(text, match, tmp_path):
     folder = saved(tmp_path)
     (folder / "cfg.json").write_text(text)
@@ -374,7 +432,9 @@ def test_bad_cfg_json_names_the_file(text, match, tmp_path):
 def test_our_config_block_checked(tmp_path):
     folder = saved(tmp_path)
     edit_cfg(folder, lambda raw: raw["saewidgets"]["config"].pop("d_in"))
-    with pytest.raises(ValueError, match=r"cfg.json: saewidgets.config is not a valid SAEConfig \(.*missing.*d_in"):
+    with pytest.raises(
+        ValueError, match=r"cfg.json: saewidgets.config is not a valid SAEConfig \(.*missing.*d_in"
+    ):
         load_sae(folder)
     folder = saved(tmp_path / "2")
     edit_cfg(folder, lambda raw: raw.update(d_sae=32))
@@ -386,8 +446,11 @@ def test_weights_in_another_dtype_are_refused_on_load_and_save(tmp_path):
     folder = saved(tmp_path)
     t = load_file(str(folder / "sae_weights.safetensors"))
     save_file({k: v.half() for k, v in t.items()}, str(folder / "sae_weights.safetensors"))
-    with pytest.raises(ValueError, match=r"sae_weights.safetensors: tensor\(s\) .*W_enc \(float16\).* not in the dtype "
-                                         r"of the config, float32.*set \"dtype\" in cfg.json"):
+    with pytest.raises(
+        ValueError,
+        match=r"sae_weights.safetensors: tensor\(s\) .*W_enc \(float16\).* not in the dtype "
+        r"of the config, float32.*set \"dtype\" in cfg.json",
+    ):
         load_sae(folder)
     with pytest.raises(ValueError, match=r"cannot save this ReLUSAE.*float16.*sae.to\(torch.float32\)"):
         save_sae(random_sae("relu").half(), tmp_path / "half")
@@ -405,11 +468,18 @@ def test_nan_or_inf_weights_are_refused(where, tmp_path):
     t["b_enc"][5] = float("inf")
     if where == "gemma":
         np.savez(tmp_path / "params.npz", **{k: v.numpy() for k, v in t.items()})
-        with pytest.raises(ValueError, match=r"params.npz: tensor 'W_dec' holds 1 NaN or infinite value\(s\) "
-                                             r"\(first at index \[3, 2\]\).*retrain"):
+        with pytest.raises(
+            ValueError,
+            match=r"params.npz: tensor 'W_dec' holds 1 NaN or infinite value\(s\) "
+            r"\(first at index \[3, 2\]\).*retrain",
+        ):
             load_gemma_scope(tmp_path / "params.npz")
         return
-    folder = write_folder(tmp_path / "s", v6_cfg("jumprelu"), t) if where == "saelens" else saved(tmp_path, "jumprelu")
+    folder = (
+        write_folder(tmp_path / "s", v6_cfg("jumprelu"), t)
+        if where == "saelens"
+        else saved(tmp_path, "jumprelu")
+    )
     if where == "ours":
         save_file(t, str(folder / "sae_weights.safetensors"))
     with pytest.raises(ValueError, match=r"sae_weights.safetensors: tensor 'W_dec' holds 1 NaN"):
@@ -423,11 +493,17 @@ def test_an_infinite_jumprelu_threshold_is_a_latent_that_never_fires(tmp_path):
     assert (sae.encode(x_batch())[:, 0] == 0).all()
 
 
-@pytest.mark.parametrize("content, match", [
-    (b"", r"not a readable safetensors file \(it is empty\)"),
-    (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 9\n", r"Git LFS pointer.*git lfs pull"),
-    (b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage", r"not a readable safetensors file \(it is damaged"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"", r"not a readable safetensors file \(it is empty\)"),
+        (
+            b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 9\n",
+            r"Git LFS pointer.*git lfs pull",
+        ),
+        (b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage", r"not a readable safetensors file \(it is damaged"),
+    ],
+)
 def test_damaged_weights_file(content, match, tmp_path):
     folder = saved(tmp_path)
     (folder / "sae_weights.safetensors").write_bytes(content)
@@ -438,7 +514,9 @@ def test_damaged_weights_file(content, match, tmp_path):
 def test_gemma_scope_transposed_w_enc_is_named(tmp_path):
     t = {k: v.numpy() for k, v in rand_tensors("jumprelu").items()}
     np.savez(tmp_path / "params.npz", **{**t, "W_enc": t["W_enc"].T.copy()})
-    with pytest.raises(ValueError, match=r"'W_enc' has shape \[16, 6\], expected \[6, 16\].*transposed: store W_enc.T"):
+    with pytest.raises(
+        ValueError, match=r"'W_enc' has shape \[16, 6\], expected \[6, 16\].*transposed: store W_enc.T"
+    ):
         load_gemma_scope(tmp_path / "params.npz")
     np.savez(tmp_path / "params.npz", **{**t, "W_enc": t["W_enc"][:, :D_IN].copy()})  # square, d_in x d_in
     with pytest.raises(ValueError, match=r"'W_enc' has shape \[6, 6\], expected \[6, 16\]"):
@@ -452,13 +530,16 @@ def test_a_transposed_w_enc_in_a_saelens_folder_is_named(tmp_path):
         load_sae(write_folder(tmp_path / "s", v6_cfg("standard"), t))
 
 
-@pytest.mark.parametrize("content, match", [
-    (b"W_enc,W_dec\n1,2\n", r"is not a .npz archive .*starts with b'W_enc,W_dec"),
-    (b"", r"is empty \(0 bytes\)"),
-    (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\n", r"Git LFS pointer.*git lfs pull"),
-    ("npy", r"single .npy array"),
-    ("truncated", r"damaged .npz archive"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"W_enc,W_dec\n1,2\n", r"is not a .npz archive .*starts with b'W_enc,W_dec"),
+        (b"", r"is empty \(0 bytes\)"),
+        (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\n", r"Git LFS pointer.*git lfs pull"),
+        ("npy", r"single .npy array"),
+        ("truncated", r"damaged .npz archive"),
+    ],
+)
 def test_gemma_scope_wrong_files_get_clear_messages(content, match, tmp_path):
     path = tmp_path / "params.npz"
     if content == "npy":

@@ -73,8 +73,9 @@ def test_sparse_gradient_matrix_is_truly_coalesced():
     G = _coo(vals, idx, 20)
     torch.sparse_coo_tensor(G._indices(), G._values(), G.shape, is_coalesced=True, check_invariants=True)
     rows = torch.arange(5).repeat_interleave(4)
-    ref = torch.sparse_coo_tensor(torch.stack([rows, idx.reshape(-1)]), vals.reshape(-1), (5, 20),
-                                  check_invariants=True).coalesce()
+    ref = torch.sparse_coo_tensor(
+        torch.stack([rows, idx.reshape(-1)]), vals.reshape(-1), (5, 20), check_invariants=True
+    ).coalesce()
     assert torch.equal(G._indices(), ref.indices()) and torch.equal(G._values(), ref.values())
     dense = torch.randn(20, 3)
     torch.testing.assert_close(torch.sparse.mm(G, dense), ref.to_dense() @ dense)

@@ -73,14 +73,26 @@ def modules_of(root: Path, package: str) -> dict[str, Path]:
 
 
 def _lazy_nodes(tree: ast.AST) -> set[int]:
-    return {id(node) for fn in ast.walk(tree) if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-            for node in ast.walk(fn) if node is not fn}
+    return {
+        id(node)
+        for fn in ast.walk(tree)
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for node in ast.walk(fn)
+        if node is not fn
+    }
 
 
 def _is_exports_table(node: ast.AST) -> bool:
-    names = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-    return isinstance(getattr(node, "value", None), ast.Dict) and any(getattr(t, "id", None) == "_EXPORTS"
-                                                                     for t in names)
+    names = (
+        node.targets
+        if isinstance(node, ast.Assign)
+        else [node.target]
+        if isinstance(node, ast.AnnAssign)
+        else []
+    )
+    return isinstance(getattr(node, "value", None), ast.Dict) and any(
+        getattr(t, "id", None) == "_EXPORTS" for t in names
+    )
 
 
 def imports_of(module: str, path: Path, known: set[str]) -> list[Import]:
@@ -96,14 +108,21 @@ def imports_of(module: str, path: Path, known: set[str]) -> list[Import]:
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = ".".join(here[:len(here) - node.level + 1] + [node.module or ""]).strip(".") if node.level \
+            base = (
+                ".".join(here[: len(here) - node.level + 1] + [node.module or ""]).strip(".")
+                if node.level
                 else node.module
-            targets = list(dict.fromkeys(f"{base}.{a.name}" if f"{base}.{a.name}" in known else base
-                                         for a in node.names))  # `from m import a, b` is one import of m
+            )
+            targets = list(
+                dict.fromkeys(f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names)
+            )  # `from m import a, b` is one import of m
         elif path.name == "__init__.py" and _is_exports_table(node):
             # a lazy facade: {"name": "module relative to this package"}, imported on first attribute access
-            targets = [".".join(here + [v.value.lstrip(".")]) for v in node.value.values
-                       if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+            targets = [
+                ".".join(here + [v.value.lstrip(".")])
+                for v in node.value.values
+                if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            ]
             found += [Import(t, node.lineno, True) for t in targets]
             continue
         else:
@@ -164,7 +183,7 @@ def find_cycles(graph: dict[str, list[Import]]) -> list[list[str]]:
 
 
 def rank_of(module: str, package: str, layers=LAYERS) -> int | None:
-    rel = module[len(package) + 1:] if module != package else "__init__"
+    rel = module[len(package) + 1 :] if module != package else "__init__"
     best = None
     for rank, keys in enumerate(layers):
         for key in keys:
@@ -175,7 +194,9 @@ def rank_of(module: str, package: str, layers=LAYERS) -> int | None:
 
 def layer_violations(graph: dict[str, list[Import]], package: str, layers=LAYERS) -> list[str]:
     """Upward imports, modules the table does not place, and imports of modules that do not exist."""
-    problems = [f"{m} is not in LAYERS: give it a rank" for m in sorted(graph) if rank_of(m, package, layers) is None]
+    problems = [
+        f"{m} is not in LAYERS: give it a rank" for m in sorted(graph) if rank_of(m, package, layers) is None
+    ]
     for m, imps in sorted(graph.items()):
         for imp in imps:
             if imp.target not in graph:
@@ -211,9 +232,17 @@ print(json.dumps({"loaded": forbidden in sys.modules, "via": first.get("via", []
 def loads_at_import(root: Path, modules: list[str], forbidden: str = "torch") -> dict[str, str]:
     """Module -> where `forbidden` came from, for each module whose import loads it (each in a fresh process)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    procs = {m: subprocess.Popen([sys.executable, "-c", _PROBE, str(root), m.split(".")[0], m, forbidden],
-                                 cwd=root, env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for m in modules}
+    procs = {
+        m: subprocess.Popen(
+            [sys.executable, "-c", _PROBE, str(root), m.split(".")[0], m, forbidden],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for m in modules
+    }
     found = {}
     for m, proc in procs.items():
         out, err = proc.communicate(timeout=120)
@@ -238,11 +267,16 @@ def test_no_upward_imports():
 
 
 def test_widgets_do_not_import_torch():
-    widgets = sorted(m for m in modules_of(ROOT, PACKAGE) if m == f"{PACKAGE}.widgets"
-                     or m.startswith(f"{PACKAGE}.widgets."))
+    widgets = sorted(
+        m
+        for m in modules_of(ROOT, PACKAGE)
+        if m == f"{PACKAGE}.widgets" or m.startswith(f"{PACKAGE}.widgets.")
+    )
     assert len(widgets) > 5
     loaded = loads_at_import(ROOT, widgets)
-    assert not loaded, "importing these loads torch:\n" + "\n".join(f"{m}: {via}" for m, via in loaded.items())
+    assert not loaded, "importing these loads torch:\n" + "\n".join(
+        f"{m}: {via}" for m, via in loaded.items()
+    )
 
 
 def test_the_layer_table_names_each_module_once():
@@ -262,32 +296,45 @@ def _package(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def test_every_form_of_import_is_seen(tmp_path):
-    root = _package(tmp_path, {
-        "pkg/__init__.py": '_EXPORTS = {"thing": "sub.deep"}\n',
-        "pkg/a.py": "import pkg.b\nfrom pkg import c\nfrom pkg.c import name\nimport os\n",
-        "pkg/b.py": "def f():\n    from . import c\n",
-        "pkg/c.py": "name = 1\n",
-        "pkg/sub/__init__.py": "from .. import a\n",
-        "pkg/sub/deep.py": "from . import other\nfrom .. import c as cc\nfrom ..b import f\n",
-        "pkg/sub/other.py": "",
-    })
+    root = _package(
+        tmp_path,
+        {
+            "pkg/__init__.py": '_EXPORTS = {"thing": "sub.deep"}\n',
+            "pkg/a.py": "import pkg.b\nfrom pkg import c\nfrom pkg.c import name\nimport os\n",
+            "pkg/b.py": "def f():\n    from . import c\n",
+            "pkg/c.py": "name = 1\n",
+            "pkg/sub/__init__.py": "from .. import a\n",
+            "pkg/sub/deep.py": "from . import other\nfrom .. import c as cc\nfrom ..b import f\n",
+            "pkg/sub/other.py": "",
+        },
+    )
     graph = import_graph(root, "pkg")
     assert graph["pkg"] == [Import("pkg.sub.deep", 1, True)]
-    assert sorted(graph["pkg.a"]) == [Import("pkg.b", 1, False), Import("pkg.c", 2, False), Import("pkg.c", 3, False)]
+    assert sorted(graph["pkg.a"]) == [
+        Import("pkg.b", 1, False),
+        Import("pkg.c", 2, False),
+        Import("pkg.c", 3, False),
+    ]
     assert graph["pkg.b"] == [Import("pkg.c", 2, True)]
     assert graph["pkg.sub"] == [Import("pkg.a", 1, False)]
-    assert sorted(graph["pkg.sub.deep"]) == [Import("pkg.b", 3, False), Import("pkg.c", 2, False),
-                                             Import("pkg.sub.other", 1, False)]
+    assert sorted(graph["pkg.sub.deep"]) == [
+        Import("pkg.b", 3, False),
+        Import("pkg.c", 2, False),
+        Import("pkg.sub.other", 1, False),
+    ]
 
 
 def test_a_cycle_is_caught_even_through_a_lazy_import(tmp_path):
-    root = _package(tmp_path, {
-        "pkg/__init__.py": "",
-        "pkg/a.py": "from . import b\n",
-        "pkg/b.py": "from pkg import c\n",
-        "pkg/c.py": "def later():\n    from pkg.a import thing\n",
-        "pkg/d.py": "from . import a\n",  # imports into the cycle, is not part of it
-    })
+    root = _package(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/a.py": "from . import b\n",
+            "pkg/b.py": "from pkg import c\n",
+            "pkg/c.py": "def later():\n    from pkg.a import thing\n",
+            "pkg/d.py": "from . import a\n",  # imports into the cycle, is not part of it
+        },
+    )
     assert find_cycles(import_graph(root, "pkg")) == [["pkg.a", "pkg.b", "pkg.c", "pkg.a"]]
     (root / "pkg" / "c.py").write_text("")
     assert find_cycles(import_graph(root, "pkg")) == []
@@ -298,26 +345,34 @@ def test_a_module_importing_itself_is_a_cycle():
 
 
 def test_an_upward_import_is_caught_even_when_lazy(tmp_path):
-    root = _package(tmp_path, {
-        "pkg/__init__.py": "",
-        "pkg/low.py": "def f():\n    from pkg.high import g\n",
-        "pkg/high.py": "from . import low\n",
-        "pkg/sub/__init__.py": "",
-        "pkg/sub/x.py": "from pkg import low\n",
-    })
+    root = _package(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/low.py": "def f():\n    from pkg.high import g\n",
+            "pkg/high.py": "from . import low\n",
+            "pkg/sub/__init__.py": "",
+            "pkg/sub/x.py": "from pkg import low\n",
+        },
+    )
     layers = (("low",), ("high", "sub"), ("__init__",))
     assert layer_violations(import_graph(root, "pkg"), "pkg", layers) == [
-        "pkg.low:2 lazily imports pkg.high, a higher layer (1 > 0)"]
+        "pkg.low:2 lazily imports pkg.high, a higher layer (1 > 0)"
+    ]
     assert layer_violations(import_graph(root, "pkg"), "pkg", (("low",), ("sub",), ("high", "__init__"))) == [
-        "pkg.low:2 lazily imports pkg.high, a higher layer (2 > 0)"]
+        "pkg.low:2 lazily imports pkg.high, a higher layer (2 > 0)"
+    ]
 
 
 def test_an_unplaced_module_and_a_missing_one_are_caught(tmp_path):
-    root = _package(tmp_path, {
-        "pkg/__init__.py": "",
-        "pkg/a.py": "from pkg import gone\nimport pkg.moved.away\n",
-        "pkg/new.py": "",
-    })
+    root = _package(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/a.py": "from pkg import gone\nimport pkg.moved.away\n",
+            "pkg/new.py": "",
+        },
+    )
     assert layer_violations(import_graph(root, "pkg"), "pkg", (("a", "__init__"),)) == [
         "pkg.new is not in LAYERS: give it a rank",
         "pkg.a:2 imports pkg.moved.away, which does not exist",
@@ -326,26 +381,32 @@ def test_an_unplaced_module_and_a_missing_one_are_caught(tmp_path):
 
 def test_the_facade_is_above_what_it_exports():
     graph = {"p": [Import("p.w", 1, True)], "p.w": [Import("p", 3, False)]}
-    assert layer_violations(graph, "p", (("w",), ("__init__",))) == ["p.w:3 imports p, a higher layer (1 > 0)"]
+    assert layer_violations(graph, "p", (("w",), ("__init__",))) == [
+        "p.w:3 imports p, a higher layer (1 > 0)"
+    ]
 
 
 def test_the_longest_key_wins():
     layers = (("zoo",), ("sae",), ("zoo.train",))
-    assert [rank_of(f"p.{m}", "p", layers) for m in ("zoo", "zoo.corpus", "zoo.train", "zoo.train.x", "sae")] \
-        == [0, 0, 2, 2, 1]
+    assert [
+        rank_of(f"p.{m}", "p", layers) for m in ("zoo", "zoo.corpus", "zoo.train", "zoo.train.x", "sae")
+    ] == [0, 0, 2, 2, 1]
     assert rank_of("p", "p", layers) is None and rank_of("p.zoology", "p", layers) is None
 
 
 def test_torch_at_import_is_caught_and_traced_but_a_lazy_import_is_not(tmp_path):
     # a stand-in torch on the path first, so the probe watches the name without paying for the real import
-    root = _package(tmp_path, {
-        "torch/__init__.py": "",
-        "pkg/__init__.py": "",
-        "pkg/maths.py": "import torch\n",
-        "pkg/widgets/__init__.py": "",
-        "pkg/widgets/clean.py": "import json\n",
-        "pkg/widgets/heavy.py": "import json\nfrom pkg import maths\n",
-        "pkg/widgets/lazy.py": "def f():\n    import torch\n",
-    })
+    root = _package(
+        tmp_path,
+        {
+            "torch/__init__.py": "",
+            "pkg/__init__.py": "",
+            "pkg/maths.py": "import torch\n",
+            "pkg/widgets/__init__.py": "",
+            "pkg/widgets/clean.py": "import json\n",
+            "pkg/widgets/heavy.py": "import json\nfrom pkg import maths\n",
+            "pkg/widgets/lazy.py": "def f():\n    import torch\n",
+        },
+    )
     modules = ["pkg.widgets", "pkg.widgets.clean", "pkg.widgets.heavy", "pkg.widgets.lazy"]
     assert loads_at_import(root, modules) == {"pkg.widgets.heavy": "pkg/maths.py:1 <- pkg/widgets/heavy.py:2"}

@@ -22,11 +22,15 @@ def test_each_notebook_test_entry_names_a_test_that_exists():
 def test_marks_follow_the_place_of_a_test():
     browser = ROOT / "tests" / "browser" / "test_report.py"
     assert marks_for(browser, "tests/browser/test_report.py::test_x") == {"browser"}
-    assert marks_for(ROOT / "tests/browser/test_docs_site.py", "tests/browser/test_docs_site.py::test_y") \
-        == {"browser", "notebooks"}
+    assert marks_for(ROOT / "tests/browser/test_docs_site.py", "tests/browser/test_docs_site.py::test_y") == {
+        "browser",
+        "notebooks",
+    }
     nb = ROOT / "notebooks" / "solutions" / "00_quickstart.ipynb"
     assert marks_for(nb, "notebooks/solutions/00_quickstart.ipynb::Cell 3") == {"notebooks"}
     offline = "tests/test_notebook_10_offline.py"
-    assert marks_for(ROOT / offline, f"{offline}::test_the_online_path_runs_against_stand_ins") == {"notebooks"}
+    assert marks_for(ROOT / offline, f"{offline}::test_the_online_path_runs_against_stand_ins") == {
+        "notebooks"
+    }
     assert marks_for(ROOT / offline, f"{offline}::test_every_cell_after_the_flag_is_guarded") == set()
     assert marks_for(ROOT / "tests" / "test_sae.py", "tests/test_sae.py::test_z") == set()

@@ -240,8 +240,15 @@ def test_hungarian_mcc():
 
 
 def test_pareto_front():
-    pts = [{"l0": 3, "fvu": 0.4}, {"l0": 1, "fvu": 0.5}, {"l0": 2, "fvu": 0.3}, {"l0": 0.5, "fvu": 0.9},
-           {"l0": 4, "fvu": 0.1}, {"l0": 4, "fvu": 0.2}, {"l0": 5, "fvu": math.nan}]
+    pts = [
+        {"l0": 3, "fvu": 0.4},
+        {"l0": 1, "fvu": 0.5},
+        {"l0": 2, "fvu": 0.3},
+        {"l0": 0.5, "fvu": 0.9},
+        {"l0": 4, "fvu": 0.1},
+        {"l0": 4, "fvu": 0.2},
+        {"l0": 5, "fvu": math.nan},
+    ]
     assert pareto_front(pts) == [3, 1, 2, 4]  # 0 is dominated by 2, 5 by 4; NaN left out
     assert pareto_front(pts, x_key="fvu", y_key="l0") == [4, 2, 1, 3]
     assert pareto_front([]) == []
@@ -252,7 +259,9 @@ def test_interpolate_at():
     assert interpolate_at(pts, "l0", "fvu", 10) == pytest.approx(0.5)
     assert interpolate_at(pts, "l0", "fvu", math.sqrt(1000)) == pytest.approx(0.35)  # halfway in log x
     assert interpolate_at(pts, "l0", "fvu", 100) == pytest.approx(0.2)
-    assert math.isnan(interpolate_at(pts, "l0", "fvu", 5)) and math.isnan(interpolate_at(pts, "l0", "fvu", 200))
+    assert math.isnan(interpolate_at(pts, "l0", "fvu", 5)) and math.isnan(
+        interpolate_at(pts, "l0", "fvu", 200)
+    )
     with pytest.raises(ValueError):
         interpolate_at(pts, "l0", "fvu", 0)
     assert np.isfinite(interpolate_at([{"l0": 3, "fvu": 1.0}], "l0", "fvu", 3))
@@ -264,6 +273,8 @@ def test_cached_activations_give_the_same_numbers(model, ce_setup, tmp_path):
     texts = ce_setup[0][:4]
     sae = signed_identity_sae(model.cfg.d_model, scale=0.5)
     in_memory = evaluate(sae, harvest(model, texts, HOOK))
-    cached = evaluate(sae, harvest(model, texts, HOOK, cache_dir=tmp_path / "cache", shard_tokens=50), batch_size=64)
+    cached = evaluate(
+        sae, harvest(model, texts, HOOK, cache_dir=tmp_path / "cache", shard_tokens=50), batch_size=64
+    )
     for key in ("n_tokens", "mse", "fvu", "l0", "l2_ratio", "relative_reconstruction_bias"):
         assert cached[key] == pytest.approx(in_memory[key], rel=1e-9), key

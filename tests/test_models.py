@@ -71,8 +71,10 @@ def test_hub_name_without_offline_flag_still_fails_fast_here():
     # points at a closed local port so the test means the same on a machine with network.
     env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
     env["HF_ENDPOINT"] = "http://127.0.0.1:9"
-    code = ("import time,saewidgets\nt=time.perf_counter()\ntry:\n saewidgets.load_model('gelu-1l')\n"
-            "except Exception as e:\n print(type(e).__name__, round(time.perf_counter()-t,2))\n")
+    code = (
+        "import time,saewidgets\nt=time.perf_counter()\ntry:\n saewidgets.load_model('gelu-1l')\n"
+        "except Exception as e:\n print(type(e).__name__, round(time.perf_counter()-t,2))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     kind, seconds = out.stdout.split()
     assert kind == "OfflineError" and float(seconds) < 5, out.stdout + out.stderr

@@ -56,22 +56,45 @@ def _saelens_v2_folder(root: Path, hook: str, d_in: int, d_sae: int) -> None:
     """A SAE folder in the layout of Bloom's GPT-2 SAEs: an old SAELens cfg.json (no "architecture")."""
     folder = root / hook
     folder.mkdir(parents=True)
-    (folder / "cfg.json").write_text(json.dumps({
-        "model_name": "storyteller", "hook_point": hook, "hook_point_layer": 1, "hook_point_head_index": None,
-        "d_in": d_in, "d_sae": d_sae, "expansion_factor": d_sae // d_in, "context_size": 128,
-        "dtype": "torch.float32", "device": "cpu", "l1_coefficient": 8e-5, "lr": 4e-4}))
+    (folder / "cfg.json").write_text(
+        json.dumps(
+            {
+                "model_name": "storyteller",
+                "hook_point": hook,
+                "hook_point_layer": 1,
+                "hook_point_head_index": None,
+                "d_in": d_in,
+                "d_sae": d_sae,
+                "expansion_factor": d_sae // d_in,
+                "context_size": 128,
+                "dtype": "torch.float32",
+                "device": "cpu",
+                "l1_coefficient": 8e-5,
+                "lr": 4e-4,
+            }
+        )
+    )
     g = torch.Generator().manual_seed(0)
     W_dec = torch.randn(d_sae, d_in, generator=g)
     W_dec /= W_dec.norm(dim=1, keepdim=True)
-    save_file({"W_enc": W_dec.T.contiguous() * 0.5, "W_dec": W_dec, "b_enc": torch.full((d_sae,), -0.2),
-               "b_dec": torch.zeros(d_in)}, str(folder / "sae_weights.safetensors"))
+    save_file(
+        {
+            "W_enc": W_dec.T.contiguous() * 0.5,
+            "W_dec": W_dec,
+            "b_enc": torch.full((d_sae,), -0.2),
+            "b_dec": torch.zeros(d_in),
+        },
+        str(folder / "sae_weights.safetensors"),
+    )
     save_file({"sparsity": torch.full((d_sae,), -2.0)}, str(folder / "sparsity.safetensors"))
 
 
 def test_the_online_path_runs_against_stand_ins(monkeypatch, tmp_path, capsys):
     import huggingface_hub
 
-    hook = "blocks.1.hook_resid_pre"  # the same kind of site as GPT-2's blocks.8.hook_resid_pre (4 layers here)
+    hook = (
+        "blocks.1.hook_resid_pre"  # the same kind of site as GPT-2's blocks.8.hook_resid_pre (4 layers here)
+    )
     downloads = []
 
     def snapshot_download(repo_id, allow_patterns=None, **kwargs):
@@ -97,15 +120,17 @@ def test_the_online_path_runs_against_stand_ins(monkeypatch, tmp_path, capsys):
     cells = _cells()
     shown = _Recorder()
     namespace = {"display": shown}
-    _run(cells[:FLAG_CELL + 1], namespace)  # imports + parameters
+    _run(cells[: FLAG_CELL + 1], namespace)  # imports + parameters
     assert namespace["ONLINE"] is True
     namespace.update(HOOK=hook, N_DOCS=6, N_TOKENS=400, N_SAMPLES=1, NEW_TOKENS=8)
-    _run(cells[FLAG_CELL + 1:], namespace)
+    _run(cells[FLAG_CELL + 1 :], namespace)
 
     assert downloads == [("jbloom/GPT2-Small-SAEs-Reformatted", [f"{hook}/*"])]
     sae = namespace["sae"]
     assert sae.cfg.architecture == "relu" and sae.hook_name == hook and sae.model_name == "storyteller"
-    assert namespace["acts"].acts.mean(-1).abs().max() < 1e-4  # compatibility mode centred the residual stream
+    assert (
+        namespace["acts"].acts.mean(-1).abs().max() < 1e-4
+    )  # compatibility mode centred the residual stream
     assert 0 <= namespace["SEA_LATENT"] < 256 and len(namespace["ranked"]) == 5
     assert {"fvu", "delta_ce", "ce_loss_score"} <= set(namespace["m"])
     assert [type(w).__name__ for w in shown.shown] == ["FeatureActivations", "SteeringPanel"]
@@ -125,5 +150,7 @@ def test_compatibility_mode_centres_the_residual_stream_and_keeps_the_outputs():
         logits1, cache1 = model.run_with_cache(tokens, names_filter=lambda n: n == name)
     x0, x1 = cache0[name], cache1[name]  # [1, pos, d_model]
     assert x0.mean(-1).abs().max() > 1e-3  # the raw stream is not centred ...
-    torch.testing.assert_close(x1, x0 - x0.mean(-1, keepdim=True), atol=1e-4, rtol=1e-4)  # ... the processed is
+    torch.testing.assert_close(
+        x1, x0 - x0.mean(-1, keepdim=True), atol=1e-4, rtol=1e-4
+    )  # ... the processed is
     torch.testing.assert_close(logits1.log_softmax(-1), logits0.log_softmax(-1), atol=1e-3, rtol=1e-3)

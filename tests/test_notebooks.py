@@ -49,26 +49,32 @@ def test_checks_pass_on_the_reference(capsys):
     assert capsys.readouterr().out.count("✓") == 2
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda x, W, b, bd: x @ W + b, "Subtract b_dec"),
-    (lambda x, W, b, bd: (x - bd) @ W + b, "Apply the ReLU"),
-    (lambda x, W, b, bd: torch.relu((x - bd) @ W), "Add the encoder bias"),
-    (lambda x, W, b, bd: torch.relu((x - bd) @ W + b)[:, :3], "shape"),
-    (lambda x, W, b, bd: torch.relu((x - bd) @ W + b) * 2, "order of operations"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda x, W, b, bd: x @ W + b, "Subtract b_dec"),
+        (lambda x, W, b, bd: (x - bd) @ W + b, "Apply the ReLU"),
+        (lambda x, W, b, bd: torch.relu((x - bd) @ W), "Add the encoder bias"),
+        (lambda x, W, b, bd: torch.relu((x - bd) @ W + b)[:, :3], "shape"),
+        (lambda x, W, b, bd: torch.relu((x - bd) @ W + b) * 2, "order of operations"),
+    ],
+)
 def test_encoder_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_relu_encode(wrong)
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda a, W, c: c * a.sum(-1).mean(), "decoder row"),
-    (lambda a, W, c: c * (a * W.norm(dim=1)).sum(), "Average over the batch"),
-    (lambda a, W, c: (a * W.norm(dim=1)).sum(-1).mean(), "coefficient"),
-    (lambda a, W, c: c * (a * W.pow(2).sum(1)).sum(-1).mean(), "not its square"),
-    (lambda a, W, c: c * (a * W.norm(dim=1)).sum(-1), "one number"),
-    (lambda a, W, c: torch.tensor(0.0), "Expected"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda a, W, c: c * a.sum(-1).mean(), "decoder row"),
+        (lambda a, W, c: c * (a * W.norm(dim=1)).sum(), "Average over the batch"),
+        (lambda a, W, c: (a * W.norm(dim=1)).sum(-1).mean(), "coefficient"),
+        (lambda a, W, c: c * (a * W.pow(2).sum(1)).sum(-1).mean(), "not its square"),
+        (lambda a, W, c: c * (a * W.norm(dim=1)).sum(-1), "one number"),
+        (lambda a, W, c: torch.tensor(0.0), "Expected"),
+    ],
+)
 def test_l1_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_l1_penalty(wrong)
@@ -91,4 +97,7 @@ def test_every_notebook_follows_the_series_conventions(path):
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "size(" in code, f"{path.name}: use saewidgets.notebook.size(small=..., full=...) for CI's size"
     learner = nbformat.read(str(NOTEBOOKS / path.name), as_version=4)
-    assert "colab.research.google.com/github/" in learner.cells[0].source and path.name in learner.cells[0].source
+    assert (
+        "colab.research.google.com/github/" in learner.cells[0].source
+        and path.name in learner.cells[0].source
+    )

@@ -12,16 +12,26 @@ from saewidgets.widgets.frontier_plot import FrontierPlot
 from saewidgets.widgets.training_monitor import TrainingMonitor
 
 OKABE_ITO = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"}
-POINTS = [{"architecture": a, "l0": l0, "fvu": fvu} for a, l0, fvu in
-          [("relu", 10, 0.2), ("relu", 20, 0.1), ("topk", 8, 0.15), ("topk", 32, 0.05), ("mine", 12, 0.3)]]
+POINTS = [
+    {"architecture": a, "l0": l0, "fvu": fvu}
+    for a, l0, fvu in [
+        ("relu", 10, 0.2),
+        ("relu", 20, 0.1),
+        ("topk", 8, 0.15),
+        ("topk", 32, 0.05),
+        ("mine", 12, 0.3),
+    ]
+]
 
 
 def contrast(a: str, b: str) -> float:
     """WCAG 2.1 contrast ratio of two #rrggbb colours."""
+
     def luminance(c):
-        rgb = [int(c[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        rgb = [int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)]
         r, g, b = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in rgb]
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
     hi, lo = sorted([luminance(a), luminance(b)], reverse=True)
     return (hi + 0.05) / (lo + 0.05)
 
@@ -62,8 +72,16 @@ def test_series_widgets_send_the_palette_live_and_offline(widget):
 def test_no_widget_keeps_a_palette_of_its_own():
     """Series colours reach the browser only through _palette: no colour in these widgets' JS, and their CSS
     draws series in var(--saew-series) (base.css picks _palette's light or dark variant)."""
-    for name in ("frontier_plot.js", "frontier_plot_select.js", "markers.js", "training_monitor.js", "common.js"):
-        assert not re.search(r"#[0-9a-fA-F]{6}\b", (STATIC / name).read_text()), f"{name} has a colour of its own"
+    for name in (
+        "frontier_plot.js",
+        "frontier_plot_select.js",
+        "markers.js",
+        "training_monitor.js",
+        "common.js",
+    ):
+        assert not re.search(r"#[0-9a-fA-F]{6}\b", (STATIC / name).read_text()), (
+            f"{name} has a colour of its own"
+        )
     css = (STATIC / "frontier_plot.css").read_text() + (STATIC / "training_monitor.css").read_text()
     for rule in (".saew-fp-front", ".saew-fp-marker", ".saew-tm-line", ".saew-tm-dot", ".saew-tm-swatch"):
         body = re.search(re.escape(rule) + r" \{([^}]*)\}", css).group(1)
@@ -90,8 +108,19 @@ def test_matplotlib_fallbacks_draw_with_the_palette(monkeypatch):
     assert [hexes(s.get_facecolor())[0] for s in scatters] == list(palette.LIGHT[:3])
 
     figs = _captured_figure(monkeypatch, tm)
-    rows = [{"sae": s, "step": i, "tokens": 100 * i, "loss": 1.0 / (i + 1), "l0": 5.0, "fvu": 0.1,
-             "dead_fraction": 0.0} for s in (0, 1) for i in range(3)]
+    rows = [
+        {
+            "sae": s,
+            "step": i,
+            "tokens": 100 * i,
+            "loss": 1.0 / (i + 1),
+            "l0": 5.0,
+            "fvu": 0.1,
+            "dead_fraction": 0.0,
+        }
+        for s in (0, 1)
+        for i in range(3)
+    ]
     assert TrainingMonitor.from_history(rows)._png() == b"png"
     assert hexes(line.get_color() for line in figs[0].axes[0].lines) == list(palette.LIGHT[:2])
 

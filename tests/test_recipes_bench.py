@@ -92,7 +92,7 @@ def test_sae_initialisation_does_not_draw_the_true_directions(recipes, data):
 
 
 def test_the_before_gate_penalty_reaches_the_decoder_and_the_librarys_does_not(recipes):
-    """"before" (saewidgets 0.1.0): the gate's L1 pushes the decoder norms down (which the magnitude path undoes
+    """ "before" (saewidgets 0.1.0): the gate's L1 pushes the decoder norms down (which the magnitude path undoes
     for free); GatedSAE now weights the penalty by the norms as constants, so only the encoder side learns from it."""
     from saewidgets.config import SAEConfig
     from saewidgets.sae import GatedSAE
@@ -121,20 +121,42 @@ def test_the_after_recipe_is_the_library_defaults(recipes):
         assert getattr(sae_defaults, field_name) == value, field_name
     for field_name, value in recipes.AFTER_TRAIN.items():
         assert getattr(train_defaults, field_name) == value, field_name
-    assert all(recipe.gate_penalty is None for recipe in recipes.RECIPES["after"].values())  # the library's loss
+    assert all(
+        recipe.gate_penalty is None for recipe in recipes.RECIPES["after"].values()
+    )  # the library's loss
 
 
 def test_script_runs_end_to_end_at_a_tiny_size(recipes, tmp_path, capsys):
     out = tmp_path / "r.json"
-    rc = recipes.main(["--steps", "4", "--batch-size", "64", "--d-sae", "32", "--arch", "relu", "gated", "topk",
-                       "--recipe", "before", "after", "--threads", "1", "--json", str(out)])
+    rc = recipes.main(
+        [
+            "--steps",
+            "4",
+            "--batch-size",
+            "64",
+            "--d-sae",
+            "32",
+            "--arch",
+            "relu",
+            "gated",
+            "topk",
+            "--recipe",
+            "before",
+            "after",
+            "--threads",
+            "1",
+            "--json",
+            str(out),
+        ]
+    )
     assert rc == 0
     printed = capsys.readouterr().out
     assert "true L0 6.81" in printed and "FVU@16" in printed
     blob = json.loads(out.read_text())
     assert blob["size"] == {"steps": 4, "batch_size": 64, "d_sae": 32}
-    assert len(blob["rows"]) == sum(len(recipes.RECIPES[r][a].values) for r in ("before", "after")
-                                    for a in ("relu", "gated", "topk"))  # one row per SAE
+    assert len(blob["rows"]) == sum(
+        len(recipes.RECIPES[r][a].values) for r in ("before", "after") for a in ("relu", "gated", "topk")
+    )  # one row per SAE
     for row in blob["rows"]:
         assert 0 <= row["dead_fraction"] <= 1 and -1 <= row["mmcs"] <= 1 and row["fvu"] >= 0
         assert row["sae_cfg"]["d_sae"] == 32 and row["train_cfg"]["n_tokens"] == 4 * 64

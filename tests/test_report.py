@@ -34,7 +34,9 @@ def test_demo_writes_the_report_figures_and_metrics(demo, capsys):
     assert set(metrics) == {"model", "hook", "saes", "feature_view", "steering"}
     frontier = json.loads((demo / "frontier.json").read_text())
     assert list(metrics["saes"]) == [p["name"] for p in frontier["points"]]
-    assert all({"architecture", "l0", "fvu", "delta_ce", "dead_fraction"} <= set(m) for m in metrics["saes"].values())
+    assert all(
+        {"architecture", "l0", "fvu", "delta_ce", "dead_fraction"} <= set(m) for m in metrics["saes"].values()
+    )
     view = metrics["feature_view"]
     assert metrics["saes"][view["sae"]]["architecture"] == "jumprelu"
     assert 1 <= len(view["latents"]) <= report.N_LATENTS
@@ -50,7 +52,10 @@ def test_the_page_is_self_contained_and_labelled(demo):
     assert re.findall(r'<img src="([a-z]+):', page) == ["data"] * len(report.FIGURES)
     assert all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', page))
     # three widgets, each in its own container; the frontier and feature view name what they show
-    assert len(re.findall(r"<div [^>]*data-saew-widget", page)) == 3 and page.count('<script type="module">') == 2
+    assert (
+        len(re.findall(r"<div [^>]*data-saew-widget", page)) == 3
+        and page.count('<script type="module">') == 2
+    )
     metrics = json.loads((demo / "metrics.json").read_text())
     for row in metrics["feature_view"]["latents"]:
         assert f'data-latent="{row["latent"]}"' in page and f"<td>{row['concept']}</td>" in page
@@ -71,11 +76,32 @@ def test_corpus_text_and_names_are_escaped(demo, model, tmp_path):
     points = frontier["points"]
     acts = sw.harvest(model, corpus, frontier["hook"])
     saes = [sw.load_sae(demo / "saes" / p["name"]) for p in points]
-    info = {"model": EVIL, "n_layers": 4, "d_model": 128, "n_params": 1e6, "hook": frontier["hook"], "n_tokens": 1,
-            "n_docs": 1, "sae_tokens": 1, "d_sae": 64, "eval_tokens": len(acts), "ce_docs": 1, "seconds": 1.0,
-            "train_seconds": 1.0, "greedy_sample": EVIL}
-    out = report.write_report(tmp_path, points=points, saes=saes, densities=[np.ones(64) * 0.1] * len(saes),
-                              model=model, corpus=corpus, activations=acts, info=info)
+    info = {
+        "model": EVIL,
+        "n_layers": 4,
+        "d_model": 128,
+        "n_params": 1e6,
+        "hook": frontier["hook"],
+        "n_tokens": 1,
+        "n_docs": 1,
+        "sae_tokens": 1,
+        "d_sae": 64,
+        "eval_tokens": len(acts),
+        "ce_docs": 1,
+        "seconds": 1.0,
+        "train_seconds": 1.0,
+        "greedy_sample": EVIL,
+    }
+    out = report.write_report(
+        tmp_path,
+        points=points,
+        saes=saes,
+        densities=[np.ones(64) * 0.1] * len(saes),
+        model=model,
+        corpus=corpus,
+        activations=acts,
+        info=info,
+    )
     page = out["html"].read_text(encoding="utf-8")
     assert "<img src=x" not in page and "<script>alert" not in page and "</script> &" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # the header's model name and greedy sample, as text
@@ -85,9 +111,13 @@ def test_corpus_text_and_names_are_escaped(demo, model, tmp_path):
 
 
 def test_choose_sae_takes_the_best_jumprelu_at_moderate_l0():
-    pts = [{"architecture": "relu", "l0": 20, "fvu": 0.01}, {"architecture": "jumprelu", "l0": 80, "fvu": 0.02},
-           {"architecture": "jumprelu", "l0": 30, "fvu": 0.05}, {"architecture": "jumprelu", "l0": 12, "fvu": 0.08},
-           {"architecture": "jumprelu", "l0": 4, "fvu": 0.2}]
+    pts = [
+        {"architecture": "relu", "l0": 20, "fvu": 0.01},
+        {"architecture": "jumprelu", "l0": 80, "fvu": 0.02},
+        {"architecture": "jumprelu", "l0": 30, "fvu": 0.05},
+        {"architecture": "jumprelu", "l0": 12, "fvu": 0.08},
+        {"architecture": "jumprelu", "l0": 4, "fvu": 0.2},
+    ]
     assert report.choose_sae(pts) == 2
     assert report.choose_sae([p for p in pts if p["l0"] in (80, 4)]) == 0  # none moderate: best of the rest
     assert report.choose_sae(pts[:1]) == 0  # no JumpReLU at all
@@ -111,6 +141,6 @@ def test_render_document_shares_one_esm_per_widget_class():
     pts = [{"architecture": "relu", "l0": 5.0, "fvu": 0.1}, {"architecture": "relu", "l0": 9.0, "fvu": 0.05}]
     a, b = FrontierPlot(pts), FrontierPlot(pts, y_metric="fvu", title=EVIL)
     page = render_document("two <plots>", ["<p>between</p>", a.html_part("a"), b.html_part("b")])
-    assert page.count('id="saew-esm-') == 1 and page.count("data-saew-esm=\"saew-esm-0\"") == 2
+    assert page.count('id="saew-esm-') == 1 and page.count('data-saew-esm="saew-esm-0"') == 2
     assert page.count(static_text("frontier_plot.css")) == 1 and page.count(static_text("base.css")) == 1
     assert "<title>two &lt;plots&gt;</title>" in page and EVIL not in page

@@ -25,8 +25,13 @@ from saewidgets.ste import Heaviside, JumpReLUFn
 from saewidgets.training import init_b_dec_
 
 D_IN, D_SAE = 8, 32
-CLASSES = {"relu": ReLUSAE, "gated": GatedSAE, "topk": TopKSAE, "batchtopk": BatchTopKSAE,
-           "jumprelu": JumpReLUSAE}
+CLASSES = {
+    "relu": ReLUSAE,
+    "gated": GatedSAE,
+    "topk": TopKSAE,
+    "batchtopk": BatchTopKSAE,
+    "jumprelu": JumpReLUSAE,
+}
 BASE_KEYS = {"W_enc", "W_dec", "b_enc", "b_dec"}
 STATE_KEYS = {
     "relu": BASE_KEYS,
@@ -269,7 +274,6 @@ def test_gated_aux_loss_uses_a_frozen_decoder():
     assert sae.W_enc.grad.abs().sum() > 0 and sae.b_gate.grad.abs().sum() > 0
 
 
-
 def test_gated_sparsity_penalty_cannot_shrink_the_decoder():
     # The decoder norms weight the gate's L1 as constants: with their gradient the penalty shrank the decoder
     # (the magnitude path undoes the scale through exp(r_mag)) and with it itself, leaving L0 ~450 of 1024 at
@@ -280,13 +284,16 @@ def test_gated_sparsity_penalty_cannot_shrink_the_decoder():
     assert sae.W_dec.grad is None or float(sae.W_dec.grad.abs().sum()) == 0
     assert float(sae.W_enc.grad.abs().sum()) > 0 and float(sae.b_gate.grad.abs().sum()) > 0
 
+
 # ---- straight-through estimators --------------------------------------------------------------------
 EPS = 0.01
 THETA = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)
-OFFSETS = torch.tensor([[-0.3, 0.1, 0.45], [0.2, -0.7, 3.0], [-0.49, 0.0, -2.0], [0.3, 0.35, 0.05]],
-                       dtype=torch.float64)  # (z - theta) / eps: inside and outside the window |.| < 1/2
-UPSTREAM = torch.tensor([[1.0, -2.0, 0.5], [0.7, 1.3, -1.1], [2.0, 0.4, 0.9], [-0.6, 1.5, 1.2]],
-                        dtype=torch.float64)
+OFFSETS = torch.tensor(
+    [[-0.3, 0.1, 0.45], [0.2, -0.7, 3.0], [-0.49, 0.0, -2.0], [0.3, 0.35, 0.05]], dtype=torch.float64
+)  # (z - theta) / eps: inside and outside the window |.| < 1/2
+UPSTREAM = torch.tensor(
+    [[1.0, -2.0, 0.5], [0.7, 1.3, -1.1], [2.0, 0.4, 0.9], [-0.6, 1.5, 1.2]], dtype=torch.float64
+)
 
 
 def _ste_inputs():

@@ -16,10 +16,16 @@ from saewidgets.widgets.retrieval_box import RetrievalBox
 from saewidgets.widgets.steering_panel import SteeringPanel
 from saewidgets.widgets.training_monitor import TrainingMonitor
 
-WIDGETS = {FrontierPlot: "frontier_plot.js", TrainingMonitor: "training_monitor.js",
-           FeatureActivations: "feature_activations.js", ClusterBrowser: "cluster_browser.js",
-           DiffBars: "diff_bars.js", NPMIScatter: "npmi_scatter.js", RetrievalBox: "retrieval_box.js",
-           SteeringPanel: "steering_panel.js"}
+WIDGETS = {
+    FrontierPlot: "frontier_plot.js",
+    TrainingMonitor: "training_monitor.js",
+    FeatureActivations: "feature_activations.js",
+    ClusterBrowser: "cluster_browser.js",
+    DiffBars: "diff_bars.js",
+    NPMIScatter: "npmi_scatter.js",
+    RetrievalBox: "retrieval_box.js",
+    SteeringPanel: "steering_panel.js",
+}
 HELPER_FILES = ["frontier_plot_select.js", "markers.js", "datacentric.js", "feature_activations_panels.js"]
 
 

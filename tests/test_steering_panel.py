@@ -12,8 +12,16 @@ def test_sliders_regenerate_and_the_latest_value_wins(model, sea_sae):
     for s in (1.0, 5.0, 12.0):  # three quick moves: each regenerates with the values current when it runs
         panel.strengths = [s, 0.0]
     assert panel.generations == 4
-    expected = compare(model, "Once upon a time", sae=sea_sae, hook=LAST, strengths={0: 12.0},
-                       max_new_tokens=16, temperature=0.8, seed=2)
+    expected = compare(
+        model,
+        "Once upon a time",
+        sae=sea_sae,
+        hook=LAST,
+        strengths={0: 12.0},
+        max_new_tokens=16,
+        temperature=0.8,
+        seed=2,
+    )
     assert (panel.unsteered, panel.steered) == expected
     assert panel.steered.count(" sea") > 5
     panel.mode = "clamp"
@@ -56,7 +64,10 @@ def test_a_hook_other_than_the_saes_is_flagged(model):
 
     sae = sw.build_sae(sw.SAEConfig("relu", d_in=128, d_sae=8))
     sae.hook_name = "blocks.1.hook_resid_post"  # as load_sae records it
-    with pytest.warns(UserWarning, match=r"SteeringPanel: this SAE was trained on activations at "
-                                         r"'blocks.1.hook_resid_post' .* used at 'blocks.3.hook_resid_post'.*"
-                                         r"Pass hook='blocks.1.hook_resid_post'"):
+    with pytest.warns(
+        UserWarning,
+        match=r"SteeringPanel: this SAE was trained on activations at "
+        r"'blocks.1.hook_resid_post' .* used at 'blocks.3.hook_resid_post'.*"
+        r"Pass hook='blocks.1.hook_resid_post'",
+    ):
         SteeringPanel(model, sae, LAST, [0], max_new_tokens=2)

@@ -16,9 +16,12 @@ from saewidgets.zoo.corpus import generate_storyteller
 def fresh_losses(model):
     """Model and unigram cross-entropy on documents from seeds the model never trained on."""
     tok = model.tokenizer
-    fresh = tok(load_corpus("storyteller", n_docs=300, seed=12345).texts, add_special_tokens=False)["input_ids"]
-    unigram_fit = tok(load_corpus("storyteller", n_docs=5000, seed=54321).texts,
-                      add_special_tokens=False)["input_ids"]
+    fresh = tok(load_corpus("storyteller", n_docs=300, seed=12345).texts, add_special_tokens=False)[
+        "input_ids"
+    ]
+    unigram_fit = tok(load_corpus("storyteller", n_docs=5000, seed=54321).texts, add_special_tokens=False)[
+        "input_ids"
+    ]
     hf = model.original_model
     return ts.model_loss(hf, fresh, tok.bos_token_id), ts.unigram_loss(unigram_fit, fresh, len(tok))
 
@@ -51,8 +54,26 @@ def test_greedy_story_reads_as_a_story(model):
 
 
 def test_training_script_smoke(tmp_path):
-    card = ts.main(["--steps", "3", "--n-docs", "200", "--vocab", "400", "--n-layer", "2", "--d-model", "32",
-                    "--n-ctx", "64", "--out", str(tmp_path / "st"), "--figure", str(tmp_path / "curve.png")])
+    card = ts.main(
+        [
+            "--steps",
+            "3",
+            "--n-docs",
+            "200",
+            "--vocab",
+            "400",
+            "--n-layer",
+            "2",
+            "--d-model",
+            "32",
+            "--n-ctx",
+            "64",
+            "--out",
+            str(tmp_path / "st"),
+            "--figure",
+            str(tmp_path / "curve.png"),
+        ]
+    )
     assert card["steps"] == 3 and len(card["curve"]) == 2
     small = load_model(tmp_path / "st", device="cpu")
     assert small.cfg.n_layers == 2 and small.cfg.d_model == 32
@@ -73,7 +94,20 @@ def test_pack_rows_starts_every_row_with_bos_and_a_whole_story():
 def test_training_is_reproducible_from_its_seed(tmp_path):
     from safetensors.torch import load_file
 
-    args = ["--steps", "4", "--n-docs", "150", "--vocab", "350", "--n-layer", "2", "--d-model", "32", "--n-ctx", "64"]
+    args = [
+        "--steps",
+        "4",
+        "--n-docs",
+        "150",
+        "--vocab",
+        "350",
+        "--n-layer",
+        "2",
+        "--d-model",
+        "32",
+        "--n-ctx",
+        "64",
+    ]
     first = ts.main(args + ["--out", str(tmp_path / "a")])
     second = ts.main(args + ["--out", str(tmp_path / "b")])
     assert [p["train_loss"] for p in first["curve"]] == [p["train_loss"] for p in second["curve"]]

@@ -34,8 +34,11 @@ def resid(model, corpus):
 
 def small(arch: str, d_in: int = 16, d_sae: int = 64, **kw) -> torch.nn.Module:
     torch.manual_seed(0)
-    extra = {"topk": dict(k=4), "batchtopk": dict(k=4), "jumprelu": dict(jumprelu_bandwidth=0.05,
-                                                                         jumprelu_init_threshold=0.05)}
+    extra = {
+        "topk": dict(k=4),
+        "batchtopk": dict(k=4),
+        "jumprelu": dict(jumprelu_bandwidth=0.05, jumprelu_init_threshold=0.05),
+    }
     return build_sae(SAEConfig(arch, d_in=d_in, d_sae=d_sae, **(extra.get(arch, {}) | kw)))
 
 
@@ -44,8 +47,16 @@ FAST = dict(n_tokens=40_960, batch_size=512, lr=3e-3, progress=False, log_every=
 
 def test_relu_sae_recovers_known_features(toy):
     acts, true_dirs = toy
-    result = train(small("relu", l1_coefficient=0.3), acts, n_tokens=2_000_000, batch_size=1024, lr=3e-3,
-                   normalize=False, progress=False, log_every=100)
+    result = train(
+        small("relu", l1_coefficient=0.3),
+        acts,
+        n_tokens=2_000_000,
+        batch_size=1024,
+        lr=3e-3,
+        normalize=False,
+        progress=False,
+        log_every=100,
+    )
     assert mmcs(result.sae.W_dec, true_dirs) >= 0.9
     last = result.history[-1]
     assert last["fvu"] < 0.3 and 1 < last["l0"] < 6 and last["step"] == 2_000_000 // 1024
@@ -58,15 +69,37 @@ def test_every_architecture_trains_and_improves(arch, toy):
     fvus = [row["fvu"] for row in result.history]
     assert fvus[-1] < fvus[0] and not result.interrupted
     assert [row["step"] for row in result.history] == list(range(10, 81, 10))
-    assert set(result.history[0]) >= {"step", "tokens", "lr", "sparsity_scale", "loss", "mse", "sparsity", "aux",
-                                      "l0", "fvu", "dead_fraction", "seconds"}
+    assert set(result.history[0]) >= {
+        "step",
+        "tokens",
+        "lr",
+        "sparsity_scale",
+        "loss",
+        "mse",
+        "sparsity",
+        "aux",
+        "l0",
+        "fvu",
+        "dead_fraction",
+        "seconds",
+    }
     assert not result.sae.training
 
 
 def test_schedules(toy):
     acts, _ = toy
-    rows = train(small("relu"), acts, n_tokens=100 * 512, batch_size=512, lr=1e-3, lr_warmup_fraction=0.1,
-                 lr_decay_fraction=0.2, sparsity_warmup_fraction=0.5, log_every=1, progress=False).history
+    rows = train(
+        small("relu"),
+        acts,
+        n_tokens=100 * 512,
+        batch_size=512,
+        lr=1e-3,
+        lr_warmup_fraction=0.1,
+        lr_decay_fraction=0.2,
+        sparsity_warmup_fraction=0.5,
+        log_every=1,
+        progress=False,
+    ).history
     lr = [r["lr"] for r in rows]
     assert lr[0] == pytest.approx(1e-4) and lr[9] == pytest.approx(1e-3) and lr[50] == pytest.approx(1e-3)
     assert lr[-1] == pytest.approx(1e-3 / 20) and lr[85] < lr[80]
@@ -111,8 +144,15 @@ def test_reproducible_from_seed(toy):
 @pytest.mark.parametrize("arch", ["relu", "topk", "jumprelu"])
 def test_resume_equals_uninterrupted_run(arch, toy, tmp_path):
     acts, _ = toy
-    cfg = TrainConfig(n_tokens=60 * 512, batch_size=512, lr=3e-3, log_every=5, dead_window_tokens=4096,
-                      checkpoint_every=20, checkpoint_dir=str(tmp_path / "ckpt"))
+    cfg = TrainConfig(
+        n_tokens=60 * 512,
+        batch_size=512,
+        lr=3e-3,
+        log_every=5,
+        dead_window_tokens=4096,
+        checkpoint_every=20,
+        checkpoint_dir=str(tmp_path / "ckpt"),
+    )
     straight = train(small(arch), acts, cfg, progress=False, resume=False)
 
     def stop_at_step_30(row):
@@ -126,12 +166,16 @@ def test_resume_equals_uninterrupted_run(arch, toy, tmp_path):
     assert [r["step"] for r in resumed.history] == [r["step"] for r in straight.history]
     for key, value in straight.sae.state_dict().items():
         assert torch.equal(resumed.sae.state_dict()[key], value), key
-    assert resumed.history == [r | {"seconds": s["seconds"]} for r, s in zip(straight.history, resumed.history)]
+    assert resumed.history == [
+        r | {"seconds": s["seconds"]} for r, s in zip(straight.history, resumed.history)
+    ]
 
 
 def test_resume_refuses_a_different_config(toy, tmp_path):
     acts, _ = toy
-    cfg = TrainConfig(n_tokens=20 * 512, batch_size=512, checkpoint_every=10, checkpoint_dir=str(tmp_path / "c"))
+    cfg = TrainConfig(
+        n_tokens=20 * 512, batch_size=512, checkpoint_every=10, checkpoint_dir=str(tmp_path / "c")
+    )
     train(small("relu"), acts, cfg, progress=False)
     with pytest.raises(ValueError, match="different run .*lr: checkpoint 0.003, now 0.001"):
         train(small("relu"), acts, cfg, progress=False, lr=1e-3)
@@ -190,8 +234,12 @@ def test_bad_input(toy, resid):
         train(small("relu"), as_set(x), **FAST | dict(seed=0), init_b_dec=False)
     with pytest.raises(ValueError, match="fewer than one batch"):
         train(small("relu"), as_set(acts.acts[:100]), **FAST)
-    for bad, match in [(dict(lr=0), "lr must be a finite number > 0"), (dict(batch_size=0), "batch_size must be an integer > 0"),
-                       (dict(checkpoint_every=5), "needs checkpoint_dir"), (dict(autocast="fp8"), "autocast")]:
+    for bad, match in [
+        (dict(lr=0), "lr must be a finite number > 0"),
+        (dict(batch_size=0), "batch_size must be an integer > 0"),
+        (dict(checkpoint_every=5), "needs checkpoint_dir"),
+        (dict(autocast="fp8"), "autocast"),
+    ]:
         with pytest.raises(ValueError, match=match):
             TrainConfig(**bad)
 
@@ -226,8 +274,13 @@ def test_ddp_two_gloo_processes_match_one_process(tmp_path):
     script = tmp_path / "ddp_train.py"
     script.write_text(DDP_SCRIPT.format(root=root))
     env = dict(os.environ, PYTHONPATH=root, OMP_NUM_THREADS="1")
-    single = subprocess.run([sys.executable, str(script), str(tmp_path / "one.safetensors")], env=env,
-                            capture_output=True, text=True, timeout=300)
+    single = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "one.safetensors")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert single.returncode == 0, single.stderr[-2000:]
     # --standalone: torchrun binds its own free port for the rendezvous. Picking a free port here and handing it
     # over leaves a moment in which another process (a Jupyter kernel, a parallel suite) can take it.
@@ -241,8 +294,22 @@ def test_ddp_two_gloo_processes_match_one_process(tmp_path):
 
 def _torchrun_two(script, env, *args) -> None:
     """Run ``script`` on 2 gloo processes. --standalone: torchrun binds its own free port for the rendezvous."""
-    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                          str(script), *map(str, args)], env=env, capture_output=True, text=True, timeout=300)
+    ddp = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            str(script),
+            *map(str, args),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ddp.returncode == 0, ddp.stderr[-3000:]
 
 
@@ -288,8 +355,16 @@ def test_sweep_interrupted_between_its_saes_resumes_exactly(toy, tmp_path, monke
     from saewidgets import training
 
     acts, _ = toy
-    cfg = TrainConfig(n_tokens=40 * 512, batch_size=512, lr=3e-3, log_every=5, dead_window_tokens=4096,
-                      resample_every=10, checkpoint_every=1, checkpoint_dir=str(tmp_path / "ckpt"))
+    cfg = TrainConfig(
+        n_tokens=40 * 512,
+        batch_size=512,
+        lr=3e-3,
+        log_every=5,
+        dead_window_tokens=4096,
+        resample_every=10,
+        checkpoint_every=1,
+        checkpoint_dir=str(tmp_path / "ckpt"),
+    )
 
     def saes():
         return [small("relu", l1_coefficient=0.3), small("topk"), small("jumprelu")]
@@ -306,7 +381,9 @@ def test_sweep_interrupted_between_its_saes_resumes_exactly(toy, tmp_path, monke
     cut = training.train_sweep(saes(), acts, cfg, progress=False, resume=False)
     monkeypatch.undo()
     assert all(r.interrupted for r in cut)
-    saved = [json.loads((tmp_path / "ckpt" / f"sae_{i}" / "state.json").read_text())["step"] for i in range(3)]
+    saved = [
+        json.loads((tmp_path / "ckpt" / f"sae_{i}" / "state.json").read_text())["step"] for i in range(3)
+    ]
     assert saved == [30, 30, 30]
     resumed = training.train_sweep(saes(), acts, cfg, progress=False)
     for a, b in zip(straight, resumed):
@@ -325,13 +402,19 @@ def test_sweep_equals_separate_runs_and_labels_rows(toy, tmp_path):
         alone = train(small("relu", l1_coefficient=c), acts, **FAST)
         assert all(torch.equal(alone.sae.state_dict()[k], v) for k, v in result.sae.state_dict().items())
         assert [r | {"seconds": 0} for r in alone.history] == [
-            {k: v for k, v in r.items() if k != "sae"} | {"seconds": 0} for r in result.history]
+            {k: v for k, v in r.items() if k != "sae"} | {"seconds": 0} for r in result.history
+        ]
     assert [r["sae"] for r in sweep[2].history] == [2] * len(sweep[2].history)
     l0 = [result.history[-1]["l0"] for result in sweep]
     assert l0[0] > l0[1] > l0[2]  # a stronger L1 penalty gives a sparser SAE
     # mixed architectures share the stream too, and checkpoint into one folder each
-    mixed = train_sweep([small("topk"), small("jumprelu")], acts, **FAST, checkpoint_every=40,
-                        checkpoint_dir=str(tmp_path / "sweep"))
+    mixed = train_sweep(
+        [small("topk"), small("jumprelu")],
+        acts,
+        **FAST,
+        checkpoint_every=40,
+        checkpoint_dir=str(tmp_path / "sweep"),
+    )
     assert sorted(p.name for p in (tmp_path / "sweep").iterdir()) == ["sae_0", "sae_1"]
     assert len(mixed) == 2 and all(not r.interrupted for r in mixed)
     with pytest.raises(ValueError, match="at least one SAE"):

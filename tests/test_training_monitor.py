@@ -16,9 +16,20 @@ from saewidgets.widgets.training_monitor import (
 
 
 def fake_row(step, sae=None, **kw):
-    row = {"step": step, "tokens": step * 256, "lr": 1e-3, "sparsity_scale": 1.0, "loss": 1.0 / step, "mse": 0.5 / step,
-           "sparsity": 0.1, "aux": 0.0, "l0": 10.0 + step, "fvu": 1.0 / (1 + step), "dead_fraction": 0.01 * step,
-           "seconds": 0.1 * step} | kw
+    row = {
+        "step": step,
+        "tokens": step * 256,
+        "lr": 1e-3,
+        "sparsity_scale": 1.0,
+        "loss": 1.0 / step,
+        "mse": 0.5 / step,
+        "sparsity": 0.1,
+        "aux": 0.0,
+        "l0": 10.0 + step,
+        "fvu": 1.0 / (1 + step),
+        "dead_fraction": 0.01 * step,
+        "seconds": 0.1 * step,
+    } | kw
     return row if sae is None else {"sae": sae} | row
 
 
@@ -92,8 +103,9 @@ def test_finish_interrupted_and_summary():
         mon.update(fake_row(step, l0=31.5, fvu=0.048, dead_fraction=0.002))
     mon.finish(interrupted=True)
     assert mon.status == "interrupted"
-    assert mon._summary() == ("TrainingMonitor(1 SAE, 2 rows, interrupted, last: step 20, L0 31.5, FVU 0.048, "
-                              "dead 0.002)")
+    assert mon._summary() == (
+        "TrainingMonitor(1 SAE, 2 rows, interrupted, last: step 20, L0 31.5, FVU 0.048, dead 0.002)"
+    )
 
 
 def test_sweep_rows_are_grouped_per_sae():
@@ -107,7 +119,9 @@ def test_sweep_rows_are_grouped_per_sae():
     for sae, g in groups.items():
         np.testing.assert_allclose(g[:, l0], [100 * sae + 10, 100 * sae + 20, 100 * sae + 30])
     assert last_values(mon.rows, mon.columns)[2]["l0"] == 230
-    assert summary(mon.rows, mon.columns, "running").startswith("TrainingMonitor(3 SAEs, 9 rows, running, last: SAE 2")
+    assert summary(mon.rows, mon.columns, "running").startswith(
+        "TrainingMonitor(3 SAEs, 9 rows, running, last: SAE 2"
+    )
 
 
 def test_group_by_sae_on_empty_rows():
@@ -127,7 +141,9 @@ def test_real_training_run_fills_the_monitor(model, corpus):
     acts = small_acts(model, corpus)
     sae = build_sae(SAEConfig("topk", d_in=128, d_sae=256, k=8))
     mon = TrainingMonitor()
-    result = train(sae, acts, n_tokens=20 * 512, batch_size=512, log_every=2, progress=False, callback=mon.callback)
+    result = train(
+        sae, acts, n_tokens=20 * 512, batch_size=512, log_every=2, progress=False, callback=mon.callback
+    )
     mon.finish(interrupted=result.interrupted)
     assert mon.rows.shape == (len(result.history), len(COLUMNS)) == (10, len(COLUMNS))
     for j, name in enumerate(COLUMNS[1:], start=1):
@@ -169,8 +185,12 @@ def test_static_png_leaves_the_notebooks_matplotlib_backend_alone():
     before = matplotlib.get_backend()
     matplotlib.use("svg")
     try:
-        mon = TrainingMonitor.from_history([{"step": i, "tokens": 100 * i, "loss": 1.0 / i, "l0": 5.0, "fvu": 0.5,
-                                             "dead_fraction": 0.0} for i in range(1, 4)])
+        mon = TrainingMonitor.from_history(
+            [
+                {"step": i, "tokens": 100 * i, "loss": 1.0 / i, "l0": 5.0, "fvu": 0.5, "dead_fraction": 0.0}
+                for i in range(1, 4)
+            ]
+        )
         assert mon._png()[:4] == b"\x89PNG"
         assert matplotlib.get_backend() == "svg"
     finally:

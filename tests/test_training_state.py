@@ -25,7 +25,9 @@ def raw():
     """Toy activations far from unit scale (norm_scale ~ 0.2), so training in the wrong space shows."""
     x, _, _ = toy_superposition(20_000, 32, 16, p_active=0.05, seed=0)
     x = x * 20 + 3.0  # [n, 16]
-    return as_set(x, norm_scale=16**0.5 / float(torch.linalg.vector_norm(x, dim=1, dtype=torch.float64).mean()))
+    return as_set(
+        x, norm_scale=16**0.5 / float(torch.linalg.vector_norm(x, dim=1, dtype=torch.float64).mean())
+    )
 
 
 def rows_of_step(acts, step: int, batch_size: int = 512) -> torch.Tensor:
@@ -49,8 +51,10 @@ def test_input_scale_is_recorded_and_survives_save_and_load(raw, tmp_path):
     sae = train(small("topk"), raw, **FAST).sae
     assert sae.cfg.input_scale == raw.norm_scale and not hasattr(sae, "_folded_scale")
     save_sae(sae, tmp_path / "sae")
-    assert json.loads((tmp_path / "sae" / "cfg.json").read_text())["saewidgets"]["config"]["input_scale"] == \
-        raw.norm_scale
+    assert (
+        json.loads((tmp_path / "sae" / "cfg.json").read_text())["saewidgets"]["config"]["input_scale"]
+        == raw.norm_scale
+    )
     assert load_sae(tmp_path / "sae").cfg.input_scale == raw.norm_scale
     assert train(small("topk"), raw, **FAST, normalize=False).sae.cfg.input_scale == 1.0
 
@@ -131,8 +135,11 @@ def test_nan_in_the_first_batch_names_row_and_document_and_leaves_the_sae(raw):
     bad = with_nan(raw, [row])
     sae = small("relu")
     snap = snapshot(sae)
-    with pytest.raises(ValueError, match=rf"step 0 holds 1 NaN/inf values; 1 row\(s\) of the activations hold "
-                                         rf"NaN/inf: row {row} \(document {row // 100}\)\..*left as it was"):
+    with pytest.raises(
+        ValueError,
+        match=rf"step 0 holds 1 NaN/inf values; 1 row\(s\) of the activations hold "
+        rf"NaN/inf: row {row} \(document {row // 100}\)\..*left as it was",
+    ):
         train(sae, bad, **FAST)
     assert_unchanged(sae, snap)  # b_dec was NaN: init_b_dec ran before the check
 
@@ -203,7 +210,9 @@ def test_same_seed_same_weights_whatever_the_global_rng(raw):
         sae = build_sae(cfg)
         torch.manual_seed(global_seed)  # training must draw nothing from the global RNG
         torch.rand(global_seed)
-        runs.append(train(sae, raw, **FAST, resample_every=5, dead_window_tokens=1024, seed=3).sae.state_dict())
+        runs.append(
+            train(sae, raw, **FAST, resample_every=5, dead_window_tokens=1024, seed=3).sae.state_dict()
+        )
     for key, value in runs[0].items():
         assert torch.equal(runs[1][key], value), key
 
@@ -217,14 +226,22 @@ def test_a_checkpoint_killed_between_its_two_renames_is_resumed_not_restarted(ra
     from saewidgets import _files as files
 
     ckpt = tmp_path / "ckpt"
-    kw = dict(n_tokens=512 * 8, batch_size=512, progress=False, log_every=1, checkpoint_every=2,
-              checkpoint_dir=str(ckpt))
+    kw = dict(
+        n_tokens=512 * 8,
+        batch_size=512,
+        progress=False,
+        log_every=1,
+        checkpoint_every=2,
+        checkpoint_dir=str(ckpt),
+    )
 
     def ctrl_c_after_step_4(row):
         if row["step"] == 4:
             raise KeyboardInterrupt
 
-    assert train(fresh("relu"), raw, callback=ctrl_c_after_step_4, **kw).interrupted  # a checkpoint at step 2 or 4
+    assert train(
+        fresh("relu"), raw, callback=ctrl_c_after_step_4, **kw
+    ).interrupted  # a checkpoint at step 2 or 4
     real_rename, calls = os.rename, []
 
     def killed_after_first_rename(src, dst):
@@ -251,4 +268,8 @@ def test_fold_input_scale_works_on_a_module_without_a_config():
     for name, shape in (("W_enc", (4, 8)), ("W_dec", (8, 4)), ("b_dec", (4,))):
         module.register_parameter(name, torch.nn.Parameter(torch.ones(shape)))
     fold_input_scale_(module, 2.0)
-    assert float(module.W_enc[0, 0]) == 2.0 and float(module.W_dec[0, 0]) == 0.5 and float(module.b_dec[0]) == 0.5
+    assert (
+        float(module.W_enc[0, 0]) == 2.0
+        and float(module.W_dec[0, 0]) == 0.5
+        and float(module.b_dec[0]) == 0.5
+    )

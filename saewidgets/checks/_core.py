@@ -11,8 +11,11 @@ class ExerciseError(AssertionError):
 
 def close(a, b, tol: float = 1e-5) -> bool:
     """``a`` is a tensor with ``b``'s shape and values (within ``tol``, absolute and relative)."""
-    return (isinstance(a, torch.Tensor) and a.shape == b.shape
-            and torch.allclose(a.float(), b.float(), atol=tol, rtol=tol))
+    return (
+        isinstance(a, torch.Tensor)
+        and a.shape == b.shape
+        and torch.allclose(a.float(), b.float(), atol=tol, rtol=tol)
+    )
 
 
 def passed(name: str) -> None:

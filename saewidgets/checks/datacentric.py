@@ -40,13 +40,28 @@ def check_npmi(fn: Callable) -> None:
     if torch.allclose(got.float(), want, atol=1e-5):
         return passed("npmi")
     p_xy, p_x, p_y = co / n, cx / n, cy / n
-    hint = first_match(got.float(), [
-        (torch.log(p_xy / (p_x * p_y)), "That is PMI; divide it by -log P(x, y) to normalise it into [-1, 1]."),
-        (torch.log(p_xy / (p_x * p_y)) / torch.log(p_xy), "Divide by -log P(x, y), not log P(x, y): the sign flips."),
-        (torch.log(co / (cx * cy)) / -torch.log(co), "Turn counts into probabilities first: divide each count by n."),
-        (torch.log(p_xy / (p_x * p_y)) / -torch.log(p_x * p_y), "Normalise by -log P(x, y), the joint probability, "
-                                                                 "not by -log P(x)P(y)."),
-    ], tol=1e-4)
+    hint = first_match(
+        got.float(),
+        [
+            (
+                torch.log(p_xy / (p_x * p_y)),
+                "That is PMI; divide it by -log P(x, y) to normalise it into [-1, 1].",
+            ),
+            (
+                torch.log(p_xy / (p_x * p_y)) / torch.log(p_xy),
+                "Divide by -log P(x, y), not log P(x, y): the sign flips.",
+            ),
+            (
+                torch.log(co / (cx * cy)) / -torch.log(co),
+                "Turn counts into probabilities first: divide each count by n.",
+            ),
+            (
+                torch.log(p_xy / (p_x * p_y)) / -torch.log(p_x * p_y),
+                "Normalise by -log P(x, y), the joint probability, not by -log P(x)P(y).",
+            ),
+        ],
+        tol=1e-4,
+    )
     raise ExerciseError(hint or f"Expected {want.tolist()}, got {got.tolist()}.")
 
 
@@ -61,13 +76,24 @@ def check_jaccard(fn: Callable) -> None:
     if torch.allclose(got, want, atol=1e-6):
         empty = torch.as_tensor(fn(torch.zeros(4), torch.zeros(4))).float()
         if not torch.isfinite(empty) or float(empty) != 0.0:
-            raise ExerciseError("Two documents with no active latent share nothing: return 0 when the union is "
-                                "empty (don't divide by zero).")
+            raise ExerciseError(
+                "Two documents with no active latent share nothing: return 0 when the union is "
+                "empty (don't divide by zero)."
+            )
         return passed("jaccard")
-    hint = first_match(got, [
-        ((a * b).sum() / (a.sum() + b.sum()), "The union counts shared latents once: |A| + |B| - |A ∩ B|."),
-        ((a * b).sum() / len(a), "Divide by the size of the union of active latents, not by d_sae."),
-        ((a * b).sum(), "Normalise: divide the intersection by the union."),
-        (2 * (a * b).sum() / (a.sum() + b.sum()), "That is the Dice coefficient; Jaccard is |A ∩ B| / |A ∪ B|."),
-    ])
+    hint = first_match(
+        got,
+        [
+            (
+                (a * b).sum() / (a.sum() + b.sum()),
+                "The union counts shared latents once: |A| + |B| - |A ∩ B|.",
+            ),
+            ((a * b).sum() / len(a), "Divide by the size of the union of active latents, not by d_sae."),
+            ((a * b).sum(), "Normalise: divide the intersection by the union."),
+            (
+                2 * (a * b).sum() / (a.sum() + b.sum()),
+                "That is the Dice coefficient; Jaccard is |A ∩ B| / |A ∪ B|.",
+            ),
+        ],
+    )
     raise ExerciseError(hint or f"Expected {float(want):.3f}, got {float(got):.3f}.")

@@ -12,11 +12,18 @@ import torch
 
 from ._core import ExerciseError, close, first_match, passed, scalar
 
-__all__ = ["l2_ratio_reference", "check_l2_ratio", "firing_density_reference", "check_firing_density",
-           "dead_and_dense_reference", "check_dead_and_dense"]
+__all__ = [
+    "l2_ratio_reference",
+    "check_l2_ratio",
+    "firing_density_reference",
+    "check_firing_density",
+    "dead_and_dense_reference",
+    "check_dead_and_dense",
+]
 
 
 # ---- reference implementations ----
+
 
 def l2_ratio_reference(x, x_hat):
     """Mean over tokens of ||x_hat|| / ||x||: x, x_hat [batch, d_in] -> scalar. Below 1: shrinkage."""
@@ -35,6 +42,7 @@ def dead_and_dense_reference(density, dead_threshold=0.0, dense_threshold=0.1):
 
 # ---- checks ----
 
+
 def check_l2_ratio(fn: Callable) -> None:
     """``fn(x, x_hat)`` -> mean over tokens of ||x_hat|| / ||x||."""
     g = torch.Generator().manual_seed(5)
@@ -46,15 +54,29 @@ def check_l2_ratio(fn: Callable) -> None:
         return passed("l2_ratio")
     nx, nh = x.norm(dim=-1), x_hat.norm(dim=-1)  # [batch]
     hints = [
-        ((nx / nh).mean(), "Upside down: divide the reconstruction's norm by the input's, ||x_hat|| / ||x||."),
-        (nh.mean() / nx.mean(), "Take the ratio for each token, then average (mean of ratios, as evaluate's "
-                                "l2_ratio does), not the ratio of the average norms."),
-        (x_hat.norm() / x.norm(), "Take the norm of each token's vector (norm(dim=-1)), not of the whole matrix."),
+        (
+            (nx / nh).mean(),
+            "Upside down: divide the reconstruction's norm by the input's, ||x_hat|| / ||x||.",
+        ),
+        (
+            nh.mean() / nx.mean(),
+            "Take the ratio for each token, then average (mean of ratios, as evaluate's "
+            "l2_ratio does), not the ratio of the average norms.",
+        ),
+        (
+            x_hat.norm() / x.norm(),
+            "Take the norm of each token's vector (norm(dim=-1)), not of the whole matrix.",
+        ),
         ((nh.pow(2) / nx.pow(2)).mean(), "Use the norms, not the squared norms."),
-        ((x_hat.norm(dim=0) / x.norm(dim=0)).mean(), "Take norms over d_in (dim=-1), one per token, not over "
-                                                     "the batch (dim=0)."),
-        (((x_hat - x).norm(dim=-1) / nx).mean(), "That is the relative error ||x_hat - x|| / ||x||; the L2 ratio "
-                                                 "compares the lengths, ||x_hat|| / ||x||."),
+        (
+            (x_hat.norm(dim=0) / x.norm(dim=0)).mean(),
+            "Take norms over d_in (dim=-1), one per token, not over the batch (dim=0).",
+        ),
+        (
+            ((x_hat - x).norm(dim=-1) / nx).mean(),
+            "That is the relative error ||x_hat - x|| / ||x||; the L2 ratio "
+            "compares the lengths, ||x_hat|| / ||x||.",
+        ),
     ]
     raise ExerciseError(first_match(got, hints) or f"Expected {float(want):.4f}, got {float(got):.4f}.")
 
@@ -69,21 +91,31 @@ def check_firing_density(fn: Callable) -> None:
     if close(got, want):
         return passed("firing_density")
     if not isinstance(got, torch.Tensor) or got.shape != want.shape:
-        raise ExerciseError(f"Return one number per latent, shape {tuple(want.shape)} [d_sae]; got "
-                            f"{getattr(got, 'shape', type(got).__name__)}. Average over the tokens: dim 0.")
+        raise ExerciseError(
+            f"Return one number per latent, shape {tuple(want.shape)} [d_sae]; got "
+            f"{getattr(got, 'shape', type(got).__name__)}. Average over the tokens: dim 0."
+        )
     active = (acts > 0).float()
     hints = [
-        (acts.mean(0), "Average whether each latent fired ((acts > 0) as floats), not its activation value: "
-                       "density is a frequency."),
+        (
+            acts.mean(0),
+            "Average whether each latent fired ((acts > 0) as floats), not its activation value: "
+            "density is a frequency.",
+        ),
         (active.sum(0), "Divide by the number of tokens: density is a fraction of tokens, between 0 and 1."),
     ]
-    raise ExerciseError(first_match(got, hints) or "The densities differ from the fraction of tokens where each "
-                        "latent is nonzero, (acts != 0).float().mean(0).")
+    raise ExerciseError(
+        first_match(got, hints)
+        or "The densities differ from the fraction of tokens where each "
+        "latent is nonzero, (acts != 0).float().mean(0)."
+    )
 
 
 def check_dead_and_dense(fn: Callable) -> None:
     """``fn(density, dead_threshold, dense_threshold)`` -> (dead, dense) boolean masks [d_sae]."""
-    density = torch.tensor([0.0, 1e-6, 1e-4, 0.01, 0.1, 0.2, 0.5, 5e-7, 1e-3, 0.9])  # [d_sae], 0.1 on the edge
+    density = torch.tensor(
+        [0.0, 1e-6, 1e-4, 0.01, 0.1, 0.2, 0.5, 5e-7, 1e-3, 0.9]
+    )  # [d_sae], 0.1 on the edge
     want_dead, want_dense = dead_and_dense_reference(density, 1e-6, 0.1)
     got = fn(density, 1e-6, 0.1)
     if not (isinstance(got, tuple) and len(got) == 2):
@@ -91,17 +123,23 @@ def check_dead_and_dense(fn: Callable) -> None:
     dead, dense = got
     for name, mask in (("dead", dead), ("dense", dense)):
         if not isinstance(mask, torch.Tensor) or mask.shape != density.shape:
-            raise ExerciseError(f"{name} should be a boolean mask with one entry per latent, shape "
-                                f"{tuple(density.shape)}; got {getattr(mask, 'shape', type(mask).__name__)}.")
+            raise ExerciseError(
+                f"{name} should be a boolean mask with one entry per latent, shape "
+                f"{tuple(density.shape)}; got {getattr(mask, 'shape', type(mask).__name__)}."
+            )
     dead, dense = dead.bool(), dense.bool()
     if torch.equal(dead, want_dense) and torch.equal(dense, want_dead):
         raise ExerciseError("The two masks are swapped: return (dead, dense).")
     if not torch.equal(dead, want_dead):
         if torch.equal(dead, density < 1e-6):
-            raise ExerciseError("A latent whose density equals dead_threshold counts as dead: use <=. (With the "
-                                "default threshold 0, < would never find a latent that never fired.)")
+            raise ExerciseError(
+                "A latent whose density equals dead_threshold counts as dead: use <=. (With the "
+                "default threshold 0, < would never find a latent that never fired.)"
+            )
         if torch.equal(dead, density == 0):
-            raise ExerciseError("Use dead_threshold: dead means density <= dead_threshold, not only exactly 0.")
+            raise ExerciseError(
+                "Use dead_threshold: dead means density <= dead_threshold, not only exactly 0."
+            )
         raise ExerciseError("dead should be density <= dead_threshold.")
     if not torch.equal(dense, want_dense):
         if torch.equal(dense, density >= 0.1):

@@ -14,6 +14,7 @@ __all__ = ["check_pareto_front", "check_value_at_l0", "pareto_front_reference", 
 
 # ---- reference implementations (the library's own functions are the answer key) ----
 
+
 def pareto_front_reference(points: list[dict]) -> list[int]:
     """Indices of the points no other point beats on both L0 and FVU (lower is better), sorted by L0."""
     return pareto_front(points, "l0", "fvu")
@@ -26,10 +27,16 @@ def value_at_l0_reference(points: list[dict], arch: str, l0: float, key: str = "
 
 # ---- typical wrong answers (each gets its own hint) ----
 
+
 def _front_strict(points):  # "dominated" = strictly better on both axes: keeps ties it should drop
-    return sorted((i for i, p in enumerate(points)
-                   if not any(q["l0"] < p["l0"] and q["fvu"] < p["fvu"] for q in points)),
-                  key=lambda i: points[i]["l0"])
+    return sorted(
+        (
+            i
+            for i, p in enumerate(points)
+            if not any(q["l0"] < p["l0"] and q["fvu"] < p["fvu"] for q in points)
+        ),
+        key=lambda i: points[i]["l0"],
+    )
 
 
 def _front_higher_fvu(points):  # treats a higher FVU as better
@@ -74,6 +81,7 @@ def _all_architectures(points, arch, l0, key="fvu"):  # forgets to keep only ``a
 
 # ---- inputs ----
 
+
 def _sweep_points(seed: int = 0) -> list[dict]:
     """Two architectures, five SAEs each, shuffled: FVU falls with L0, with noise (some points dominated)."""
     rng = random.Random(seed)
@@ -82,20 +90,22 @@ def _sweep_points(seed: int = 0) -> list[dict]:
         for l0 in (4.0, 9.0, 20.0, 45.0, 110.0):
             l0 *= math.exp(rng.uniform(-0.2, 0.2))
             fvu = offset + 0.5 / math.sqrt(l0) + rng.uniform(-0.02, 0.02)
-            points.append({"architecture": arch, "l0": l0, "fvu": fvu, "delta_ce": 2 * fvu ** 2})
+            points.append({"architecture": arch, "l0": l0, "fvu": fvu, "delta_ce": 2 * fvu**2})
     rng.shuffle(points)
     return points
 
 
 def _front_points() -> list[dict]:
     """A sweep with a dominated point, a tie in L0 (the second is better) and a tie in FVU."""
-    return [{"architecture": "topk", "l0": 16.0, "fvu": 0.20},
-            {"architecture": "topk", "l0": 4.0, "fvu": 0.40},
-            {"architecture": "topk", "l0": 32.0, "fvu": 0.25},   # dominated by (16, 0.20)
-            {"architecture": "topk", "l0": 8.0, "fvu": 0.30},
-            {"architecture": "topk", "l0": 8.0, "fvu": 0.28},    # same L0, lower FVU: (8, 0.30) is dominated
-            {"architecture": "topk", "l0": 64.0, "fvu": 0.10},
-            {"architecture": "topk", "l0": 80.0, "fvu": 0.10}]   # same FVU, more latents: dominated
+    return [
+        {"architecture": "topk", "l0": 16.0, "fvu": 0.20},
+        {"architecture": "topk", "l0": 4.0, "fvu": 0.40},
+        {"architecture": "topk", "l0": 32.0, "fvu": 0.25},  # dominated by (16, 0.20)
+        {"architecture": "topk", "l0": 8.0, "fvu": 0.30},
+        {"architecture": "topk", "l0": 8.0, "fvu": 0.28},  # same L0, lower FVU: (8, 0.30) is dominated
+        {"architecture": "topk", "l0": 64.0, "fvu": 0.10},
+        {"architecture": "topk", "l0": 80.0, "fvu": 0.10},
+    ]  # same FVU, more latents: dominated
 
 
 def _as_indices(got) -> list[int] | None:
@@ -108,14 +118,17 @@ def _as_indices(got) -> list[int] | None:
 
 # ---- checks ----
 
+
 def check_pareto_front(fn: Callable) -> None:
     """``fn(points)`` -> indices (into ``points``) of the non-dominated points, sorted by L0."""
     for points in (_front_points(), _sweep_points(1)):
         want = pareto_front_reference(points)
         got = fn([dict(p) for p in points])
         if isinstance(got, (list, tuple)) and got and isinstance(got[0], dict):
-            raise ExerciseError("Return the indices of the front's points (positions in `points`), not the "
-                                "point dicts themselves.")
+            raise ExerciseError(
+                "Return the indices of the front's points (positions in `points`), not the "
+                "point dicts themselves."
+            )
         indices = _as_indices(got) if got is not None else None
         if indices is None:
             raise ExerciseError(f"Expected a list of integer indices into points, got {type(got).__name__}.")
@@ -125,17 +138,28 @@ def check_pareto_front(fn: Callable) -> None:
         if sorted(got) == sorted(want):
             raise ExerciseError("The right points, in the wrong order: sort the front by L0 (the x axis).")
         for wrong, hint in (
-            (_front_higher_fvu, "Lower FVU is better (it is the variance the SAE fails to explain): a point is "
-                                "dominated by one with fewer latents AND a lower FVU."),
-            (_front_strict, "A point is also dominated by one that ties on one axis and wins on the other, "
-                            "e.g. the same L0 with a lower FVU: dominated means <= on both and < on at least one."),
-            (_front_running_min_first, "Two SAEs can share an L0: when sorting by L0, break ties by FVU (or compare "
-                                       "every pair), else the worse of the two can end up on the front."),
+            (
+                _front_higher_fvu,
+                "Lower FVU is better (it is the variance the SAE fails to explain): a point is "
+                "dominated by one with fewer latents AND a lower FVU.",
+            ),
+            (
+                _front_strict,
+                "A point is also dominated by one that ties on one axis and wins on the other, "
+                "e.g. the same L0 with a lower FVU: dominated means <= on both and < on at least one.",
+            ),
+            (
+                _front_running_min_first,
+                "Two SAEs can share an L0: when sorting by L0, break ties by FVU (or compare "
+                "every pair), else the worse of the two can end up on the front.",
+            ),
         ):
             if got == wrong(points):
                 raise ExerciseError(hint)
-        raise ExerciseError(f"Expected the indices {want}, got {got}. A point is on the front if no other point "
-                            "has an L0 <= and an FVU <= it, with at least one strictly smaller.")
+        raise ExerciseError(
+            f"Expected the indices {want}, got {got}. A point is on the front if no other point "
+            "has an L0 <= and an FVU <= it, with at least one strictly smaller."
+        )
     passed("pareto_front")
 
 
@@ -161,26 +185,43 @@ def check_value_at_l0(fn: Callable) -> None:
     points = _sweep_points(0)
     jump = sorted(p["l0"] for p in points if p["architecture"] == "jumprelu")
     relu = sorted(p["l0"] for p in points if p["architecture"] == "relu")
-    queries = [("relu", 6.0, "fvu"), ("relu", 30.0, "fvu"), ("jumprelu", 15.0, "fvu"), ("jumprelu", 70.0, "delta_ce"),
-               ("relu", relu[2], "fvu"), ("jumprelu", jump[-1], "fvu"),            # exactly on a point / the end
-               ("relu", 0.5 * relu[0], "fvu"), ("jumprelu", 2.0 * jump[-1], "fvu")]  # outside the sweep
+    queries = [
+        ("relu", 6.0, "fvu"),
+        ("relu", 30.0, "fvu"),
+        ("jumprelu", 15.0, "fvu"),
+        ("jumprelu", 70.0, "delta_ce"),
+        ("relu", relu[2], "fvu"),
+        ("jumprelu", jump[-1], "fvu"),  # exactly on a point / the end
+        ("relu", 0.5 * relu[0], "fvu"),
+        ("jumprelu", 2.0 * jump[-1], "fvu"),
+    ]  # outside the sweep
     wants = [value_at_l0_reference(points, a, x, k) for a, x, k in queries]
     gots = _answers(fn, points, queries)
     if all(_same(g, w) for g, w in zip(gots, wants)):
         return passed("value_at_l0")
     in_order = sorted(points, key=lambda p: p["l0"])
     if all(_same(g, w) for g, w in zip(_answers(fn, in_order, queries), wants)):
-        raise ExerciseError("Right when the points come sorted by L0, wrong when they don't: sort that "
-                            "architecture's points by L0 before looking for the two that bracket l0.")
+        raise ExerciseError(
+            "Right when the points come sorted by L0, wrong when they don't: sort that "
+            "architecture's points by L0 before looking for the two that bracket l0."
+        )
     inside = [i for i, w in enumerate(wants) if not math.isnan(w)]
     if all(_same(gots[i], wants[i]) for i in inside):
-        raise ExerciseError("Outside the range of L0 the sweep covers, return float('nan'): extending the end "
-                            "segments is a guess about SAEs nobody trained.")
+        raise ExerciseError(
+            "Outside the range of L0 the sweep covers, return float('nan'): extending the end "
+            "segments is a guess about SAEs nobody trained."
+        )
     for wrong, hint in (
-        (_all_architectures, "Use only the points of the architecture asked for: "
-                             "[p for p in points if p['architecture'] == arch]."),
-        (_linear_in_l0, "Interpolate in log L0, not L0: t = (log l0 - log l0_a) / (log l0_b - log l0_a). The "
-                        "frontier is drawn (and close to straight) on a log L0 axis."),
+        (
+            _all_architectures,
+            "Use only the points of the architecture asked for: "
+            "[p for p in points if p['architecture'] == arch].",
+        ),
+        (
+            _linear_in_l0,
+            "Interpolate in log L0, not L0: t = (log l0 - log l0_a) / (log l0_b - log l0_a). The "
+            "frontier is drawn (and close to straight) on a log L0 axis.",
+        ),
         (_nearest, "Interpolate between the two nearest points rather than taking the nearest one."),
     ):
         if all(_same(gots[i], wrong(points, *queries[i])) for i in inside):
@@ -189,5 +230,6 @@ def check_value_at_l0(fn: Callable) -> None:
         raise ExerciseError("Read the metric named by `key` (p[key]), not always 'fvu'.")
     bad = next(i for i, (g, w) in enumerate(zip(gots, wants)) if not _same(g, w))
     arch, l0, key = queries[bad]
-    raise ExerciseError(f"value_at_l0(points, {arch!r}, {l0:.3g}, {key!r}): expected {wants[bad]:.5f}, "
-                        f"got {gots[bad]:.5f}.")
+    raise ExerciseError(
+        f"value_at_l0(points, {arch!r}, {l0:.3g}, {key!r}): expected {wants[bad]:.5f}, got {gots[bad]:.5f}."
+    )

@@ -12,11 +12,16 @@ import torch
 from ..features import logit_effects
 from ._core import ExerciseError, passed
 
-__all__ = ["check_top_logit_effects", "check_precision_recall", "top_logit_effects_reference",
-           "precision_recall_reference"]
+__all__ = [
+    "check_top_logit_effects",
+    "check_precision_recall",
+    "top_logit_effects_reference",
+    "precision_recall_reference",
+]
 
 
 # ---- reference implementations ----
+
 
 def top_logit_effects_reference(sae, W_U, latent: int, k: int = 10):
     """The k output tokens latent ``latent`` promotes most: (ids, values) of W_dec[latent] @ W_U, largest first."""
@@ -34,16 +39,22 @@ def precision_recall_reference(fires, labels) -> tuple[float, float]:
 
 # ---- top logit effects ----
 
+
 def _fake_sae(seed: int = 0, d_in: int = 8, d_sae: int = 12, vocab: int = 40):
     g = torch.Generator().manual_seed(seed)
-    sae = SimpleNamespace(W_enc=torch.randn(d_in, d_sae, generator=g), W_dec=torch.randn(d_sae, d_in, generator=g),
-                          b_dec=torch.randn(d_in, generator=g))
+    sae = SimpleNamespace(
+        W_enc=torch.randn(d_in, d_sae, generator=g),
+        W_dec=torch.randn(d_sae, d_in, generator=g),
+        b_dec=torch.randn(d_in, generator=g),
+    )
     return sae, torch.randn(d_in, vocab, generator=g)
 
 
 def _numbers(x) -> np.ndarray | None:
     try:
-        return np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64).reshape(-1)
+        return np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64).reshape(
+            -1
+        )
     except (TypeError, ValueError):
         return None
 
@@ -60,42 +71,65 @@ def check_top_logit_effects(fn: Callable) -> None:
     want_ids, want_vals = top_logit_effects_reference(sae, W_U, latent, k)
     got = fn(sae, W_U, latent, k)
     if not (isinstance(got, (tuple, list)) and len(got) == 2):
-        raise ExerciseError("Return a pair (ids, values): the token ids and their logit effects, largest first.")
+        raise ExerciseError(
+            "Return a pair (ids, values): the token ids and their logit effects, largest first."
+        )
     ids, vals = _numbers(got[0]), _numbers(got[1])
     if ids is None or vals is None or ids.shape != (k,) or vals.shape != (k,):
-        raise ExerciseError(f"Expected {k} ids and {k} values (one per promoted token), got shapes "
-                            f"{getattr(ids, 'shape', None)} and {getattr(vals, 'shape', None)}.")
+        raise ExerciseError(
+            f"Expected {k} ids and {k} values (one per promoted token), got shapes "
+            f"{getattr(ids, 'shape', None)} and {getattr(vals, 'shape', None)}."
+        )
     if np.array_equal(ids, want_ids.numpy()) and np.allclose(vals, want_vals.numpy(), atol=1e-5, rtol=1e-5):
         return passed("top_logit_effects")
     if np.allclose(ids, want_vals.numpy(), atol=1e-5) and np.array_equal(vals, want_ids.numpy()):
-        raise ExerciseError("The pair is the wrong way round: torch.topk returns (values, indices); return "
-                            "(ids, values), e.g. top.indices, top.values.")
+        raise ExerciseError(
+            "The pair is the wrong way round: torch.topk returns (values, indices); return "
+            "(ids, values), e.g. top.indices, top.values."
+        )
     if np.array_equal(ids, want_ids.numpy()):
-        raise ExerciseError("The right tokens with the wrong values: return the effects themselves, "
-                            "(W_dec[latent] @ W_U)[ids].")
+        raise ExerciseError(
+            "The right tokens with the wrong values: return the effects themselves, "
+            "(W_dec[latent] @ W_U)[ids]."
+        )
     if np.allclose(vals, want_vals.numpy(), atol=1e-5) and not np.array_equal(ids, want_ids.numpy()):
-        raise ExerciseError("The right values with the wrong ids: return the positions in the vocabulary "
-                            "(the indices torch.topk gives you), not something else.")
+        raise ExerciseError(
+            "The right values with the wrong ids: return the positions in the vocabulary "
+            "(the indices torch.topk gives you), not something else."
+        )
     effect = sae.W_dec[latent] @ W_U  # [vocab]
     hints = [
-        (_top(effect, k, descending=False), "Those are the most *suppressed* tokens: promoted means the largest "
-                                            "(most positive) effects, in descending order."),
-        (_top(sae.W_enc[:, latent] @ W_U, k), "Use the decoder row W_dec[latent] (what the latent writes into the "
-                                              "residual stream), not the encoder column W_enc[:, latent] (what "
-                                              "it reads)."),
-        (_top(effect.abs(), k), "Rank by the signed effect, not its absolute value: a large negative effect "
-                                "suppresses a token."),
-        (_top((sae.W_dec[latent] + sae.b_dec) @ W_U, k), "Leave out b_dec: it is added whatever the latent does, "
-                                                          "so it is no part of the latent's effect."),
+        (
+            _top(effect, k, descending=False),
+            "Those are the most *suppressed* tokens: promoted means the largest "
+            "(most positive) effects, in descending order.",
+        ),
+        (
+            _top(sae.W_enc[:, latent] @ W_U, k),
+            "Use the decoder row W_dec[latent] (what the latent writes into the "
+            "residual stream), not the encoder column W_enc[:, latent] (what "
+            "it reads).",
+        ),
+        (
+            _top(effect.abs(), k),
+            "Rank by the signed effect, not its absolute value: a large negative effect suppresses a token.",
+        ),
+        (
+            _top((sae.W_dec[latent] + sae.b_dec) @ W_U, k),
+            "Leave out b_dec: it is added whatever the latent does, so it is no part of the latent's effect.",
+        ),
     ]
     for (wrong_ids, _), hint in hints:
         if np.array_equal(ids, wrong_ids.numpy()):
             raise ExerciseError(hint)
-    raise ExerciseError(f"Expected ids {want_ids.tolist()}; got {ids.astype(int).tolist()}. Compute "
-                        "W_dec[latent] @ W_U (one number per vocabulary token) and take its top k.")
+    raise ExerciseError(
+        f"Expected ids {want_ids.tolist()}; got {ids.astype(int).tolist()}. Compute "
+        "W_dec[latent] @ W_U (one number per vocabulary token) and take its top k."
+    )
 
 
 # ---- precision and recall ----
+
 
 def _classifier_cases(seed: int = 0):
     """(fires, labels) pairs: a realistic one (a rare label, the latent on part of it and a little noise)
@@ -120,29 +154,49 @@ def check_precision_recall(fn: Callable) -> None:
         try:
             p, r = float(got[0]), float(got[1])
         except (TypeError, ValueError):
-            raise ExerciseError(f"Return two numbers, got {type(got[0]).__name__} and {type(got[1]).__name__}: "
-                                "sum the bool arrays (or take their mean) to get counts.") from None
+            raise ExerciseError(
+                f"Return two numbers, got {type(got[0]).__name__} and {type(got[1]).__name__}: "
+                "sum the bool arrays (or take their mean) to get counts."
+            ) from None
         if np.allclose([p, r], want, atol=1e-9):
             continue
         if n_case == 1:
-            raise ExerciseError("When the latent never fires, precision is 0/0: return 0.0 there (the convention "
-                                "of concepts.latent_scores: a latent that says nothing is not precise), "
-                                f"got {p!r}.")
+            raise ExerciseError(
+                "When the latent never fires, precision is 0/0: return 0.0 there (the convention "
+                "of concepts.latent_scores: a latent that says nothing is not precise), "
+                f"got {p!r}."
+            )
         hits = (fires & labels).sum()
         typical = [
-            ((want[1], want[0]), "Precision and recall are swapped: precision = hits / (tokens where the latent "
-                                 "fires), recall = hits / (tokens that carry the label)."),
-            ((hits / len(fires), want[1]), "Precision divides the hits by the number of tokens where the latent "
-                                           "fires, not by all tokens."),
-            ((want[0], hits / len(fires)), "Recall divides the hits by the number of tokens that carry the label, "
-                                           "not by all tokens."),
-            ((fires.mean(), want[1]), "Precision is P(label | fires): count the tokens where the latent fires AND "
-                                      "the label holds, then divide by the tokens where it fires."),
-            ((labels[fires].sum() / labels.sum(), want[1]), "Precision divides the hits by the tokens where the "
-                                                            "latent fires (fires.sum()), not by the labelled ones."),
+            (
+                (want[1], want[0]),
+                "Precision and recall are swapped: precision = hits / (tokens where the latent "
+                "fires), recall = hits / (tokens that carry the label).",
+            ),
+            (
+                (hits / len(fires), want[1]),
+                "Precision divides the hits by the number of tokens where the latent "
+                "fires, not by all tokens.",
+            ),
+            (
+                (want[0], hits / len(fires)),
+                "Recall divides the hits by the number of tokens that carry the label, not by all tokens.",
+            ),
+            (
+                (fires.mean(), want[1]),
+                "Precision is P(label | fires): count the tokens where the latent fires AND "
+                "the label holds, then divide by the tokens where it fires.",
+            ),
+            (
+                (labels[fires].sum() / labels.sum(), want[1]),
+                "Precision divides the hits by the tokens where the "
+                "latent fires (fires.sum()), not by the labelled ones.",
+            ),
         ]
         for (wp, wr), hint in typical:
             if np.allclose([p, r], [wp, wr], atol=1e-9):
                 raise ExerciseError(hint)
-        raise ExerciseError(f"Expected precision {want[0]:.4f} and recall {want[1]:.4f}, got {p:.4f} and {r:.4f}.")
+        raise ExerciseError(
+            f"Expected precision {want[0]:.4f} and recall {want[1]:.4f}, got {p:.4f} and {r:.4f}."
+        )
     passed("precision_recall")

@@ -38,24 +38,29 @@ def _run(fn, z, theta, grad, eps):
     z, theta = z.clone().requires_grad_(True), theta.clone().requires_grad_(True)
     apply = getattr(fn, "apply", None)
     if apply is None:
-        raise ExerciseError(f"Pass the class itself (a torch.autograd.Function subclass with static forward "
-                            f"and backward), not {type(fn).__name__}; the check calls "
-                            "YourClass.apply(z, theta, eps).")
+        raise ExerciseError(
+            f"Pass the class itself (a torch.autograd.Function subclass with static forward "
+            f"and backward), not {type(fn).__name__}; the check calls "
+            "YourClass.apply(z, theta, eps)."
+        )
     out = apply(z, theta, eps)
     if not isinstance(out, torch.Tensor):
         raise ExerciseError(f"forward must return a tensor, got {type(out).__name__}.")
     if out.shape != z.shape:
-        raise ExerciseError(f"forward should return z's shape {tuple(z.shape)} [batch, d_sae]; got "
-                            f"{tuple(out.shape)}.")
+        raise ExerciseError(
+            f"forward should return z's shape {tuple(z.shape)} [batch, d_sae]; got {tuple(out.shape)}."
+        )
     if out.requires_grad:
         try:
             (out * grad).sum().backward()
         except RuntimeError as e:
             if "invalid gradient" not in str(e):
                 raise
-            raise ExerciseError(f"backward returned a gradient autograd cannot use ({e}). Each gradient must "
-                                "have its input's shape: z's is [batch, d_sae]; theta's is [d_sae], the "
-                                "per-token terms summed over the batch (dim 0), e.g. g.sum(0).") from None
+            raise ExerciseError(
+                f"backward returned a gradient autograd cannot use ({e}). Each gradient must "
+                "have its input's shape: z's is [batch, d_sae]; theta's is [d_sae], the "
+                "per-token terms summed over the batch (dim 0), e.g. g.sum(0)."
+            ) from None
     return out.detach(), z.grad, theta.grad
 
 
@@ -65,8 +70,10 @@ def _zero_if_none(g, like):
 
 def _check_value(name, got, want, hints):
     if got.dtype == torch.bool:
-        raise ExerciseError("forward returns a bool tensor: convert it to z's float dtype (.to(z.dtype)) so "
-                            "that it can carry a gradient and be multiplied.")
+        raise ExerciseError(
+            "forward returns a bool tensor: convert it to z's float dtype (.to(z.dtype)) so "
+            "that it can carry a gradient and be multiplied."
+        )
     if close(got, want):
         return
     hint = first_match(got, hints)
@@ -79,8 +86,9 @@ def _check_theta_grad(name, got_theta, want_theta, z, theta, grad, scale, what, 
     if got_theta is None:
         raise ExerciseError(missing)
     if got_theta.shape != theta.shape:
-        raise ExerciseError(f"theta's gradient must have theta's shape {tuple(theta.shape)}; got "
-                            f"{tuple(got_theta.shape)}.")
+        raise ExerciseError(
+            f"theta's gradient must have theta's shape {tuple(theta.shape)}; got {tuple(got_theta.shape)}."
+        )
     if close(got_theta, want_theta, tol=1e-4):
         return passed(f"{name} (value and gradients)")
     raise ExerciseError(_theta_hints(got_theta, z, theta, grad, EPS, scale, what) or otherwise)
@@ -93,29 +101,45 @@ def _theta_hints(got_theta, z, theta, grad, eps, scale, what):
     right = -(scale / eps) * K * grad  # [batch, d_sae] per-token pseudo-gradient
     wide = ((u > -1) & (u < 1)).float()
     hints = [
-        (-(scale * K * grad).sum(0),
-         f"Divide by the bandwidth: d/dtheta {what} = -({_s(scale)}/eps) K((z - theta)/eps). The 1/eps makes "
-         "the kernel a density estimate (it integrates to 1 over theta)."),
-        (-right.sum(0),
-         "Wrong sign: raising theta switches latents *off*, so the pseudo-derivative is negative, "
-         f"-({_s(scale)}/eps) K((z - theta)/eps)."),
-        (-(scale / eps) * (wide * grad).sum(0),
-         "The rectangle kernel has width 1: K(u) = 1 for |u| < 1/2 (so the window is |z - theta| < eps/2), "
-         "not |u| < 1."),
-        (-(scale / eps) * (rectangle(z - theta) * grad).sum(0),
-         "Scale the kernel's argument by the bandwidth: K((z - theta) / eps), not K(z - theta)."),
-        (right.mean(0),
-         "Sum the per-token gradients over the batch, don't average them: theta's gradient is the sum of its "
-         "uses (as autograd would do)."),
-        (right.sum().expand_as(theta),
-         "Sum over the batch only (dim 0), keeping one gradient per latent, not over every entry."),
-        (-(scale / eps) * K.sum(0),
-         "Multiply by the incoming gradient (the chain rule): backward receives dL/dout, and theta's "
-         "gradient is -(.../eps) K(...) * grad_output."),
+        (
+            -(scale * K * grad).sum(0),
+            f"Divide by the bandwidth: d/dtheta {what} = -({_s(scale)}/eps) K((z - theta)/eps). The 1/eps makes "
+            "the kernel a density estimate (it integrates to 1 over theta).",
+        ),
+        (
+            -right.sum(0),
+            "Wrong sign: raising theta switches latents *off*, so the pseudo-derivative is negative, "
+            f"-({_s(scale)}/eps) K((z - theta)/eps).",
+        ),
+        (
+            -(scale / eps) * (wide * grad).sum(0),
+            "The rectangle kernel has width 1: K(u) = 1 for |u| < 1/2 (so the window is |z - theta| < eps/2), "
+            "not |u| < 1.",
+        ),
+        (
+            -(scale / eps) * (rectangle(z - theta) * grad).sum(0),
+            "Scale the kernel's argument by the bandwidth: K((z - theta) / eps), not K(z - theta).",
+        ),
+        (
+            right.mean(0),
+            "Sum the per-token gradients over the batch, don't average them: theta's gradient is the sum of its "
+            "uses (as autograd would do).",
+        ),
+        (
+            right.sum().expand_as(theta),
+            "Sum over the batch only (dim 0), keeping one gradient per latent, not over every entry.",
+        ),
+        (
+            -(scale / eps) * K.sum(0),
+            "Multiply by the incoming gradient (the chain rule): backward receives dL/dout, and theta's "
+            "gradient is -(.../eps) K(...) * grad_output.",
+        ),
         ((-(z / eps) * K * grad).sum(0), "Multiply by theta (the height of the jump at z = theta), not z."),
-        ((-(1 / eps) * K * grad).sum(0),
-         "Scale by theta/eps, not 1/eps: at the threshold JumpReLU jumps from 0 to theta, so the kernel is "
-         "spread over a jump of height theta (Heaviside's jump is 1)."),
+        (
+            (-(1 / eps) * K * grad).sum(0),
+            "Scale by theta/eps, not 1/eps: at the threshold JumpReLU jumps from 0 to theta, so the kernel is "
+            "spread over a jump of height theta (Heaviside's jump is 1).",
+        ),
     ]
     return first_match(got_theta, hints, tol=1e-4)
 
@@ -131,24 +155,43 @@ def check_heaviside(fn) -> None:
     z, theta, grad = _inputs(0)
     want, want_z, want_theta = _run(Heaviside, z, theta, grad, EPS)
     got, got_z, got_theta = _run(fn, z, theta, grad, EPS)
-    _check_value("Heaviside", got, want, [
-        ((z >= theta).float(),
-         "H(0) = 0 here: use a strict z > theta (a latent whose pre-activation equals its threshold does not "
-         "fire)."),
-        ((z < theta).float(), "Flipped: H(z - theta) is 1 *above* the threshold."),
-        (z * (z > theta),
-         "That is JumpReLU (z * H(z - theta)); the Heaviside step returns 1[z > theta] itself."),
-    ])
+    _check_value(
+        "Heaviside",
+        got,
+        want,
+        [
+            (
+                (z >= theta).float(),
+                "H(0) = 0 here: use a strict z > theta (a latent whose pre-activation equals its threshold does not "
+                "fire).",
+            ),
+            ((z < theta).float(), "Flipped: H(z - theta) is 1 *above* the threshold."),
+            (
+                z * (z > theta),
+                "That is JumpReLU (z * H(z - theta)); the Heaviside step returns 1[z > theta] itself.",
+            ),
+        ],
+    )
     if got_z is not None and bool(got_z.abs().sum() > 0):
-        raise ExerciseError("No gradient to z through H: its true derivative is 0 almost everywhere and the "
-                            "paper applies the straight-through estimator to theta only. Return None for z "
-                            "in backward.")
+        raise ExerciseError(
+            "No gradient to z through H: its true derivative is 0 almost everywhere and the "
+            "paper applies the straight-through estimator to theta only. Return None for z "
+            "in backward."
+        )
     _check_theta_grad(
-        "Heaviside", got_theta, want_theta, z, theta, grad, 1.0, "H",
+        "Heaviside",
+        got_theta,
+        want_theta,
+        z,
+        theta,
+        grad,
+        1.0,
+        "H",
         missing="theta got no gradient: backward must return (grad_z, grad_theta, grad_eps) = (None, "
-                "-(1/eps) K((z - theta)/eps) * grad_output summed over the batch, None).",
+        "-(1/eps) K((z - theta)/eps) * grad_output summed over the batch, None).",
         otherwise="theta's gradient differs from -(1/eps) sum_batch K((z - theta)/eps) * grad_output "
-                  "with the rectangle K(u) = 1[-1/2 < u < 1/2].")
+        "with the rectangle K(u) = 1[-1/2 < u < 1/2].",
+    )
 
 
 def check_jumprelu(fn) -> None:
@@ -158,34 +201,63 @@ def check_jumprelu(fn) -> None:
     z, theta, grad = _inputs(1)
     want, want_z, want_theta = _run(JumpReLUFn, z, theta, grad, EPS)
     got, got_z, got_theta = _run(fn, z, theta, grad, EPS)
-    _check_value("JumpReLU", got, want, [
-        (torch.relu(z),
-         "Zero everything up to the threshold theta, not up to 0: JumpReLU_theta(z) = z * H(z - theta)."),
-        ((z > theta).float(),
-         "Multiply by z: JumpReLU returns z where it fires, H(z - theta) alone is the step."),
-        (z * (z >= theta), "H(0) = 0 here: use a strict z > theta."),
-        (torch.relu(z - theta),
-         "That is a shifted ReLU (z - theta)_+: JumpReLU keeps z itself above theta, which is why it has a "
-         "jump of height theta there."),
-    ])
+    _check_value(
+        "JumpReLU",
+        got,
+        want,
+        [
+            (
+                torch.relu(z),
+                "Zero everything up to the threshold theta, not up to 0: JumpReLU_theta(z) = z * H(z - theta).",
+            ),
+            (
+                (z > theta).float(),
+                "Multiply by z: JumpReLU returns z where it fires, H(z - theta) alone is the step.",
+            ),
+            (z * (z >= theta), "H(0) = 0 here: use a strict z > theta."),
+            (
+                torch.relu(z - theta),
+                "That is a shifted ReLU (z - theta)_+: JumpReLU keeps z itself above theta, which is why it has a "
+                "jump of height theta there.",
+            ),
+        ],
+    )
     got_z = _zero_if_none(got_z, z)
     if not close(got_z, want_z):
         H = (z > theta).float()
-        hint = first_match(got_z, [
-            (torch.zeros_like(z),
-             "z needs its ordinary gradient where the latent fires: d/dz JumpReLU = 1[z > theta], so grad_z "
-             "= 1[z > theta] * grad_output (only theta uses the estimator)."),
-            (grad,
-             "Pass grad_output to z only where z > theta: below the threshold the output is 0 whatever z "
-             "is."),
-            (H, "Multiply by the incoming gradient: grad_z = 1[z > theta] * grad_output."),
-            ((z > 0).float() * grad, "Gate z's gradient by z > theta, not z > 0."),
-            (z * H * grad, "d/dz (z * 1[z > theta]) = 1[z > theta] away from the jump: don't multiply by z."),
-        ])
+        hint = first_match(
+            got_z,
+            [
+                (
+                    torch.zeros_like(z),
+                    "z needs its ordinary gradient where the latent fires: d/dz JumpReLU = 1[z > theta], so grad_z "
+                    "= 1[z > theta] * grad_output (only theta uses the estimator).",
+                ),
+                (
+                    grad,
+                    "Pass grad_output to z only where z > theta: below the threshold the output is 0 whatever z "
+                    "is.",
+                ),
+                (H, "Multiply by the incoming gradient: grad_z = 1[z > theta] * grad_output."),
+                ((z > 0).float() * grad, "Gate z's gradient by z > theta, not z > 0."),
+                (
+                    z * H * grad,
+                    "d/dz (z * 1[z > theta]) = 1[z > theta] away from the jump: don't multiply by z.",
+                ),
+            ],
+        )
         raise ExerciseError(hint or "z's gradient should be 1[z > theta] * grad_output.")
     _check_theta_grad(
-        "JumpReLU", got_theta, want_theta, z, theta, grad, theta, "JumpReLU",
+        "JumpReLU",
+        got_theta,
+        want_theta,
+        z,
+        theta,
+        grad,
+        theta,
+        "JumpReLU",
         missing="theta got no gradient: backward must return (grad_z, grad_theta, None) with grad_theta = "
-                "-(theta/eps) K((z - theta)/eps) * grad_output summed over the batch.",
+        "-(theta/eps) K((z - theta)/eps) * grad_output summed over the batch.",
         otherwise="theta's gradient differs from -(theta/eps) sum_batch K((z - theta)/eps) * "
-                  "grad_output with the rectangle K(u) = 1[-1/2 < u < 1/2].")
+        "grad_output with the rectangle K(u) = 1[-1/2 < u < 1/2].",
+    )

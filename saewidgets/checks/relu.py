@@ -13,6 +13,7 @@ __all__ = ["check_relu_encode", "check_l1_penalty", "relu_encode_reference", "l1
 
 # ---- reference implementations (the same maths as sae.py, written out for teaching) ----
 
+
 def relu_encode_reference(x, W_enc, b_enc, b_dec):
     """acts = ReLU((x - b_dec) @ W_enc + b_enc): [batch, d_in] -> [batch, d_sae]."""
     return torch.relu((x - b_dec) @ W_enc + b_enc)
@@ -25,8 +26,13 @@ def l1_penalty_reference(acts, W_dec, coefficient):
 
 def _inputs(seed: int = 0, batch: int = 16, d_in: int = 6, d_sae: int = 12):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(batch, d_in, generator=g), torch.randn(d_in, d_sae, generator=g),
-            torch.randn(d_sae, generator=g), torch.randn(d_in, generator=g), torch.randn(d_sae, d_in, generator=g))
+    return (
+        torch.randn(batch, d_in, generator=g),
+        torch.randn(d_in, d_sae, generator=g),
+        torch.randn(d_sae, generator=g),
+        torch.randn(d_in, generator=g),
+        torch.randn(d_sae, d_in, generator=g),
+    )
 
 
 def check_relu_encode(fn: Callable) -> None:
@@ -37,18 +43,28 @@ def check_relu_encode(fn: Callable) -> None:
     if close(got, want):
         return passed("relu_encode")
     if not isinstance(got, torch.Tensor) or got.shape != want.shape:
-        raise ExerciseError(f"Expected a tensor of shape {tuple(want.shape)} [batch, d_sae]; got "
-                            f"{getattr(got, 'shape', type(got).__name__)}. Multiply x [batch, d_in] by W_enc [d_in, d_sae].")
+        raise ExerciseError(
+            f"Expected a tensor of shape {tuple(want.shape)} [batch, d_sae]; got "
+            f"{getattr(got, 'shape', type(got).__name__)}. Multiply x [batch, d_in] by W_enc [d_in, d_sae]."
+        )
     hints = [
-        (x @ W_enc + b_enc, "Subtract b_dec from x before encoding: the SAE centres inputs on its decoder bias."),
+        (
+            x @ W_enc + b_enc,
+            "Subtract b_dec from x before encoding: the SAE centres inputs on its decoder bias.",
+        ),
         ((x - b_dec) @ W_enc + b_enc, "Apply the ReLU: latent activations are never negative."),
         (torch.relu((x - b_dec) @ W_enc), "Add the encoder bias b_enc before the ReLU."),
-        (torch.relu(x @ W_enc + b_enc), "Subtract b_dec from x before encoding: the SAE centres inputs on its decoder bias."),
+        (
+            torch.relu(x @ W_enc + b_enc),
+            "Subtract b_dec from x before encoding: the SAE centres inputs on its decoder bias.",
+        ),
     ]
     for wrong, hint in hints:
         if close(got, wrong):
             raise ExerciseError(hint)
-    raise ExerciseError("The values differ from ReLU((x - b_dec) @ W_enc + b_enc); check the order of operations.")
+    raise ExerciseError(
+        "The values differ from ReLU((x - b_dec) @ W_enc + b_enc); check the order of operations."
+    )
 
 
 def check_l1_penalty(fn: Callable) -> None:
@@ -60,15 +76,25 @@ def check_l1_penalty(fn: Callable) -> None:
     if isinstance(got, torch.Tensor) and got.ndim == 0 and close(got, want):
         return passed("l1_penalty")
     if isinstance(got, torch.Tensor) and got.ndim > 0:
-        raise ExerciseError(f"Return one number (a 0-d tensor), not shape {tuple(got.shape)}: sum over latents, "
-                            "then average over the batch.")
+        raise ExerciseError(
+            f"Return one number (a 0-d tensor), not shape {tuple(got.shape)}: sum over latents, "
+            "then average over the batch."
+        )
     hints = [
-        (0.5 * acts.sum(-1).mean(), "Weight each latent by the norm of its decoder row, ||W_dec[i]||: otherwise the "
-                                    "SAE can shrink acts and grow W_dec to dodge the penalty."),
-        (0.5 * (acts * W_dec.norm(dim=1)).sum(), "Average over the batch (mean over tokens), don't sum over it."),
+        (
+            0.5 * acts.sum(-1).mean(),
+            "Weight each latent by the norm of its decoder row, ||W_dec[i]||: otherwise the "
+            "SAE can shrink acts and grow W_dec to dodge the penalty.",
+        ),
+        (
+            0.5 * (acts * W_dec.norm(dim=1)).sum(),
+            "Average over the batch (mean over tokens), don't sum over it.",
+        ),
         ((acts * W_dec.norm(dim=1)).sum(-1).mean(), "Multiply by the coefficient."),
-        (0.5 * (acts * W_dec.pow(2).sum(1)).sum(-1).mean(), "Use the L2 norm of each decoder row, not its square: "
-                                                             "W_dec.norm(dim=1)."),
+        (
+            0.5 * (acts * W_dec.pow(2).sum(1)).sum(-1).mean(),
+            "Use the L2 norm of each decoder row, not its square: W_dec.norm(dim=1).",
+        ),
     ]
     for wrong, hint in hints:
         if isinstance(got, torch.Tensor) and close(got, wrong):

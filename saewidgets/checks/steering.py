@@ -45,12 +45,16 @@ def check_steer(fn: Callable) -> None:
     want = steer_reference(resid, direction, strength)
     got = _call(fn, resid, direction, strength)
     if got is None:
-        raise ExerciseError("Return the steered residual stream: a TransformerLens hook's return value replaces "
-                            "the activation (edit in place if you like, but `return resid` at the end).")
+        raise ExerciseError(
+            "Return the steered residual stream: a TransformerLens hook's return value replaces "
+            "the activation (edit in place if you like, but `return resid` at the end)."
+        )
     if not isinstance(got, torch.Tensor) or got.shape != want.shape:
-        raise ExerciseError(f"Expected a tensor of the input's shape {tuple(want.shape)} [batch, pos, d_model]; got "
-                            f"{getattr(got, 'shape', type(got).__name__)}. `direction` is [d_model]: it broadcasts "
-                            "over batch and positions as it is, no reshaping needed.")
+        raise ExerciseError(
+            f"Expected a tensor of the input's shape {tuple(want.shape)} [batch, pos, d_model]; got "
+            f"{getattr(got, 'shape', type(got).__name__)}. `direction` is [d_model]: it broadcasts "
+            "over batch and positions as it is, no reshaping needed."
+        )
     if not close(got, want):
         unit = direction / direction.norm()
         body = torch.zeros_like(resid)
@@ -58,30 +62,53 @@ def check_steer(fn: Callable) -> None:
         last = torch.zeros_like(resid)
         last[:, -1] = 1.0
         hints = [
-            (resid + strength * direction * body,
-             "Normalise the direction first (direction / direction.norm()): then `strength` is the length of what "
-             "you add, whatever the scale of the vector you were handed."),
-            (resid + strength * unit, "Leave position 0 alone: it is BOS, which carries no story and has a huge norm "
-                                      "(the library steers positions 1 onwards)."),
-            (resid + strength * unit * last,
-             "Add the direction at every position after BOS, not only the last one: the model reads the "
-             "steered earlier positions through attention."),
-            (resid * strength * unit, "Add the scaled direction to the residual stream; don't multiply by it."),
-            (resid * (1 + strength * unit * body), "Add the scaled direction to the residual stream; don't multiply."),
+            (
+                resid + strength * direction * body,
+                "Normalise the direction first (direction / direction.norm()): then `strength` is the length of what "
+                "you add, whatever the scale of the vector you were handed.",
+            ),
+            (
+                resid + strength * unit,
+                "Leave position 0 alone: it is BOS, which carries no story and has a huge norm "
+                "(the library steers positions 1 onwards).",
+            ),
+            (
+                resid + strength * unit * last,
+                "Add the direction at every position after BOS, not only the last one: the model reads the "
+                "steered earlier positions through attention.",
+            ),
+            (
+                resid * strength * unit,
+                "Add the scaled direction to the residual stream; don't multiply by it.",
+            ),
+            (
+                resid * (1 + strength * unit * body),
+                "Add the scaled direction to the residual stream; don't multiply.",
+            ),
             (resid * strength, "Add strength * unit direction; don't scale the residual stream."),
-            (resid - strength * unit * body, "Wrong sign: a positive strength pushes *towards* the direction."),
-            (resid + strength * direction / direction.norm() ** 2 * body,
-             "Divide the direction by its norm, not by its squared norm."),
+            (
+                resid - strength * unit * body,
+                "Wrong sign: a positive strength pushes *towards* the direction.",
+            ),
+            (
+                resid + strength * direction / direction.norm() ** 2 * body,
+                "Divide the direction by its norm, not by its squared norm.",
+            ),
             (resid + unit * body, "Multiply the unit direction by `strength`."),
         ]
-        raise ExerciseError(first_match(got, hints) or "The values differ from resid + strength * direction / "
-                            "||direction|| at positions 1 onwards (position 0 unchanged).")
+        raise ExerciseError(
+            first_match(got, hints)
+            or "The values differ from resid + strength * direction / "
+            "||direction|| at positions 1 onwards (position 0 unchanged)."
+        )
     # Generation with a KV cache: the hook sees one new position at a time.
     step = resid[:, -1:].clone()  # [batch, 1, d]
     got = _call(fn, step, direction, strength)
     want = steer_reference(step, direction, strength)
     if not close(got, want):
-        raise ExerciseError("With one position ([batch, 1, d_model]) steer it too: when generating with a KV cache "
-                            "the hook sees only the newest token, which is a real token, not BOS. Skip position 0 "
-                            "only when resid.shape[1] > 1 — otherwise the generated text is never steered.")
+        raise ExerciseError(
+            "With one position ([batch, 1, d_model]) steer it too: when generating with a KV cache "
+            "the hook sees only the newest token, which is a real token, not BOS. Skip position 0 "
+            "only when resid.shape[1] > 1 — otherwise the generated text is never steered."
+        )
     return passed("steer")

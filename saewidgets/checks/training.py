@@ -16,12 +16,22 @@ from ..config import SAEConfig
 from ..sae import ReLUSAE, SAEOutput
 from ._core import ExerciseError, close, first_match, passed, scalar
 
-__all__ = ["ReLUSAEReference", "check_relu_sae", "sae_loss_reference", "check_sae_loss",
-           "train_step_reference", "check_train_step", "l0_reference", "check_l0", "fvu_reference",
-           "check_fvu"]
+__all__ = [
+    "ReLUSAEReference",
+    "check_relu_sae",
+    "sae_loss_reference",
+    "check_sae_loss",
+    "train_step_reference",
+    "check_train_step",
+    "l0_reference",
+    "check_l0",
+    "fvu_reference",
+    "check_fvu",
+]
 
 
 # ---- reference implementations (the maths of sae.py and metrics.py, written out for teaching) ----
+
 
 class ReLUSAEReference(nn.Module):
     """A ReLU SAE in a dozen lines: the class notebook 02 asks for (same parameter names as ReLUSAE)."""
@@ -76,6 +86,7 @@ def fvu_reference(x, x_hat):
 
 # ---- helpers ----
 
+
 def _library_sae(seed: int = 0, d_in: int = 6, d_sae: int = 12, l1_coefficient: float = 5.0) -> ReLUSAE:
     """A library ReLUSAE with random (seeded) weights and biases, so that no term can hide behind a zero."""
     sae = ReLUSAE(SAEConfig("relu", d_in=d_in, d_sae=d_sae, l1_coefficient=l1_coefficient))
@@ -90,9 +101,8 @@ def _batch(seed: int = 1, batch: int = 16, d_in: int = 6) -> torch.Tensor:
     return torch.randn(batch, d_in, generator=torch.Generator().manual_seed(seed)) + 0.5  # [batch, d_in]
 
 
-
-
 # ---- checks ----
+
 
 def check_relu_sae(cls: type) -> None:
     """``cls(d_in, d_sae)`` is an nn.Module with W_enc, W_dec, b_enc, b_dec whose encode / decode / forward
@@ -100,16 +110,22 @@ def check_relu_sae(cls: type) -> None:
     ref = _library_sae()
     sae = cls(6, 12)
     if not isinstance(sae, nn.Module):
-        raise ExerciseError("MyReLUSAE must subclass torch.nn.Module (class MyReLUSAE(nn.Module)) and call "
-                            "super().__init__() first.")
+        raise ExerciseError(
+            "MyReLUSAE must subclass torch.nn.Module (class MyReLUSAE(nn.Module)) and call "
+            "super().__init__() first."
+        )
     params = dict(sae.named_parameters())
     for name, p in ref.named_parameters():
         if name not in params:
-            raise ExerciseError(f"MyReLUSAE has no parameter {name!r}: keep the names W_enc, W_dec, b_enc, "
-                                "b_dec (as nn.Parameter) from the __init__ given.")
+            raise ExerciseError(
+                f"MyReLUSAE has no parameter {name!r}: keep the names W_enc, W_dec, b_enc, "
+                "b_dec (as nn.Parameter) from the __init__ given."
+            )
         if params[name].shape != p.shape:
-            raise ExerciseError(f"{name} has shape {tuple(params[name].shape)}; expected {tuple(p.shape)} "
-                                "(W_enc [d_in, d_sae], W_dec [d_sae, d_in]).")
+            raise ExerciseError(
+                f"{name} has shape {tuple(params[name].shape)}; expected {tuple(p.shape)} "
+                "(W_enc [d_in, d_sae], W_dec [d_sae, d_in])."
+            )
     sae.load_state_dict(ref.state_dict(), strict=False)
     x = _batch()
     with torch.no_grad():
@@ -118,30 +134,42 @@ def check_relu_sae(cls: type) -> None:
         if not close(acts, want.acts):
             pre = (x - ref.b_dec) @ ref.W_enc + ref.b_enc
             hints = [
-                (torch.relu(x @ ref.W_enc + ref.b_enc), "encode: subtract b_dec from x before multiplying by "
-                                                        "W_enc."),
+                (
+                    torch.relu(x @ ref.W_enc + ref.b_enc),
+                    "encode: subtract b_dec from x before multiplying by W_enc.",
+                ),
                 (pre, "encode: apply the ReLU; latent activations are never negative."),
-                (torch.relu((x - ref.b_dec) @ ref.W_enc), "encode: add the encoder bias b_enc before the "
-                                                          "ReLU."),
-                (torch.relu(pre) @ ref.W_dec + ref.b_dec, "encode should return the latent activations "
-                                                          "[batch, d_sae], not the reconstruction."),
+                (
+                    torch.relu((x - ref.b_dec) @ ref.W_enc),
+                    "encode: add the encoder bias b_enc before the ReLU.",
+                ),
+                (
+                    torch.relu(pre) @ ref.W_dec + ref.b_dec,
+                    "encode should return the latent activations [batch, d_sae], not the reconstruction.",
+                ),
             ]
             _raise_hint(acts, hints, "encode(x) differs from ReLU((x - b_dec) @ W_enc + b_enc).")
         recon = sae.decode(want.acts)
         if not close(recon, want.recon):
             hints = [
                 (want.acts @ ref.W_dec, "decode: add the decoder bias b_dec back."),
-                (want.acts @ ref.W_dec - ref.b_dec, "decode: add b_dec (encode subtracts it, decode adds it "
-                                                    "back)."),
-                (want.acts @ ref.W_enc.T + ref.b_dec, "decode with W_dec, not W_enc.T: the two are trained "
-                                                      "separately."),
+                (
+                    want.acts @ ref.W_dec - ref.b_dec,
+                    "decode: add b_dec (encode subtracts it, decode adds it back).",
+                ),
+                (
+                    want.acts @ ref.W_enc.T + ref.b_dec,
+                    "decode with W_dec, not W_enc.T: the two are trained separately.",
+                ),
             ]
             _raise_hint(recon, hints, "decode(acts) differs from acts @ W_dec + b_dec.")
         out = sae(x)
     for field in ("recon", "acts"):
         if not hasattr(out, field):
-            raise ExerciseError("forward should return SAEOutput(recon, acts, pre_acts), so that out.recon "
-                                f"and out.acts work; got {type(out).__name__} without .{field}.")
+            raise ExerciseError(
+                "forward should return SAEOutput(recon, acts, pre_acts), so that out.recon "
+                f"and out.acts work; got {type(out).__name__} without .{field}."
+            )
     if close(out.recon, want.acts) or close(out.acts, want.recon):
         raise ExerciseError("forward: the order is SAEOutput(recon, acts, pre_acts): reconstruction first.")
     if not close(out.acts, want.acts):
@@ -149,8 +177,9 @@ def check_relu_sae(cls: type) -> None:
     if not close(out.recon, want.recon):
         raise ExerciseError("forward: out.recon should be decode(encode(x)).")
     if hasattr(out, "pre_acts") and out.pre_acts is not None and close(out.pre_acts, want.acts):
-        raise ExerciseError("forward: pre_acts are the values *before* the ReLU, (x - b_dec) @ W_enc + "
-                            "b_enc.")
+        raise ExerciseError(
+            "forward: pre_acts are the values *before* the ReLU, (x - b_dec) @ W_enc + b_enc."
+        )
     passed("MyReLUSAE")
 
 
@@ -172,24 +201,39 @@ def check_sae_loss(fn: Callable) -> None:
     err, l1 = (out.recon - x).pow(2), (out.acts * sae.W_dec.norm(dim=1)).sum(-1)
     mse = err.sum(-1).mean()
     hints = [
-        (err.mean() + 5.0 * l1.mean(), "Sum the squared error over d_in, then average over the batch: a mean "
-                                       "over every element (F.mse_loss) divides the reconstruction term by "
-                                       "d_in."),
-        (err.sum() + 5.0 * l1.sum(), "Average over the batch (mean over tokens), don't sum: the loss should "
-                                     "not depend on the batch size."),
-        (mse + 5.0 * out.acts.sum(-1).mean(), "Weight each latent's activation by the norm of its decoder "
-                                              "row, ||W_dec[i]||: otherwise the SAE shrinks acts and grows "
-                                              "W_dec."),
+        (
+            err.mean() + 5.0 * l1.mean(),
+            "Sum the squared error over d_in, then average over the batch: a mean "
+            "over every element (F.mse_loss) divides the reconstruction term by "
+            "d_in.",
+        ),
+        (
+            err.sum() + 5.0 * l1.sum(),
+            "Average over the batch (mean over tokens), don't sum: the loss should "
+            "not depend on the batch size.",
+        ),
+        (
+            mse + 5.0 * out.acts.sum(-1).mean(),
+            "Weight each latent's activation by the norm of its decoder "
+            "row, ||W_dec[i]||: otherwise the SAE shrinks acts and grows "
+            "W_dec.",
+        ),
         (mse + l1.mean(), "Multiply the L1 term by l1_coefficient."),
-        ((out.recon - x).norm(dim=-1).mean() + 5.0 * l1.mean(), "Square the reconstruction error: "
-                                                                "||x - x_hat||^2, not ||x - x_hat||."),
+        (
+            (out.recon - x).norm(dim=-1).mean() + 5.0 * l1.mean(),
+            "Square the reconstruction error: ||x - x_hat||^2, not ||x - x_hat||.",
+        ),
         (mse, "Add the sparsity penalty: without it nothing makes the latents sparse."),
-        (mse + 5.0 * (out.acts * sae.W_dec.pow(2).sum(1)).sum(-1).mean(), "Use the L2 norm of each decoder "
-                                                                          "row, W_dec.norm(dim=1), not its "
-                                                                          "square."),
+        (
+            mse + 5.0 * (out.acts * sae.W_dec.pow(2).sum(1)).sum(-1).mean(),
+            "Use the L2 norm of each decoder row, W_dec.norm(dim=1), not its square.",
+        ),
     ]
-    raise ExerciseError(first_match(got, hints) or f"Expected {float(want):.5f}, got {float(got):.5f}: "
-                        f"reconstruction {float(mse):.5f} + sparsity {float(want - mse):.5f}.")
+    raise ExerciseError(
+        first_match(got, hints)
+        or f"Expected {float(want):.5f}, got {float(got):.5f}: "
+        f"reconstruction {float(mse):.5f} + sparsity {float(want - mse):.5f}."
+    )
 
 
 def _run_steps(step_fn, n_steps: int = 3, l1: float = 0.5):
@@ -223,36 +267,46 @@ def check_train_step(fn: Callable) -> None:
         got_sae, got_losses = _run_steps(fn)
     except RuntimeError as e:
         if "inplace operation" in str(e):
-            raise ExerciseError("Call loss.backward() before opt.step(): the step changes the weights in "
-                                "place, so the graph backward() needs is gone, and the step should use this "
-                                "batch's gradients.") from e
+            raise ExerciseError(
+                "Call loss.backward() before opt.step(): the step changes the weights in "
+                "place, so the graph backward() needs is gone, and the step should use this "
+                "batch's gradients."
+            ) from e
         raise
     got_p, want_p = dict(got_sae.named_parameters()), dict(want_sae.named_parameters())
     if all(torch.equal(p, q) for p, q in zip(got_sae.parameters(), start.parameters())):
         raise ExerciseError("The parameters did not change: call loss.backward() and then opt.step().")
     if not all(close(got_p[n].detach(), want_p[n].detach(), 1e-4) for n in want_p):
         for variant, hint in (
-            (_no_zero_grad, "Zero the gradients every step (opt.zero_grad()): otherwise backward() adds this "
-                            "step's gradients to the previous ones."),
+            (
+                _no_zero_grad,
+                "Zero the gradients every step (opt.zero_grad()): otherwise backward() adds this "
+                "step's gradients to the previous ones.",
+            ),
         ):
             v_sae, _ = _run_steps(variant)
             pairs = zip(got_sae.parameters(), v_sae.parameters())
             if all(close(p.detach(), q.detach(), 1e-4) for p, q in pairs):
                 raise ExerciseError(hint)
-        raise ExerciseError("After three steps the weights differ from the reference: use the loss "
-                            "sae_loss(x, out.recon, out.acts, sae.W_dec, l1_coefficient) on out = sae(x), "
-                            "then zero_grad, backward, step.")
+        raise ExerciseError(
+            "After three steps the weights differ from the reference: use the loss "
+            "sae_loss(x, out.recon, out.acts, sae.W_dec, l1_coefficient) on out = sae(x), "
+            "then zero_grad, backward, step."
+        )
     if any(r is None for r in got_losses):
         raise ExerciseError("Return the loss (loss.item()), so the loop can log it.")
     got_losses = [scalar(r, "train_step") for r in got_losses]
     if not close(torch.stack(got_losses), torch.tensor(want_losses), 1e-4):
         _, after = _run_steps(_loss_after_step)
         if close(torch.stack(got_losses), torch.tensor(after), 1e-4):
-            raise ExerciseError("Return the loss computed *before* the step (the one you called backward "
-                                "on).")
-        raise ExerciseError(f"The weights are right but the returned losses "
-                            f"{[round(float(v), 4) for v in got_losses]} differ from "
-                            f"{[round(v, 4) for v in want_losses]}: return loss.item().")
+            raise ExerciseError(
+                "Return the loss computed *before* the step (the one you called backward on)."
+            )
+        raise ExerciseError(
+            f"The weights are right but the returned losses "
+            f"{[round(float(v), 4) for v in got_losses]} differ from "
+            f"{[round(v, 4) for v in want_losses]}: return loss.item()."
+        )
     passed("train_step")
 
 
@@ -266,16 +320,25 @@ def check_l0(fn: Callable) -> None:
         return passed("l0")
     active = (acts > 0).float()
     hints = [
-        (acts.sum(-1).mean(), "Count the nonzero latents ((acts > 0) or (acts != 0)), don't sum their "
-                              "values: that is the L1 norm."),
-        (active.mean(), "Sum over the latents (dim -1) before averaging over tokens: L0 is a count per "
-                        "token, not a fraction of d_sae."),
+        (
+            acts.sum(-1).mean(),
+            "Count the nonzero latents ((acts > 0) or (acts != 0)), don't sum their "
+            "values: that is the L1 norm.",
+        ),
+        (
+            active.mean(),
+            "Sum over the latents (dim -1) before averaging over tokens: L0 is a count per "
+            "token, not a fraction of d_sae.",
+        ),
         (active.sum(), "Average over the tokens: L0 is the mean count per token."),
-        (active.sum(0).mean(), "Sum over the latents (dim -1) for each token, then average over the tokens "
-                               "(dim 0)."),
+        (
+            active.sum(0).mean(),
+            "Sum over the latents (dim -1) for each token, then average over the tokens (dim 0).",
+        ),
     ]
-    raise ExerciseError(first_match(got, hints)
-                        or f"Expected {float(want):.4f} latents per token, got {float(got):.4f}.")
+    raise ExerciseError(
+        first_match(got, hints) or f"Expected {float(want):.4f} latents per token, got {float(got):.4f}."
+    )
 
 
 def check_fvu(fn: Callable) -> None:
@@ -289,21 +352,37 @@ def check_fvu(fn: Callable) -> None:
         return passed("fvu")
     err = (x - x_hat).pow(2)
     hints = [
-        (err.sum() / x.pow(2).sum(), "Measure the variance around the batch mean, x - x.mean(0), not around "
-                                     "0: otherwise a constant offset counts as 'explained' (SAELens fixed "
-                                     "this bug in v6.45.1)."),
-        (err.sum() / (x - x.mean()).pow(2).sum(), "Subtract the mean of each dimension, x.mean(0) [d_in], "
-                                                  "not one number for the whole matrix (x.mean())."),
+        (
+            err.sum() / x.pow(2).sum(),
+            "Measure the variance around the batch mean, x - x.mean(0), not around "
+            "0: otherwise a constant offset counts as 'explained' (SAELens fixed "
+            "this bug in v6.45.1).",
+        ),
+        (
+            err.sum() / (x - x.mean()).pow(2).sum(),
+            "Subtract the mean of each dimension, x.mean(0) [d_in], "
+            "not one number for the whole matrix (x.mean()).",
+        ),
         (1 - want, "That is the explained variance; FVU = 1 - explained variance."),
-        ((err.sum(-1) / (x - x.mean(0)).pow(2).sum(-1)).mean(), "Divide the total squared error by the total "
-                                                                "variance (two sums), not per token and then "
-                                                                "average."),
-        ((err.sum(-1) / x.pow(2).sum(-1)).mean(), "That is the normalised MSE mean(||x - x_hat||^2 / "
-                                                  "||x||^2); FVU divides the summed error by the summed "
-                                                  "squared deviation from the mean."),
-        (err.mean() / x.var(0).mean(), "torch.var divides by n - 1: use the sum of squared deviations, "
-                                       "(x - x.mean(0)).pow(2).sum()."),
-        (err.sum() / (x - x_hat.mean(0)).pow(2).sum(), "Centre x on its own mean, x.mean(0), not on "
-                                                       "x_hat's."),
+        (
+            (err.sum(-1) / (x - x.mean(0)).pow(2).sum(-1)).mean(),
+            "Divide the total squared error by the total "
+            "variance (two sums), not per token and then "
+            "average.",
+        ),
+        (
+            (err.sum(-1) / x.pow(2).sum(-1)).mean(),
+            "That is the normalised MSE mean(||x - x_hat||^2 / "
+            "||x||^2); FVU divides the summed error by the summed "
+            "squared deviation from the mean.",
+        ),
+        (
+            err.mean() / x.var(0).mean(),
+            "torch.var divides by n - 1: use the sum of squared deviations, (x - x.mean(0)).pow(2).sum().",
+        ),
+        (
+            err.sum() / (x - x_hat.mean(0)).pow(2).sum(),
+            "Centre x on its own mean, x.mean(0), not on x_hat's.",
+        ),
     ]
     raise ExerciseError(first_match(got, hints) or f"Expected FVU {float(want):.4f}, got {float(got):.4f}.")

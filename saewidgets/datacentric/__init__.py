@@ -10,11 +10,11 @@ from .diff import DiffResult, check_compatible, diff  # noqa: F401
 from .embed import POOLINGS, DocEmbeddings, embed_documents, sae_fingerprint  # noqa: F401
 from .npmi import NPMIResult, decoder_similarity, label_matrix, npmi  # noqa: F401
 from .retrieve import (  # noqa: F401
-                       Retrieval,
-                       average_precision,
-                       example_latents,
-                       percentile_scale,
-                       precision_at_k,
-                       rank_weights,
-                       retrieve,
+    Retrieval,
+    average_precision,
+    example_latents,
+    percentile_scale,
+    precision_at_k,
+    rank_weights,
+    retrieve,
 )

@@ -15,7 +15,8 @@ def _vectorizer(**kwargs):
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
     return (TfidfVectorizer if kwargs.pop("tfidf", False) else CountVectorizer)(
-        lowercase=True, token_pattern=r"(?u)\b\w+\b|[?!\"]", **kwargs)
+        lowercase=True, token_pattern=r"(?u)\b\w+\b|[?!\"]", **kwargs
+    )
 
 
 def bag_of_words_diff(target_texts, other_texts, n: int = 10) -> list[dict]:
@@ -57,5 +58,7 @@ def kmeans_hidden(activations, n_clusters: int, seed: int = 0) -> np.ndarray:
 
     X = mean_pooled(activations)
     if n_clusters < 2 or n_clusters > len(X):
-        raise ValueError(f"n_clusters must be between 2 and the number of documents ({len(X)}), got {n_clusters}")
+        raise ValueError(
+            f"n_clusters must be between 2 and the number of documents ({len(X)}), got {n_clusters}"
+        )
     return KMeans(n_clusters=n_clusters, n_init=10, random_state=seed).fit_predict(X)

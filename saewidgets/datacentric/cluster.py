@@ -42,8 +42,9 @@ def jaccard(B: sp.csr_matrix) -> np.ndarray:
     return out
 
 
-def cluster(emb: DocEmbeddings, n_clusters: int, *, latents=None, threshold: float | None = None,
-            seed: int = 0) -> Clusters:
+def cluster(
+    emb: DocEmbeddings, n_clusters: int, *, latents=None, threshold: float | None = None, seed: int = 0
+) -> Clusters:
     """Spectral clustering of documents on the Jaccard similarity of their (chosen) active latents."""
     from sklearn.cluster import SpectralClustering
 
@@ -54,15 +55,20 @@ def cluster(emb: DocEmbeddings, n_clusters: int, *, latents=None, threshold: flo
     if latents is not None:
         chosen = np.unique(np.asarray(list(latents), dtype=np.int64))
         if not len(chosen) or chosen.min() < 0 or chosen.max() >= emb.d_sae:
-            raise ValueError(f"latents must be a non-empty list of ids in [0, {emb.d_sae}), got {list(latents)[:5]}")
+            raise ValueError(
+                f"latents must be a non-empty list of ids in [0, {emb.d_sae}), got {list(latents)[:5]}"
+            )
         B = B[:, chosen]
     kept = np.flatnonzero(np.asarray(B.sum(1)).ravel() > 0)
     if len(kept) < n_clusters + 1:
-        raise ValueError(f"only {len(kept)} documents have an active {'chosen ' if chosen is not None else ''}latent; "
-                         f"cannot make {n_clusters} clusters: lower n_clusters, add documents or choose more latents")
+        raise ValueError(
+            f"only {len(kept)} documents have an active {'chosen ' if chosen is not None else ''}latent; "
+            f"cannot make {n_clusters} clusters: lower n_clusters, add documents or choose more latents"
+        )
     affinity = jaccard(B[kept])
-    model = SpectralClustering(n_clusters=n_clusters, affinity="precomputed", random_state=seed,
-                               assign_labels="cluster_qr")
+    model = SpectralClustering(
+        n_clusters=n_clusters, affinity="precomputed", random_state=seed, assign_labels="cluster_qr"
+    )
     with warnings.catch_warnings():  # a graph with disconnected parts still clusters; sklearn only warns
         warnings.filterwarnings("ignore", message="Graph is not fully connected")
         found = model.fit_predict(affinity)
@@ -90,10 +96,22 @@ def describe(emb: DocEmbeddings, clusters: Clusters, n: int = 5) -> list[dict]:
         members = np.flatnonzero(clusters.labels[clusters.kept] == c)
         centrality = clusters.affinity[np.ix_(members, members)].mean(1)
         central = clusters.kept[members[np.argsort(-centrality, kind="stable")[:n]]]
-        out.append({"cluster": c, "size": int(inside.sum()),
-                    "latents": [{"latent": int(i), "inside": float(f_in[i]), "outside": float(f_out[i]),
-                                 "difference": float(d[i])} for i in top],
-                    "central": [int(i) for i in central]})
+        out.append(
+            {
+                "cluster": c,
+                "size": int(inside.sum()),
+                "latents": [
+                    {
+                        "latent": int(i),
+                        "inside": float(f_in[i]),
+                        "outside": float(f_out[i]),
+                        "difference": float(d[i]),
+                    }
+                    for i in top
+                ],
+                "central": [int(i) for i in central],
+            }
+        )
     return out
 
 
@@ -110,5 +128,7 @@ def latents_for_label(emb: DocEmbeddings, labels, n: int = 10) -> np.ndarray:
     hits = np.asarray(B[y].sum(0)).ravel()
     precision = np.divide(hits, fires, out=np.zeros(emb.d_sae), where=fires > 0)
     recall = hits / y.sum()
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(emb.d_sae), where=precision + recall > 0)
+    f1 = np.divide(
+        2 * precision * recall, precision + recall, out=np.zeros(emb.d_sae), where=precision + recall > 0
+    )
     return np.argsort(-f1, kind="stable")[:n]

@@ -39,9 +39,16 @@ class DiffResult(NamedTuple):
         return self.order[self.difference[self.order] > self.null]
 
     def top(self, n: int = 10) -> list[dict]:
-        return [{"latent": int(i), "difference": float(self.difference[i]),
-                 "target": float(self.frequencies[0, i]), "others": float(self.frequencies[1:, i].max()),
-                 "significant": bool(self.difference[i] > self.null)} for i in self.order[:n]]
+        return [
+            {
+                "latent": int(i),
+                "difference": float(self.difference[i]),
+                "target": float(self.frequencies[0, i]),
+                "others": float(self.frequencies[1:, i].max()),
+                "significant": bool(self.difference[i] > self.null),
+            }
+            for i in self.order[:n]
+        ]
 
 
 def check_compatible(*embeddings: DocEmbeddings) -> None:
@@ -54,9 +61,11 @@ def check_compatible(*embeddings: DocEmbeddings) -> None:
             raise ValueError(f"corpus {i} has no documents")
         for attr in ("sae_id", "hook", "model_name", "pooling", "threshold"):
             if getattr(e, attr) != getattr(first, attr):
-                raise ValueError(f"corpus {i} was embedded with a different {attr.replace('_id', '')} "
-                                 f"({getattr(e, attr)!r} vs {getattr(first, attr)!r}): embed every corpus with the "
-                                 "same SAE, model, hook and pooling before comparing them")
+                raise ValueError(
+                    f"corpus {i} was embedded with a different {attr.replace('_id', '')} "
+                    f"({getattr(e, attr)!r} vs {getattr(first, attr)!r}): embed every corpus with the "
+                    "same SAE, model, hook and pooling before comparing them"
+                )
 
 
 def _differences(shares: np.ndarray) -> np.ndarray:
@@ -64,8 +73,14 @@ def _differences(shares: np.ndarray) -> np.ndarray:
     return shares[..., 0, :] - shares[..., 1:, :].max(axis=-2)
 
 
-def diff(target: DocEmbeddings, *others: DocEmbeddings, n_permutations: int = 200, quantile: float = 0.99,
-         threshold: float | None = None, seed: int = 0) -> DiffResult:
+def diff(
+    target: DocEmbeddings,
+    *others: DocEmbeddings,
+    n_permutations: int = 200,
+    quantile: float = 0.99,
+    threshold: float | None = None,
+    seed: int = 0,
+) -> DiffResult:
     """Latents that fire in more of ``target``'s documents than in any of ``others``' (Jiang et al. 2025 §4.1).
 
     Negative differences are latents more frequent elsewhere (for two corpora: in the other one).
@@ -90,11 +105,16 @@ def diff(target: DocEmbeddings, *others: DocEmbeddings, n_permutations: int = 20
         null_max[start : start + len(perms)] = np.abs(_differences(_shares(B, perms, sizes))).max(-1)
     mean_tokens = np.array([e.n_tokens.mean() for e in corpora])
     spread = mean_tokens.max() / max(mean_tokens.min(), 1e-9) - 1
-    note = (f"Mean document lengths differ by {spread:.0%} ({', '.join(f'{m:.0f}' for m in mean_tokens)} tokens): "
-            "longer documents fire more latents when pooled, so match lengths before reading small differences."
-            if spread > 0.10 else "")
+    note = (
+        f"Mean document lengths differ by {spread:.0%} ({', '.join(f'{m:.0f}' for m in mean_tokens)} tokens): "
+        "longer documents fire more latents when pooled, so match lengths before reading small differences."
+        if spread > 0.10
+        else ""
+    )
     order = np.argsort(-difference, kind="stable")
-    return DiffResult(difference, shares, order, float(np.quantile(null_max, quantile)), null_max, mean_tokens, note)
+    return DiffResult(
+        difference, shares, order, float(np.quantile(null_max, quantile)), null_max, mean_tokens, note
+    )
 
 
 def _shares(B: sp.csr_matrix, groups: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -102,7 +122,8 @@ def _shares(B: sp.csr_matrix, groups: np.ndarray, sizes: np.ndarray) -> np.ndarr
     n_perm, n = groups.shape
     k = len(sizes)
     rows = (np.arange(n_perm)[:, None] * k + groups).ravel()
-    onehot = sp.csr_matrix((np.ones(n_perm * n, np.float32), (rows, np.tile(np.arange(n), n_perm))),
-                           shape=(n_perm * k, n))  # [n_perm * n_corpora, N]
+    onehot = sp.csr_matrix(
+        (np.ones(n_perm * n, np.float32), (rows, np.tile(np.arange(n), n_perm))), shape=(n_perm * k, n)
+    )  # [n_perm * n_corpora, N]
     counts = np.asarray((onehot @ B).todense()).reshape(n_perm, k, -1)  # [n_perm, n_corpora, d_sae]
     return counts / sizes[None, :, None]

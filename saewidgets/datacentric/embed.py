@@ -73,8 +73,16 @@ class DocEmbeddings:
         """The embeddings of some documents (indices or a bool mask), in that order."""
         idx = np.arange(self.n_docs)[np.asarray(docs)] if np.asarray(docs).dtype == bool else np.asarray(docs)
         texts = [self.texts[i] for i in idx] if self.texts is not None else None
-        return DocEmbeddings(self.values[idx], self.pooling, self.hook, self.model_name, self.sae_id,
-                             self.n_tokens[idx], texts, self.threshold)
+        return DocEmbeddings(
+            self.values[idx],
+            self.pooling,
+            self.hook,
+            self.model_name,
+            self.sae_id,
+            self.n_tokens[idx],
+            texts,
+            self.threshold,
+        )
 
 
 def sae_fingerprint(sae) -> str:
@@ -83,8 +91,9 @@ def sae_fingerprint(sae) -> str:
     return hashlib.sha1(str(w.shape).encode() + w.tobytes()).hexdigest()[:16]
 
 
-def embed_documents(sae, activations, pooling: str = "max", *, threshold: float = 0.0,
-                    chunk_rows: int = 4096) -> DocEmbeddings:
+def embed_documents(
+    sae, activations, pooling: str = "max", *, threshold: float = 0.0, chunk_rows: int = 4096
+) -> DocEmbeddings:
     """Pool ``sae``'s latents over each document of ``activations`` (an ``ActivationSet`` from ``harvest``).
 
     Rows of a document must be contiguous (``harvest`` guarantees it). A document with no harvested
@@ -100,14 +109,18 @@ def embed_documents(sae, activations, pooling: str = "max", *, threshold: float 
     texts = getattr(activations, "texts", None)
     doc_ids = getattr(activations, "doc_ids", None)
     if doc_ids is None:
-        raise ValueError("embed_documents needs an ActivationSet from sw.harvest(model, corpus, hook): its rows "
-                         "record which document they came from")
+        raise ValueError(
+            "embed_documents needs an ActivationSet from sw.harvest(model, corpus, hook): its rows "
+            "record which document they came from"
+        )
     doc_ids = doc_ids.numpy().astype(np.int64)
     if len(doc_ids) == 0:
         raise ValueError("the activations are empty: harvest at least one non-empty document")
     n_docs = len(texts) if texts is not None else int(doc_ids.max()) + 1
     if np.any(np.diff(doc_ids) < 0):
-        raise ValueError("rows of each document must be contiguous and in document order (as harvest returns them)")
+        raise ValueError(
+            "rows of each document must be contiguous and in document order (as harvest returns them)"
+        )
     n_tokens = np.bincount(doc_ids, minlength=n_docs).astype(np.int64)
 
     p = next(sae.parameters())
@@ -119,20 +132,33 @@ def embed_documents(sae, activations, pooling: str = "max", *, threshold: float 
             lo_doc = 0
             while lo_doc < n_docs:
                 # whole documents, about chunk_rows rows (at least one document)
-                hi_doc = max(lo_doc + 1, int(np.searchsorted(starts, starts[lo_doc] + chunk_rows, "right")) - 1)
+                hi_doc = max(
+                    lo_doc + 1, int(np.searchsorted(starts, starts[lo_doc] + chunk_rows, "right")) - 1
+                )
                 hi_doc = min(hi_doc, n_docs)
                 r0, r1 = starts[lo_doc], starts[hi_doc]
                 x = activations.acts[r0:r1].to(p.device, p.dtype)  # [rows, d_in]
-                a = sae.encode(x).float().cpu() if r1 > r0 else torch.zeros(0, sae.W_dec.shape[0])  # [rows, d_sae]
-                blocks.append(_pool(a, torch.as_tensor(doc_ids[r0:r1] - lo_doc), hi_doc - lo_doc, pooling,
-                                    threshold))
+                a = (
+                    sae.encode(x).float().cpu() if r1 > r0 else torch.zeros(0, sae.W_dec.shape[0])
+                )  # [rows, d_sae]
+                blocks.append(
+                    _pool(a, torch.as_tensor(doc_ids[r0:r1] - lo_doc), hi_doc - lo_doc, pooling, threshold)
+                )
                 lo_doc = hi_doc
     finally:
         sae.train(was_training)
     values = sp.vstack(blocks, format="csr").astype(np.float32)
     values.eliminate_zeros()
-    return DocEmbeddings(values, pooling, getattr(activations, "hook", ""), getattr(activations, "model_name", ""),
-                         sae_fingerprint(sae), n_tokens, list(texts) if texts is not None else None, float(threshold))
+    return DocEmbeddings(
+        values,
+        pooling,
+        getattr(activations, "hook", ""),
+        getattr(activations, "model_name", ""),
+        sae_fingerprint(sae),
+        n_tokens,
+        list(texts) if texts is not None else None,
+        float(threshold),
+    )
 
 
 def _pool(a, local_doc, n: int, pooling: str, threshold: float) -> sp.csr_matrix:

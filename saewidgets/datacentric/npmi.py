@@ -41,10 +41,17 @@ class NPMIResult(NamedTuple):
     x_counts: np.ndarray  # [n_x] documents each x feature fires in
     y_counts: np.ndarray  # [n_y]
     co_counts: np.ndarray  # [n_x, n_y] documents where both fire
-    same: bool  # feature x feature mode (X with itself): the diagonal and mirrored pairs are skipped in pairs()
+    same: (
+        bool  # feature x feature mode (X with itself): the diagonal and mirrored pairs are skipped in pairs()
+    )
 
-    def pairs(self, min_npmi: float = -1.0, similarity: np.ndarray | None = None, max_similarity: float | None = None,
-              n: int | None = None) -> list[dict]:
+    def pairs(
+        self,
+        min_npmi: float = -1.0,
+        similarity: np.ndarray | None = None,
+        max_similarity: float | None = None,
+        n: int | None = None,
+    ) -> list[dict]:
         """Pairs by NPMI, highest first: [{x, y, npmi, co_count, similarity?}].
 
         ``similarity`` [n_x, n_y] (e.g. ``decoder_similarity``) with ``max_similarity`` keeps pairs whose
@@ -60,8 +67,12 @@ class NPMIResult(NamedTuple):
         order = np.argsort(-self.values[ii, jj], kind="stable")[:n]
         out = []
         for a, b in zip(ii[order], jj[order]):
-            row = {"x": int(self.x_index[a]), "y": int(self.y_index[b]), "npmi": float(self.values[a, b]),
-                   "co_count": int(self.co_counts[a, b])}
+            row = {
+                "x": int(self.x_index[a]),
+                "y": int(self.y_index[b]),
+                "npmi": float(self.values[a, b]),
+                "co_count": int(self.co_counts[a, b]),
+            }
             if similarity is not None:
                 row["similarity"] = float(similarity[a, b])
             out.append(row)
@@ -71,8 +82,10 @@ class NPMIResult(NamedTuple):
         """NPMI of original features x and y (KeyError if either was dropped by min_count)."""
         a, b = np.flatnonzero(self.x_index == x), np.flatnonzero(self.y_index == y)
         if not len(a) or not len(b):
-            raise KeyError(f"feature {x if not len(a) else y} was left out: it fires in fewer than min_count or more "
-                       "than max_share of the documents")
+            raise KeyError(
+                f"feature {x if not len(a) else y} was left out: it fires in fewer than min_count or more "
+                "than max_share of the documents"
+            )
         return float(self.values[a[0], b[0]])
 
 
@@ -98,8 +111,10 @@ def npmi(X, Y=None, *, min_count: int = 1, max_share: float = 1.0, smoothing: fl
     if n == 0:
         raise ValueError("no documents: NPMI needs at least one document")
     if by.shape[0] != n:
-        raise ValueError(f"X and Y must describe the same documents in the same order: X has {n} rows, "
-                         f"Y has {by.shape[0]} (cross-matrix mode pairs row i of X with row i of Y)")
+        raise ValueError(
+            f"X and Y must describe the same documents in the same order: X has {n} rows, "
+            f"Y has {by.shape[0]} (cross-matrix mode pairs row i of X with row i of Y)"
+        )
     if smoothing < 0:
         raise ValueError(f"smoothing is a pseudo-count >= 0 (0.5 is the Jeffreys prior), got {smoothing!r}")
     if not 0 < max_share <= 1:
@@ -111,8 +126,10 @@ def npmi(X, Y=None, *, min_count: int = 1, max_share: float = 1.0, smoothing: fl
     xi = np.flatnonzero((cx >= min_count) & (cx <= max_share * n))
     yi = xi if same else np.flatnonzero((cy >= min_count) & (cy <= max_share * n))
     if not len(xi) or not len(yi):
-        raise ValueError(f"no feature fires in at least min_count={min_count} and at most max_share={max_share} "
-                         "of the documents")
+        raise ValueError(
+            f"no feature fires in at least min_count={min_count} and at most max_share={max_share} "
+            "of the documents"
+        )
     bx_k, by_k = bx[:, xi], by[:, yi]
     co = np.asarray((bx_k.T @ by_k).todense(), dtype=np.float64)  # [n_x, n_y]
     total = n + 4 * smoothing  # every cell of the 2x2 table gets the pseudo-count
@@ -122,8 +139,15 @@ def npmi(X, Y=None, *, min_count: int = 1, max_share: float = 1.0, smoothing: fl
         values = np.log(p_xy / (p_x * p_y)) / -np.log(p_xy)
     values[p_xy == 0] = -1.0  # never together (no smoothing)
     values[p_xy == 1.0] = 1.0  # both fire in every document (0/0): perfectly co-occurring
-    return NPMIResult(values.astype(np.float32), xi, yi, cx[xi].astype(np.int64), cy[yi].astype(np.int64),
-                      co.astype(np.int64), same)
+    return NPMIResult(
+        values.astype(np.float32),
+        xi,
+        yi,
+        cx[xi].astype(np.int64),
+        cy[yi].astype(np.int64),
+        co.astype(np.int64),
+        same,
+    )
 
 
 def decoder_similarity(sae, result: NPMIResult) -> np.ndarray:

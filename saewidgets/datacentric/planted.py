@@ -56,8 +56,16 @@ def _labels(corpora, concepts=ALL_CONCEPTS) -> dict[str, np.ndarray]:
     return {c: np.concatenate([document_labels(k, c) for k in corpora]) for c in concepts}
 
 
-def diff_check(model, sae, hook: str, concept: str = "wizard", rate: float = 0.3, n_docs: int = 500,
-               seed: int = 0, n_permutations: int = 200) -> dict:
+def diff_check(
+    model,
+    sae,
+    hook: str,
+    concept: str = "wizard",
+    rate: float = 0.3,
+    n_docs: int = 500,
+    seed: int = 0,
+    n_permutations: int = 200,
+) -> dict:
     """Corpus B has ``concept`` planted in ``rate`` of its documents, A has none. Does the top diff latent
     match it, do the 5 top latents hold the concept's latents (recall@5), is it above the permutation null,
     and does an A-vs-A control stay below? Plus the bag-of-words baseline's top words."""
@@ -73,21 +81,34 @@ def diff_check(model, sae, hook: str, concept: str = "wizard", rate: float = 0.3
     matching = np.flatnonzero((best == names.index(concept)) & (f1 >= MATCH_F1))
     top5 = result.order[:5]
     half = n_docs // 2
-    control = diff(ea.subset(np.arange(half)), ea.subset(np.arange(half, n_docs)), n_permutations=n_permutations,
-                   seed=seed)
+    control = diff(
+        ea.subset(np.arange(half)),
+        ea.subset(np.arange(half, n_docs)),
+        n_permutations=n_permutations,
+        seed=seed,
+    )
     top = int(result.order[0])
     y = labels[concept]
     fires = np.concatenate([eb.binary()[:, top].toarray().ravel(), ea.binary()[:, top].toarray().ravel()]) > 0
-    return {"concept": concept, "top_latent": top, "top_match": names[best[top]], "top_f1": float(f1[top]),
-            "top_precision": float((fires & y).sum() / max(fires.sum(), 1)), "top_recall": float((fires & y).sum() / y.sum()),
-            "top_difference": float(result.difference[top]), "null": result.null,
-            "n_matching": int(len(matching)),
-            "recall_at_5": float(len(set(top5) & set(matching)) / max(min(len(matching), 5), 1)),
-            "n_significant": int(len(result.significant())),
-            "control_max_abs_difference": float(np.abs(control.difference).max()), "control_null": control.null,
-            "control_n_significant": int(len(control.significant()) + (control.difference < -control.null).sum()),
-            "length_note": result.note,
-            "bag_of_words_top": baselines.bag_of_words_diff(b.texts, a.texts, n=5), "result": result}
+    return {
+        "concept": concept,
+        "top_latent": top,
+        "top_match": names[best[top]],
+        "top_f1": float(f1[top]),
+        "top_precision": float((fires & y).sum() / max(fires.sum(), 1)),
+        "top_recall": float((fires & y).sum() / y.sum()),
+        "top_difference": float(result.difference[top]),
+        "null": result.null,
+        "n_matching": int(len(matching)),
+        "recall_at_5": float(len(set(top5) & set(matching)) / max(min(len(matching), 5), 1)),
+        "n_significant": int(len(result.significant())),
+        "control_max_abs_difference": float(np.abs(control.difference).max()),
+        "control_null": control.null,
+        "control_n_significant": int(len(control.significant()) + (control.difference < -control.null).sum()),
+        "length_note": result.note,
+        "bag_of_words_top": baselines.bag_of_words_diff(b.texts, a.texts, n=5),
+        "result": result,
+    }
 
 
 def concept_latent(model, sae, acts, emb, corpus, concept: str, exclude=(), n_candidates: int = 5) -> int:
@@ -106,8 +127,18 @@ def concept_latent(model, sae, acts, emb, corpus, concept: str, exclude=(), n_ca
 NPMI_PLANT = {"dragon": 0.015, "wizard": 0.015, "robot": 0.015}  # treasure is co-planted with the dragon
 
 
-def npmi_check(model, sae, hook: str, n_docs: int = 1000, seed: int = 2, pair=("dragon", "treasure"),
-               control=("wizard", "robot"), plant=None, smoothing: float = 0.5, max_share: float = 0.2) -> dict:
+def npmi_check(
+    model,
+    sae,
+    hook: str,
+    n_docs: int = 1000,
+    seed: int = 2,
+    pair=("dragon", "treasure"),
+    control=("wizard", "robot"),
+    plant=None,
+    smoothing: float = 0.5,
+    max_share: float = 0.2,
+) -> dict:
     """``pair`` co-planted in ~1.5 % of the documents, ``control`` planted independently at the same rate
     (``NPMI_PLANT``). NPMI between each concept's latent, the same NPMI between the concepts' own document
     labels (what a perfect labeller would report for this sample), and the interesting-pair filter (NPMI >=
@@ -117,7 +148,9 @@ def npmi_check(model, sae, hook: str, n_docs: int = 1000, seed: int = 2, pair=("
     or twice and then even their labels' NPMI is positive (seed 0 at the default 2 %: twice, label NPMI 0.24).
     Seed 2's sample has them apart, as the independence check needs; ``control_label_npmi`` shows it.
     """
-    corpus = load_corpus("storyteller", n_docs=n_docs, seed=seed, plant=NPMI_PLANT if plant is None else plant)
+    corpus = load_corpus(
+        "storyteller", n_docs=n_docs, seed=seed, plant=NPMI_PLANT if plant is None else plant
+    )
     emb, acts = embed_corpus(model, sae, corpus, hook)
     latent: dict[str, int] = {}
     for c in (*pair, *control):
@@ -131,15 +164,25 @@ def npmi_check(model, sae, hook: str, n_docs: int = 1000, seed: int = 2, pair=("
 
     sim = decoder_similarity(sae, result)
     interesting = result.pairs(min_npmi=0.8, similarity=sim, max_similarity=0.2)
-    rank = next((i for i, p in enumerate(interesting) if {p["x"], p["y"]} == {latent[pair[0]], latent[pair[1]]}),
-                None)
+    rank = next(
+        (i for i, p in enumerate(interesting) if {p["x"], p["y"]} == {latent[pair[0]], latent[pair[1]]}), None
+    )
     label_rate = {c: float(np.mean(document_labels(corpus, c))) for c in (*pair, *control)}
-    return {"latents": latent, "rates": label_rate,
-            "pair_npmi": value(result, *pair), "control_npmi": value(result, *control),
-            "pair_npmi_plain": value(plain, *pair), "control_npmi_plain": value(plain, *control),
-            "pair_label_npmi": labels.lookup(0, 1), "control_label_npmi": labels.lookup(2, 3),
-            "pair_rank_in_interesting": rank, "n_interesting": len(interesting),
-            "interesting": interesting[:10], "result": result, "similarity": sim}
+    return {
+        "latents": latent,
+        "rates": label_rate,
+        "pair_npmi": value(result, *pair),
+        "control_npmi": value(result, *control),
+        "pair_npmi_plain": value(plain, *pair),
+        "control_npmi_plain": value(plain, *control),
+        "pair_label_npmi": labels.lookup(0, 1),
+        "control_label_npmi": labels.lookup(2, 3),
+        "pair_rank_in_interesting": rank,
+        "n_interesting": len(interesting),
+        "interesting": interesting[:10],
+        "result": result,
+        "similarity": sim,
+    }
 
 
 def cluster_check(model, sae, hook: str, n_docs: int = 400, seed: int = 0, n_latents: int = 5) -> dict:
@@ -150,25 +193,41 @@ def cluster_check(model, sae, hook: str, n_docs: int = 400, seed: int = 0, n_lat
     corpus = load_corpus("storyteller", n_docs=n_docs, seed=seed)
     emb, acts = embed_corpus(model, sae, corpus, hook)
     tone, topic = np.array(corpus.label("tone")), np.array(corpus.label("topic"))
-    chosen = np.union1d(latents_for_label(emb, tone == "sad", n_latents), latents_for_label(emb, tone == "happy",
-                                                                                            n_latents))
+    chosen = np.union1d(
+        latents_for_label(emb, tone == "sad", n_latents), latents_for_label(emb, tone == "happy", n_latents)
+    )
     targeted = cluster(emb, 2, latents=chosen, seed=seed)
     kept = targeted.labels >= 0
     untargeted = cluster(emb, len(TOPICS), seed=seed)
     km_tone = baselines.kmeans_hidden(acts, 2, seed=seed)
     km_topic = baselines.kmeans_hidden(acts, len(TOPICS), seed=seed)
-    return {"latents": chosen.tolist(), "n_unclustered": int((~kept).sum()),
-            "targeted_ari_tone": float(ari(tone[kept], targeted.labels[kept])),
-            "targeted_ari_topic": float(ari(topic[kept], targeted.labels[kept])),
-            "untargeted_ari_topic": float(ari(topic, untargeted.labels)),
-            "untargeted_ari_tone": float(ari(tone, untargeted.labels)),
-            "kmeans2_ari_tone": float(ari(tone, km_tone)), "kmeans2_ari_topic": float(ari(topic, km_tone)),
-            "kmeans10_ari_topic": float(ari(topic, km_topic)),
-            "descriptions": describe(emb, targeted), "clusters": targeted, "embeddings": emb}
+    return {
+        "latents": chosen.tolist(),
+        "n_unclustered": int((~kept).sum()),
+        "targeted_ari_tone": float(ari(tone[kept], targeted.labels[kept])),
+        "targeted_ari_topic": float(ari(topic[kept], targeted.labels[kept])),
+        "untargeted_ari_topic": float(ari(topic, untargeted.labels)),
+        "untargeted_ari_tone": float(ari(tone, untargeted.labels)),
+        "kmeans2_ari_tone": float(ari(tone, km_tone)),
+        "kmeans2_ari_topic": float(ari(topic, km_tone)),
+        "kmeans10_ari_topic": float(ari(topic, km_topic)),
+        "descriptions": describe(emb, targeted),
+        "clusters": targeted,
+        "embeddings": emb,
+    }
 
 
-def retrieval_check(model, sae, hook: str, concept: str = "wizard", rate: float = 0.05, n_docs: int = 2000,
-                    n_examples: int = 5, seed: int = 0, temperatures=(0.01, 0.05, 0.2, 1.0)) -> dict:
+def retrieval_check(
+    model,
+    sae,
+    hook: str,
+    concept: str = "wizard",
+    rate: float = 0.05,
+    n_docs: int = 2000,
+    n_examples: int = 5,
+    seed: int = 0,
+    temperatures=(0.01, 0.05, 0.2, 1.0),
+) -> dict:
     """``concept`` planted in ``rate`` of the documents; query by ``n_examples`` of them. Precision@10 and
     average precision of the SAE retrieval (per temperature) and of TF-IDF, examples excluded."""
     corpus = load_corpus("storyteller", n_docs=n_docs, seed=seed, plant={concept: rate})
@@ -178,12 +237,22 @@ def retrieval_check(model, sae, hook: str, concept: str = "wizard", rate: float 
     sae_runs = {}
     for t in temperatures:
         r = retrieve(emb, examples=examples, k=10, temperature=t)
-        sae_runs[t] = {"p_at_10": precision_at_k(r.docs, relevant, 10),
-                       "ap": average_precision(r.all_scores, relevant, exclude=examples)}
+        sae_runs[t] = {
+            "p_at_10": precision_at_k(r.docs, relevant, 10),
+            "ap": average_precision(r.all_scores, relevant, exclude=examples),
+        }
     tfidf = baselines.tfidf_scores(corpus.texts, examples)
     keep = np.setdiff1d(np.arange(n_docs), examples)
     tfidf_rank = keep[np.argsort(-tfidf[keep], kind="stable")]
-    return {"concept": concept, "n_relevant": int(relevant.sum()), "examples": examples.tolist(),
-            "sae": sae_runs, "tfidf": {"p_at_10": precision_at_k(tfidf_rank, relevant, 10),
-                                       "ap": average_precision(tfidf, relevant, exclude=examples)},
-            "embeddings": emb, "relevant": relevant}
+    return {
+        "concept": concept,
+        "n_relevant": int(relevant.sum()),
+        "examples": examples.tolist(),
+        "sae": sae_runs,
+        "tfidf": {
+            "p_at_10": precision_at_k(tfidf_rank, relevant, 10),
+            "ap": average_precision(tfidf, relevant, exclude=examples),
+        },
+        "embeddings": emb,
+        "relevant": relevant,
+    }

@@ -63,13 +63,24 @@ def example_latents(emb: DocEmbeddings, examples, n: int = 20) -> np.ndarray:
     order = np.lexsort((-strength, -d))
     order = order[d[order] > 0][:n]
     if not len(order):
-        raise ValueError("the example documents share no latent that is rarer in the corpus: give examples "
-                         "that have the property in common")
+        raise ValueError(
+            "the example documents share no latent that is rarer in the corpus: give examples "
+            "that have the property in common"
+        )
     return order
 
 
-def retrieve(emb: DocEmbeddings, *, examples=None, latents=None, k: int = 10, n_latents: int = 20,
-             temperature: float = 0.2, exclude_examples: bool = True, scale: np.ndarray | None = None) -> Retrieval:
+def retrieve(
+    emb: DocEmbeddings,
+    *,
+    examples=None,
+    latents=None,
+    k: int = 10,
+    n_latents: int = 20,
+    temperature: float = 0.2,
+    exclude_examples: bool = True,
+    scale: np.ndarray | None = None,
+) -> Retrieval:
     """The top ``k`` documents for a query given as ``examples`` (document indices) or ``latents`` (ids, by
     importance). ``k`` larger than the number of candidates returns them all. ``scale``: precomputed
     ``percentile_scale(emb)`` (reuse it across queries)."""

@@ -39,7 +39,11 @@ def array_to_json(value, widget=None) -> dict | None:
         return None
     arr = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
     arr = np.ascontiguousarray(arr.astype(np.int32 if np.issubdtype(arr.dtype, np.integer) else np.float32))
-    return {"shape": list(arr.shape), "dtype": str(arr.dtype), "data": memoryview(arr.reshape(-1).view(np.uint8))}
+    return {
+        "shape": list(arr.shape),
+        "dtype": str(arr.dtype),
+        "data": memoryview(arr.reshape(-1).view(np.uint8)),
+    }
 
 
 def array_from_json(value, widget=None):
@@ -52,8 +56,9 @@ def array_from_json(value, widget=None):
 
 def Array(**kwargs) -> traitlets.Any:  # noqa: N802  (a trait factory reads like a trait class)
     """A synced trait holding a float32/int32 numpy array, sent as a binary buffer."""
-    return traitlets.Any(None, allow_none=True, **kwargs).tag(sync=True, to_json=array_to_json,
-                                                              from_json=array_from_json)
+    return traitlets.Any(None, allow_none=True, **kwargs).tag(
+        sync=True, to_json=array_to_json, from_json=array_from_json
+    )
 
 
 class SaeWidget(anywidget.AnyWidget):
@@ -153,8 +158,14 @@ def _json_script(element_id: str, obj) -> str:
 def render_page(esm: str, css: str, state: dict, title: str) -> str:
     """The single-widget offline page: CSS inline, state + ESM as inert JSON, the model shim, then render().
     Its element ids (saew-root, saew-state, saew-esm) are fixed: tests and bench/ find the widget by them."""
-    body = "\n".join(['<div id="saew-root" data-saew-widget data-saew-state="saew-state" data-saew-esm="saew-esm">'
-                      "</div>", _json_script("saew-state", state), _json_script("saew-esm", esm)])
+    body = "\n".join(
+        [
+            '<div id="saew-root" data-saew-widget data-saew-state="saew-state" data-saew-esm="saew-esm">'
+            "</div>",
+            _json_script("saew-state", state),
+            _json_script("saew-esm", esm),
+        ]
+    )
     return _page(title, css, body)
 
 
@@ -179,8 +190,10 @@ def render_document(title: str, parts: Sequence[str | WidgetPart], css: str = ""
             styles.setdefault(base, None)
         styles.setdefault(part.css.removeprefix(base), None)
         name = f' data-saew-name="{html.escape(part.name, quote=True)}"' if part.name else ""
-        body.append(f'<div class="saew-slot" data-saew-widget{name} data-saew-state="saew-state-{i}" '
-                    f'data-saew-esm="{esm_id}"></div>')
+        body.append(
+            f'<div class="saew-slot" data-saew-widget{name} data-saew-state="saew-state-{i}" '
+            f'data-saew-esm="{esm_id}"></div>'
+        )
         data.append(_json_script(f"saew-state-{i}", part.state))
     data += [_json_script(esm_id, esm) for esm, esm_id in esm_ids.items()]
     if script:

@@ -32,8 +32,16 @@ def figure_png(fig, dpi: float | None = None) -> bytes:
     return buf.getvalue()
 
 
-def bar_rows_png(values, names: Sequence[str], notes: Sequence[str], xlabel: str, *, color: str,
-                 width: float = 6.4, row_height: float = 0.5) -> bytes:
+def bar_rows_png(
+    values,
+    names: Sequence[str],
+    notes: Sequence[str],
+    xlabel: str,
+    *,
+    color: str,
+    width: float = 6.4,
+    row_height: float = 0.5,
+) -> bytes:
     """A ranked list as horizontal bars: row k (first at the top) is named ``names[k]`` on the y axis, has
     length ``values[k]`` and carries ``notes[k]`` written over the start of its bar."""
     values = np.asarray(values, dtype=np.float64)  # [n]
@@ -44,8 +52,14 @@ def bar_rows_png(values, names: Sequence[str], notes: Sequence[str], xlabel: str
     ax.barh(y, values, color=color, alpha=0.8, height=0.6)
     x_note = 0.02 * max(float(values.max()) if n else 0.0, 1e-9)  # just inside the bars, whatever their scale
     for k, note in enumerate(notes):
-        ax.text(x_note, k, note, fontsize=7, va="center",
-                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1})
+        ax.text(
+            x_note,
+            k,
+            note,
+            fontsize=7,
+            va="center",
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1},
+        )
     ax.set_yticks(y, list(names), fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel(xlabel, fontsize=8)

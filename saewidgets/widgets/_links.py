@@ -34,8 +34,10 @@ class LatentLink:
     def __init__(self, source, target, source_trait: str = "selected_latent", target_trait: str = "latent"):
         for obj, name, role in ((source, source_trait, "source"), (target, target_trait, "target")):
             if not (isinstance(obj, traitlets.HasTraits) and obj.has_trait(name)):
-                raise TypeError(f"the {role} ({type(obj).__name__}) has no trait {name!r}; link a DiffBars, "
-                                "NPMIScatter, ClusterBrowser or RetrievalBox to a FeatureActivations")
+                raise TypeError(
+                    f"the {role} ({type(obj).__name__}) has no trait {name!r}; link a DiffBars, "
+                    "NPMIScatter, ClusterBrowser or RetrievalBox to a FeatureActivations"
+                )
         self.source, self.target = source, target
         self.source_trait, self.target_trait = source_trait, target_trait
         source.observe(self._forward, names=source_trait)

@@ -55,18 +55,45 @@ class ClusterBrowser(LatentSelection, SaeWidget):
     _d_sae = traitlets.Int(0).tag(sync=True)
     _n_docs = traitlets.Int(0).tag(sync=True)
     _n_unclustered = traitlets.Int(0).tag(sync=True)  # documents with no active chosen latent (label -1)
-    _html_private = ("_clusters", "_sizes", "_latents", "_inside", "_outside", "_central", "_excerpts", "_labels",
-                     "_d_sae", "_n_docs", "_n_unclustered")
+    _html_private = (
+        "_clusters",
+        "_sizes",
+        "_latents",
+        "_inside",
+        "_outside",
+        "_central",
+        "_excerpts",
+        "_labels",
+        "_d_sae",
+        "_n_docs",
+        "_n_unclustered",
+    )
 
-    def __init__(self, emb: DocEmbeddings, clusters: Clusters, texts=None, *, labels=None, n_latents: int = 5,
-                 n_docs: int = 3, excerpt_chars: int = 280, **kwargs):
+    def __init__(
+        self,
+        emb: DocEmbeddings,
+        clusters: Clusters,
+        texts=None,
+        *,
+        labels=None,
+        n_latents: int = 5,
+        n_docs: int = 3,
+        excerpt_chars: int = 280,
+        **kwargs,
+    ):
         if not isinstance(emb, DocEmbeddings):
-            raise TypeError(f"ClusterBrowser needs the DocEmbeddings that were clustered, got {type(emb).__name__}")
+            raise TypeError(
+                f"ClusterBrowser needs the DocEmbeddings that were clustered, got {type(emb).__name__}"
+            )
         if not isinstance(clusters, Clusters):
-            raise TypeError(f"ClusterBrowser needs Clusters from datacentric.cluster(...), got {type(clusters).__name__}")
+            raise TypeError(
+                f"ClusterBrowser needs Clusters from datacentric.cluster(...), got {type(clusters).__name__}"
+            )
         if len(clusters.labels) != emb.n_docs:
-            raise ValueError(f"the clusters label {len(clusters.labels)} documents, the embeddings hold {emb.n_docs}: "
-                             "pass the embeddings that were clustered")
+            raise ValueError(
+                f"the clusters label {len(clusters.labels)} documents, the embeddings hold {emb.n_docs}: "
+                "pass the embeddings that were clustered"
+            )
         if min(n_latents, n_docs, excerpt_chars) < 1:
             raise ValueError("n_latents, n_docs and excerpt_chars must be >= 1")
         texts = emb.texts if texts is None else list(texts)
@@ -84,13 +111,25 @@ class ClusterBrowser(LatentSelection, SaeWidget):
             outside[k, : len(rows)] = [r["outside"] for r in rows]
             docs = card["central"][:n_docs]
             central[k, : len(docs)] = docs
-        excerpts = {} if texts is None else {str(int(d)): excerpt(texts[int(d)], excerpt_chars)
-                                             for d in central.ravel() if d >= 0}
-        super().__init__(_clusters=np.asarray([card["cluster"] for card in cards], np.int32),
-                         _sizes=np.asarray([card["size"] for card in cards], np.int32), _latents=lat, _inside=inside,
-                         _outside=outside, _central=central, _excerpts=excerpts,
-                         _labels=check_labels(labels, emb.d_sae), _d_sae=emb.d_sae, _n_docs=emb.n_docs,
-                         _n_unclustered=int((clusters.labels < 0).sum()), **kwargs)
+        excerpts = (
+            {}
+            if texts is None
+            else {str(int(d)): excerpt(texts[int(d)], excerpt_chars) for d in central.ravel() if d >= 0}
+        )
+        super().__init__(
+            _clusters=np.asarray([card["cluster"] for card in cards], np.int32),
+            _sizes=np.asarray([card["size"] for card in cards], np.int32),
+            _latents=lat,
+            _inside=inside,
+            _outside=outside,
+            _central=central,
+            _excerpts=excerpts,
+            _labels=check_labels(labels, emb.d_sae),
+            _d_sae=emb.d_sae,
+            _n_docs=emb.n_docs,
+            _n_unclustered=int((clusters.labels < 0).sum()),
+            **kwargs,
+        )
 
     @traitlets.validate("selected_latent")
     def _check_latent(self, proposal):
@@ -111,21 +150,38 @@ class ClusterBrowser(LatentSelection, SaeWidget):
         """One card's numbers: {cluster, size, latents: [{latent, inside, outside}], central: [doc ids]}."""
         k = self.cluster_ids.index(cluster)
         keep = self._latents[k] >= 0
-        return {"cluster": cluster, "size": int(self._sizes[k]),
-                "latents": [{"latent": int(i), "inside": float(a), "outside": float(b)} for i, a, b in
-                            zip(self._latents[k][keep], self._inside[k][keep], self._outside[k][keep])],
-                "central": [int(d) for d in self._central[k] if d >= 0]}
+        return {
+            "cluster": cluster,
+            "size": int(self._sizes[k]),
+            "latents": [
+                {"latent": int(i), "inside": float(a), "outside": float(b)}
+                for i, a, b in zip(self._latents[k][keep], self._inside[k][keep], self._outside[k][keep])
+            ],
+            "central": [int(d) for d in self._central[k] if d >= 0],
+        }
 
     def _summary(self) -> str:
-        return (f"ClusterBrowser({len(self.cluster_ids)} clusters of {self._n_docs} documents, "
-                f"{self._n_unclustered} unclustered, selected_cluster={self.selected_cluster}, "
-                f"selected_latent={self.selected_latent})")
+        return (
+            f"ClusterBrowser({len(self.cluster_ids)} clusters of {self._n_docs} documents, "
+            f"{self._n_unclustered} unclustered, selected_cluster={self.selected_cluster}, "
+            f"selected_latent={self.selected_latent})"
+        )
 
     def _png(self) -> bytes | None:
-        tops = ["  ".join(f"#{int(i)} {self._inside[k, j]:.0%}/{self._outside[k, j]:.0%}"
-                          for j, i in enumerate(self._latents[k][:3]) if i >= 0)
-                for k in range(len(self.cluster_ids))]
+        tops = [
+            "  ".join(
+                f"#{int(i)} {self._inside[k, j]:.0%}/{self._outside[k, j]:.0%}"
+                for j, i in enumerate(self._latents[k][:3])
+                if i >= 0
+            )
+            for k in range(len(self.cluster_ids))
+        ]
         names = [f"cluster {i}" + (" ◀" if i == self.selected_cluster else "") for i in self.cluster_ids]
-        return bar_rows_png(self._sizes, names, tops,
-                            "documents (text: top latents, share inside / outside the cluster)",
-                            color=color(0), row_height=0.55)
+        return bar_rows_png(
+            self._sizes,
+            names,
+            tops,
+            "documents (text: top latents, share inside / outside the cluster)",
+            color=color(0),
+            row_height=0.55,
+        )

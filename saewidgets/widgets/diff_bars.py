@@ -42,7 +42,9 @@ def shown_latents(result: DiffResult, n: int, n_negative: int) -> np.ndarray:
     """The ``n`` largest differences, then the ``n_negative`` most negative ones (if below 0), largest first."""
     top = [int(i) for i in result.order[:n]]
     taken = set(top)
-    bottom = [int(i) for i in result.order[::-1][:n_negative] if result.difference[i] < 0 and int(i) not in taken]
+    bottom = [
+        int(i) for i in result.order[::-1][:n_negative] if result.difference[i] < 0 and int(i) not in taken
+    ]
     return np.asarray(top + bottom[::-1], dtype=np.int64)
 
 
@@ -69,25 +71,43 @@ class DiffBars(LatentSelection, SaeWidget):
     _n_significant = traitlets.Int(0).tag(sync=True)  # above the band among *all* latents, not only the shown
     _html_private = ("_latents", "_difference", "_target", "_others", "_labels", "_d_sae", "_n_significant")
 
-    def __init__(self, result: DiffResult, names=None, labels=None, *, n: int = 20, n_negative: int = 5,
-                 **kwargs):
+    def __init__(
+        self, result: DiffResult, names=None, labels=None, *, n: int = 20, n_negative: int = 5, **kwargs
+    ):
         if not isinstance(result, DiffResult):
-            raise TypeError(f"DiffBars needs a DiffResult from datacentric.diff(...), got {type(result).__name__}")
+            raise TypeError(
+                f"DiffBars needs a DiffResult from datacentric.diff(...), got {type(result).__name__}"
+            )
         if not isinstance(n, int) or not isinstance(n_negative, int) or n < 1 or n_negative < 0:
-            raise ValueError(f"n must be >= 1 and n_negative >= 0 (integers), got n={n!r}, n_negative={n_negative!r}")
+            raise ValueError(
+                f"n must be >= 1 and n_negative >= 0 (integers), got n={n!r}, n_negative={n_negative!r}"
+            )
         if n + n_negative > MAX_ROWS:
             raise ValueError(f"DiffBars draws at most {MAX_ROWS} rows, asked for {n + n_negative}")
         n_corpora, d_sae = result.frequencies.shape
         if names is None:
-            names = ["target"] + (["other"] if n_corpora == 2 else [f"other {i}" for i in range(1, n_corpora)])
+            names = ["target"] + (
+                ["other"] if n_corpora == 2 else [f"other {i}" for i in range(1, n_corpora)]
+            )
         names = [str(s) for s in names]
         if len(names) != n_corpora:
-            raise ValueError(f"{len(names)} names for {n_corpora} corpora (the target first, then the others)")
+            raise ValueError(
+                f"{len(names)} names for {n_corpora} corpora (the target first, then the others)"
+            )
         ids = shown_latents(result, n, n_negative)
-        super().__init__(corpus_names=names, null=float(result.null), note=result.note, _d_sae=d_sae,
-                         _latents=ids, _difference=result.difference[ids], _target=result.frequencies[0, ids],
-                         _others=result.frequencies[1:, ids].max(0), _labels=check_labels(labels, d_sae),
-                         _n_significant=int(len(result.significant())), **kwargs)
+        super().__init__(
+            corpus_names=names,
+            null=float(result.null),
+            note=result.note,
+            _d_sae=d_sae,
+            _latents=ids,
+            _difference=result.difference[ids],
+            _target=result.frequencies[0, ids],
+            _others=result.frequencies[1:, ids].max(0),
+            _labels=check_labels(labels, d_sae),
+            _n_significant=int(len(result.significant())),
+            **kwargs,
+        )
 
     @traitlets.validate("selected_latent")
     def _check_selected(self, proposal):
@@ -104,9 +124,11 @@ class DiffBars(LatentSelection, SaeWidget):
         return [int(i) for i, d in zip(self._latents, self._difference) if d > self.null]
 
     def _summary(self) -> str:
-        return (f"DiffBars({self.corpus_names[0]} vs {', '.join(self.corpus_names[1:])}: {len(self.latents)} latents "
-                f"shown, {self._n_significant} above the ±{self.null:.3f} null band, "
-                f"selected={self.selected_latent})")
+        return (
+            f"DiffBars({self.corpus_names[0]} vs {', '.join(self.corpus_names[1:])}: {len(self.latents)} latents "
+            f"shown, {self._n_significant} above the ±{self.null:.3f} null band, "
+            f"selected={self.selected_latent})"
+        )
 
     def _png(self) -> bytes | None:
         d = np.asarray(self._difference, float)
@@ -118,12 +140,16 @@ class DiffBars(LatentSelection, SaeWidget):
         alphas = [1.0 if abs(v) > self.null else 0.35 for v in d]
         for yi, v, c, a in zip(y, d, colors, alphas):
             ax.barh(yi, v, color=c, alpha=a, height=0.7)
-        ax.axvspan(-self.null, self.null, color="grey", alpha=0.18, lw=0, label=f"permutation null ±{self.null:.3f}")
+        ax.axvspan(
+            -self.null, self.null, color="grey", alpha=0.18, lw=0, label=f"permutation null ±{self.null:.3f}"
+        )
         ax.axvline(0, color="black", lw=0.8)
         ticks = [f"#{i} {self._labels.get(str(i), '')}".strip()[:28] for i in self.latents]
         ax.set_yticks(y, ticks, fontsize=7)
         ax.invert_yaxis()
-        ax.set_xlabel(f"share of documents: {self.corpus_names[0]} − {' / '.join(self.corpus_names[1:])}", fontsize=8)
+        ax.set_xlabel(
+            f"share of documents: {self.corpus_names[0]} − {' / '.join(self.corpus_names[1:])}", fontsize=8
+        )
         ax.legend(fontsize=7, loc="lower right")
         if self.selected_latent in self.latents:
             k = self.latents.index(self.selected_latent)

@@ -62,10 +62,35 @@ class FeatureActivations(SaeWidget):
     _prompt_acts = Array()  # [c, m] float32 each candidate's activation on the prompt
     _status = traitlets.Unicode("").tag(sync=True)  # a message from Python (errors, "computing")
 
-    _html_private = ("_d_sae", "_n_docs", "_page_size", "_n_top", "_n_bands", "_vocab", "_tok", "_doc", "_pos",
-                     "_top_ids", "_top_vals", "_latents", "_act_offsets", "_act_rows", "_act_values", "_examples",
-                     "_band_edges", "_hist_edges", "_hist_counts", "_stats", "_logit_ids", "_logit_vals",
-                     "_prompt_tokens", "_prompt_top_ids", "_prompt_top_vals", "_prompt_acts", "_status")
+    _html_private = (
+        "_d_sae",
+        "_n_docs",
+        "_page_size",
+        "_n_top",
+        "_n_bands",
+        "_vocab",
+        "_tok",
+        "_doc",
+        "_pos",
+        "_top_ids",
+        "_top_vals",
+        "_latents",
+        "_act_offsets",
+        "_act_rows",
+        "_act_values",
+        "_examples",
+        "_band_edges",
+        "_hist_edges",
+        "_hist_counts",
+        "_stats",
+        "_logit_ids",
+        "_logit_vals",
+        "_prompt_tokens",
+        "_prompt_top_ids",
+        "_prompt_top_vals",
+        "_prompt_acts",
+        "_status",
+    )
 
     def __init__(self, **kwargs):
         self._ctx: dict | None = None  # sae, activations, W_U, decode, model, hook, panel kwargs
@@ -76,8 +101,17 @@ class FeatureActivations(SaeWidget):
     # ---------------------------------------------------------------- construction
 
     @classmethod
-    def from_sae(cls, sae, model, texts, hook: str | None = None, latent: int | None = None, n_latents: int = 32,
-                 max_tokens: int | None = features.MAX_TOKENS, **panel_kwargs) -> FeatureActivations:
+    def from_sae(
+        cls,
+        sae,
+        model,
+        texts,
+        hook: str | None = None,
+        latent: int | None = None,
+        n_latents: int = 32,
+        max_tokens: int | None = features.MAX_TOKENS,
+        **panel_kwargs,
+    ) -> FeatureActivations:
         """Harvest ``texts`` (strings, a corpus or an ActivationSet) at ``hook``, encode with ``sae`` and
         precompute ``latent`` plus the top ``n_latents`` latents in the text."""
         hook = hook or getattr(texts, "hook", None) or features.sae_hook(sae)
@@ -88,15 +122,32 @@ class FeatureActivations(SaeWidget):
         if max_tokens is not None and len(acts) > max_tokens:
             acts = acts.head(max_tokens)
         tokens = features.token_strings(model.tokenizer, acts.token_ids)
-        w = cls.from_activations(sae, acts, tokens, W_U=features.unembedding(model),
-                                 decode=lambda i: model.tokenizer.decode([i]), latent=latent, n_latents=n_latents,
-                                 **panel_kwargs)
+        w = cls.from_activations(
+            sae,
+            acts,
+            tokens,
+            W_U=features.unembedding(model),
+            decode=lambda i: model.tokenizer.decode([i]),
+            latent=latent,
+            n_latents=n_latents,
+            **panel_kwargs,
+        )
         w._ctx.update(model=model, hook=hook)
         return w
 
     @classmethod
-    def from_activations(cls, sae, activations, tokens, W_U=None, decode=None, latent: int | None = None,
-                         n_latents: int = 32, page_size: int = 2000, **panel_kwargs) -> FeatureActivations:
+    def from_activations(
+        cls,
+        sae,
+        activations,
+        tokens,
+        W_U=None,
+        decode=None,
+        latent: int | None = None,
+        n_latents: int = 32,
+        page_size: int = 2000,
+        **panel_kwargs,
+    ) -> FeatureActivations:
         """From an ActivationSet-like object (``.acts``, ``.doc_ids``, ``.positions``) and one token string
         per row; ``W_U`` [d_in, vocab] and ``decode`` (id -> string) add the logit effects."""
         if len(tokens) != len(activations.acts):
@@ -108,14 +159,26 @@ class FeatureActivations(SaeWidget):
         cands = features.candidate_latents(s["max"], latent, n_latents)
         panel_kwargs.setdefault("k_top", 10)
         panel_kwargs.setdefault("n_bands", 4)
-        p = features.latent_panels(sae, activations, cands, W_U=W_U if decode is not None else None,
-                                   **panel_kwargs)
+        p = features.latent_panels(
+            sae, activations, cands, W_U=W_U if decode is not None else None, **panel_kwargs
+        )
         vocab, tok, logit_idx = features.decode_table(tokens, decode, p.get("logit_ids", np.zeros(0)))
         doc = np.asarray(activations.doc_ids)
-        w = cls(latent=int(cands[0]), _d_sae=d_sae, _n_docs=int(len(np.unique(doc))), _page_size=page_size,
-                _n_top=panel_kwargs["k_top"], _n_bands=panel_kwargs["n_bands"], _vocab=vocab, _tok=tok,
-                _doc=doc.astype(np.int32), _pos=np.asarray(activations.positions).astype(np.int32),
-                _top_ids=s["top_ids"], _top_vals=s["top_vals"], **_panel_traits(p, logit_idx))
+        w = cls(
+            latent=int(cands[0]),
+            _d_sae=d_sae,
+            _n_docs=int(len(np.unique(doc))),
+            _page_size=page_size,
+            _n_top=panel_kwargs["k_top"],
+            _n_bands=panel_kwargs["n_bands"],
+            _vocab=vocab,
+            _tok=tok,
+            _doc=doc.astype(np.int32),
+            _pos=np.asarray(activations.positions).astype(np.int32),
+            _top_ids=s["top_ids"],
+            _top_vals=s["top_vals"],
+            **_panel_traits(p, logit_idx),
+        )
         w._ctx = {"sae": sae, "acts": activations, "W_U": W_U, "decode": decode, "panel": panel_kwargs}
         return w
 
@@ -133,7 +196,9 @@ class FeatureActivations(SaeWidget):
         if change["new"] in self.candidates:
             return
         if self._ctx is None:
-            self._status = f"Latent {change['new']} was not precomputed and this widget has no SAE to compute it."
+            self._status = (
+                f"Latent {change['new']} was not precomputed and this widget has no SAE to compute it."
+            )
             return
         try:
             self.add_latents([change["new"]])
@@ -151,22 +216,32 @@ class FeatureActivations(SaeWidget):
         new = [int(i) for i in latents if int(i) not in self.candidates]
         if not new:
             return
-        p = features.latent_panels(ctx["sae"], ctx["acts"], new, W_U=ctx["W_U"] if ctx["decode"] else None,
-                                   **ctx["panel"])
+        p = features.latent_panels(
+            ctx["sae"], ctx["acts"], new, W_U=ctx["W_U"] if ctx["decode"] else None, **ctx["panel"]
+        )
         vocab_map = {t: i for i, t in enumerate(self._vocab)}
         vocab = list(self._vocab)
-        logit_idx = np.fromiter((vocab_map.setdefault(s, len(vocab_map)) for s in
-                                 (ctx["decode"](int(i)) for i in p.get("logit_ids", np.zeros(0)).reshape(-1))),
-                                np.int32)
-        vocab.extend(list(vocab_map)[len(vocab):])
-        old = {name: getattr(self, "_" + name) for name in (*_PANEL_ARRAYS, "logit_ids", "act_rows", "act_values")}
+        logit_idx = np.fromiter(
+            (
+                vocab_map.setdefault(s, len(vocab_map))
+                for s in (ctx["decode"](int(i)) for i in p.get("logit_ids", np.zeros(0)).reshape(-1))
+            ),
+            np.int32,
+        )
+        vocab.extend(list(vocab_map)[len(vocab) :])
+        old = {
+            name: getattr(self, "_" + name)
+            for name in (*_PANEL_ARRAYS, "logit_ids", "act_rows", "act_values")
+        }
         new_t = _panel_traits(p, logit_idx)
         with self.hold_sync():
             self._vocab = vocab
             for name in _PANEL_ARRAYS + ("logit_ids", "act_rows", "act_values"):
                 if old[name] is not None and new_t.get("_" + name) is not None:
                     setattr(self, "_" + name, np.concatenate([old[name], new_t["_" + name]]))
-            self._act_offsets = np.concatenate([self._act_offsets, self._act_offsets[-1] + p["act_offsets"][1:]])
+            self._act_offsets = np.concatenate(
+                [self._act_offsets, self._act_offsets[-1] + p["act_offsets"][1:]]
+            )
             if self._prompt_dense is not None:
                 self._prompt_acts = np.concatenate([self._prompt_acts, self._prompt_dense[:, new].T])
             self._latents = np.concatenate([self._latents, p["latents"]])
@@ -187,8 +262,9 @@ class FeatureActivations(SaeWidget):
             return
         ctx = self._ctx
         try:
-            out = features.prompt_features(ctx["sae"], ctx["model"], ctx["hook"], text,
-                                           latents=range(self._d_sae))
+            out = features.prompt_features(
+                ctx["sae"], ctx["model"], ctx["hook"], text, latents=range(self._d_sae)
+            )
             self._prompt_dense = out["acts"].T  # [m, d_sae]: a prompt is short
         except Exception as e:
             self._status = f"Could not run the prompt: {e}"
@@ -217,8 +293,10 @@ class FeatureActivations(SaeWidget):
         if self._stats is None or not self.candidates:
             return "FeatureActivations(empty)"
         st = self._stats[self._index()]
-        return (f"FeatureActivations(latent {self.latent}: density {st[0]:.3f}, max {st[1]:.2f}; "
-                f"{self._n_docs:,} documents, {len(self._tok):,} tokens)")
+        return (
+            f"FeatureActivations(latent {self.latent}: density {st[0]:.3f}, max {st[1]:.2f}; "
+            f"{self._n_docs:,} documents, {len(self._tok):,} tokens)"
+        )
 
     def _png(self) -> bytes | None:
         if self._stats is None or not self.candidates:
@@ -236,13 +314,22 @@ class FeatureActivations(SaeWidget):
             for r in range(int(ex[0]), int(ex[1])):
                 t = self._vocab[int(self._tok[r])].replace("\n", "\u21b5")
                 a = min(1.0, max(0.0, col[r] / scale))
-                txt = ax_t.text(x, 0.5, t, family="monospace", fontsize=9, va="center",
-                                transform=ax_t.transAxes, bbox={"facecolor": (1, 0.55, 0, 0.85 * a),
-                                                                "edgecolor": "none", "pad": 1})
+                txt = ax_t.text(
+                    x,
+                    0.5,
+                    t,
+                    family="monospace",
+                    fontsize=9,
+                    va="center",
+                    transform=ax_t.transAxes,
+                    bbox={"facecolor": (1, 0.55, 0, 0.85 * a), "edgecolor": "none", "pad": 1},
+                )
                 x += txt.get_window_extent(renderer).width / ax_t.get_window_extent(renderer).width
                 if x > 0.98:
                     break
-        ax_t.set_title(f"latent {self.latent}: top example (max {st[1]:.2f}, density {st[0]:.4f})", fontsize=9)
+        ax_t.set_title(
+            f"latent {self.latent}: top example (max {st[1]:.2f}, density {st[0]:.4f})", fontsize=9
+        )
         edges, counts = self._hist_edges[j], self._hist_counts[j]
         ax_h.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="darkorange")
         ax_h.set_xlabel("non-zero activation", fontsize=8)
@@ -252,7 +339,9 @@ class FeatureActivations(SaeWidget):
 
 
 def _panel_traits(p: dict, logit_idx: np.ndarray) -> dict:
-    out = {"_" + k: p[k] for k in ("latents", "act_offsets", "act_rows", "act_values", *_PANEL_ARRAYS) if k in p}
+    out = {
+        "_" + k: p[k] for k in ("latents", "act_offsets", "act_rows", "act_values", *_PANEL_ARRAYS) if k in p
+    }
     if "logit_ids" in p:
         out["_logit_ids"] = logit_idx.reshape(p["logit_ids"].shape).astype(np.int32)
     else:  # no unembedding: empty [c, 2, 0]

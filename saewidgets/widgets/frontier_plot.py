@@ -28,9 +28,15 @@ from ._fallback import figure_png, new_figure
 HIGHER_IS_BETTER = frozenset({"ce_loss_score", "explained_variance", "cossim", "kl_score", "kl_div_score"})
 """Metrics where a larger value is better; every other key is lower-is-better on the front."""
 
-LABELS = {"l0": "L0 (active latents per token)", "fvu": "FVU (fraction of variance unexplained)",
-          "delta_ce": "ΔCE (CE increase with the SAE spliced in, nats)", "ce_loss_score": "CE loss score",
-          "explained_variance": "explained variance", "dead_fraction": "dead fraction", "kl": "KL divergence"}
+LABELS = {
+    "l0": "L0 (active latents per token)",
+    "fvu": "FVU (fraction of variance unexplained)",
+    "delta_ce": "ΔCE (CE increase with the SAE spliced in, nats)",
+    "ce_loss_score": "CE loss score",
+    "explained_variance": "explained variance",
+    "dead_fraction": "dead fraction",
+    "kl": "KL divergence",
+}
 """Axis labels for the usual keys; any other key is labelled by its name."""
 
 MAX_POINTS = 2000
@@ -69,7 +75,9 @@ def check_points(points) -> list[dict]:
         raise ValueError(f"FrontierPlot draws at most {MAX_POINTS} points, got {len(points)}")
     for i, p in enumerate(points):
         if not isinstance(p, dict):
-            raise ValueError(f"point {i} is a {type(p).__name__}, expected a dict like run_frontier(...).points")
+            raise ValueError(
+                f"point {i} is a {type(p).__name__}, expected a dict like run_frontier(...).points"
+            )
         missing = [k for k in ("architecture", "l0") if k not in p]
         if missing:
             raise ValueError(f"point {i} has no {', '.join(missing)} (keys: {sorted(p)})")
@@ -96,8 +104,11 @@ def pareto_fronts(points: list[dict], y_metric: str, x_key: str = "l0") -> dict[
     sign = -1.0 if higher_is_better(y_metric) else 1.0
     fronts: dict[str, list[int]] = {}
     for arch in dict.fromkeys(p["architecture"] for p in points):
-        idx = [i for i, p in enumerate(points) if p["architecture"] == arch and _number(p.get(y_metric))
-               and _number(p.get(x_key))]
+        idx = [
+            i
+            for i, p in enumerate(points)
+            if p["architecture"] == arch and _number(p.get(y_metric)) and _number(p.get(x_key))
+        ]
         rows = [{x_key: float(points[i][x_key]), "y": sign * float(points[i][y_metric])} for i in idx]
         fronts[arch] = [idx[j] for j in pareto_front(rows, x_key, "y")]
     return fronts
@@ -132,7 +143,9 @@ class FrontierPlot(SaeWidget):
     _html_private = ("_fronts", "_metrics", "_labels", "_palette")
 
     def __init__(self, points=(), y_metric: str = "fvu", **kwargs):
-        points = [{k: _plain(v) for k, v in p.items()} if isinstance(p, dict) else p for p in check_points(points)]
+        points = [
+            {k: _plain(v) for k, v in p.items()} if isinstance(p, dict) else p for p in check_points(points)
+        ]
         super().__init__(points=points, y_metric=y_metric, **kwargs)
         self._refresh()
 
@@ -164,7 +177,9 @@ class FrontierPlot(SaeWidget):
     def _check_selected(self, proposal):
         i = proposal["value"]
         if i is not None and not 0 <= i < len(proposal["owner"].points):
-            raise ValueError(f"selected must be None or an index into points (0..{len(self.points) - 1}), got {i}")
+            raise ValueError(
+                f"selected must be None or an index into points (0..{len(self.points) - 1}), got {i}"
+            )
         return i
 
     @traitlets.observe("points", "y_metric")
@@ -173,7 +188,9 @@ class FrontierPlot(SaeWidget):
             if self.selected is not None and self.selected >= len(self.points):
                 self.selected = None
             if self.y_metric not in frontier_metrics(self.points):
-                self.y_metric = "fvu" if "fvu" in frontier_metrics(self.points) else frontier_metrics(self.points)[0]
+                self.y_metric = (
+                    "fvu" if "fvu" in frontier_metrics(self.points) else frontier_metrics(self.points)[0]
+                )
         self._refresh()
 
     def _refresh(self):
@@ -201,26 +218,45 @@ class FrontierPlot(SaeWidget):
 
     def _summary(self) -> str:
         n_arch = len(self.architectures)
-        return (f"FrontierPlot({len(self.points)} SAEs, {n_arch} architecture{'s' if n_arch != 1 else ''}, "
-                f"y={self.y_metric}, selected={self.selected})")
+        return (
+            f"FrontierPlot({len(self.points)} SAEs, {n_arch} architecture{'s' if n_arch != 1 else ''}, "
+            f"y={self.y_metric}, selected={self.selected})"
+        )
 
     def _png(self) -> bytes | None:
-        return frontier_png(self.points, self.y_metric, x_log=self.x_log, y_log=self.y_log, selected=self.selected,
-                            title=self.title)
+        return frontier_png(
+            self.points,
+            self.y_metric,
+            x_log=self.x_log,
+            y_log=self.y_log,
+            selected=self.selected,
+            title=self.title,
+        )
 
 
-def frontier_png(points, y_metric: str = "fvu", *, x_log: bool = True, y_log: bool = False,
-                 selected: int | None = None, title: str = "") -> bytes:
+def frontier_png(
+    points,
+    y_metric: str = "fvu",
+    *,
+    x_log: bool = True,
+    y_log: bool = False,
+    selected: int | None = None,
+    title: str = "",
+) -> bytes:
     """The frontier as a PNG (matplotlib, off-screen): what the widget shows, without a browser.
 
     ``points`` as for ``FrontierPlot`` (dicts, or a whole frontier.json); ``selected`` circles that point.
     Points that a log axis cannot show (x or y <= 0) are left out."""
-    points = [{k: _plain(v) for k, v in p.items()} for p in check_points(points)]  # NaN -> None, as the widget
+    points = [
+        {k: _plain(v) for k, v in p.items()} for p in check_points(points)
+    ]  # NaN -> None, as the widget
     metrics = frontier_metrics(points)
     if y_metric not in metrics:
         raise ValueError(f"unknown y_metric {y_metric!r}; the points have: {', '.join(metrics)}")
     if selected is not None and not 0 <= selected < len(points):
-        raise ValueError(f"selected must be None or an index into points (0..{len(points) - 1}), got {selected}")
+        raise ValueError(
+            f"selected must be None or an index into points (0..{len(points) - 1}), got {selected}"
+        )
     fig = new_figure(figsize=(6.4, 4.0), dpi=100)
     ax = fig.add_subplot()
     fronts = pareto_fronts(points, y_metric)
@@ -237,7 +273,9 @@ def frontier_png(points, y_metric: str = "fvu", *, x_log: bool = True, y_log: bo
     if selected is not None:
         p = points[selected]
         if _number(p.get(y_metric)):
-            ax.scatter([p["l0"]], [p[y_metric]], s=180, facecolors="none", edgecolors="black", lw=1.5, zorder=4)
+            ax.scatter(
+                [p["l0"]], [p[y_metric]], s=180, facecolors="none", edgecolors="black", lw=1.5, zorder=4
+            )
     from matplotlib.ticker import FuncFormatter
 
     def plain(v, _):  # 5, 20, 0.05 rather than 5x10^0; on log axes only 1-2-5 minor ticks get a label

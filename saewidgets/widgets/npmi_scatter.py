@@ -50,14 +50,27 @@ class NPMIScatter(LatentSelection, SaeWidget):
     _n_pairs = traitlets.Int(0).tag(sync=True)  # pairs before the cap
     _html_private = ("_x", "_y", "_npmi", "_sim", "_co", "_labels", "_d_sae", "_n_pairs")
 
-    def __init__(self, result: NPMIResult, similarity, *, max_points: int = 2000, min_npmi: float = -1.0,
-                 labels=None, d_sae: int = 0, **kwargs):
+    def __init__(
+        self,
+        result: NPMIResult,
+        similarity,
+        *,
+        max_points: int = 2000,
+        min_npmi: float = -1.0,
+        labels=None,
+        d_sae: int = 0,
+        **kwargs,
+    ):
         if not isinstance(result, NPMIResult):
-            raise TypeError(f"NPMIScatter needs an NPMIResult from datacentric.npmi(...), got {type(result).__name__}")
+            raise TypeError(
+                f"NPMIScatter needs an NPMIResult from datacentric.npmi(...), got {type(result).__name__}"
+            )
         sim = np.asarray(similarity, dtype=np.float32)
         if sim.shape != result.values.shape:
-            raise ValueError(f"similarity has shape {sim.shape}, the NPMI matrix {result.values.shape}: use "
-                             "datacentric.decoder_similarity(sae, result)")
+            raise ValueError(
+                f"similarity has shape {sim.shape}, the NPMI matrix {result.values.shape}: use "
+                "datacentric.decoder_similarity(sae, result)"
+            )
         if not isinstance(max_points, int) or not 1 <= max_points <= MAX_POINTS:
             raise ValueError(f"max_points must be an integer in [1, {MAX_POINTS}], got {max_points!r}")
         pairs = result.pairs(min_npmi=min_npmi, similarity=sim)
@@ -66,9 +79,17 @@ class NPMIScatter(LatentSelection, SaeWidget):
         d_sae = int(d_sae) or 0
         shown = pairs[:max_points]  # highest NPMI first
         col = lambda key, dt: np.asarray([p[key] for p in shown], dtype=dt)  # noqa: E731
-        super().__init__(_x=col("x", np.int32), _y=col("y", np.int32), _npmi=col("npmi", np.float32),
-                         _sim=col("similarity", np.float32), _co=col("co_count", np.int32), _d_sae=d_sae,
-                         _n_pairs=len(pairs), _labels=check_labels(labels, d_sae), **kwargs)
+        super().__init__(
+            _x=col("x", np.int32),
+            _y=col("y", np.int32),
+            _npmi=col("npmi", np.float32),
+            _sim=col("similarity", np.float32),
+            _co=col("co_count", np.int32),
+            _d_sae=d_sae,
+            _n_pairs=len(pairs),
+            _labels=check_labels(labels, d_sae),
+            **kwargs,
+        )
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
@@ -96,13 +117,22 @@ class NPMIScatter(LatentSelection, SaeWidget):
         rows = []
         for x, y in self.selected_pairs:
             i = index[(x, y)]
-            rows.append({"x": x, "y": y, "npmi": float(self._npmi[i]), "similarity": float(self._sim[i]),
-                         "co_count": int(self._co[i])})
+            rows.append(
+                {
+                    "x": x,
+                    "y": y,
+                    "npmi": float(self._npmi[i]),
+                    "similarity": float(self._sim[i]),
+                    "co_count": int(self._co[i]),
+                }
+            )
         return rows
 
     def _summary(self) -> str:
-        return (f"NPMIScatter({len(self._x)} of {self._n_pairs} pairs, {len(self.selected_pairs)} selected, "
-                f"selected_latent={self.selected_latent})")
+        return (
+            f"NPMIScatter({len(self._x)} of {self._n_pairs} pairs, {len(self.selected_pairs)} selected, "
+            f"selected_latent={self.selected_latent})"
+        )
 
     def _png(self) -> bytes | None:
         fig = new_figure(figsize=(6.4, 4.2), dpi=100)
@@ -111,8 +141,15 @@ class NPMIScatter(LatentSelection, SaeWidget):
         chosen = set(map(tuple, self.selected_pairs))
         sel = [i for i, p in enumerate(self.pairs) if p in chosen]
         if sel:
-            ax.scatter(self._sim[sel], self._npmi[sel], s=30, facecolors="none", edgecolors=color(1), lw=1.2,
-                       label=f"selected ({len(sel)})")
+            ax.scatter(
+                self._sim[sel],
+                self._npmi[sel],
+                s=30,
+                facecolors="none",
+                edgecolors=color(1),
+                lw=1.2,
+                label=f"selected ({len(sel)})",
+            )
             ax.legend(fontsize=8, loc="lower right")
         if self.npmi_line is not None:
             ax.axhline(self.npmi_line, color="grey", ls="--", lw=0.8)

@@ -57,25 +57,59 @@ class RetrievalBox(LatentSelection, SaeWidget):
     _scores = Array()  # [k] float32
     _contrib = Array()  # [k, n] float32 w_r a_r / p90_r of each shown document
     _texts = traitlets.List(traitlets.Unicode()).tag(sync=True)  # [k] plain-text excerpt of each document
-    _tok_offsets = Array()  # [k + 1] int32 tokens of document j: _tok_strings[o[j]:o[j+1]] (None: no highlights)
+    _tok_offsets = (
+        Array()
+    )  # [k + 1] int32 tokens of document j: _tok_strings[o[j]:o[j+1]] (None: no highlights)
     _tok_strings = traitlets.List(traitlets.Unicode()).tag(sync=True)  # [T]
     _tok_contrib = Array()  # [T, n] float32 w_r a_r(token) / p90_r
     _labels = traitlets.Dict().tag(sync=True)
     _d_sae = traitlets.Int(0).tag(sync=True)
     _status = traitlets.Unicode("").tag(sync=True)
-    _html_private = ("_query", "_latents", "_weights", "_docs", "_scores", "_contrib", "_texts", "_tok_offsets",
-                     "_tok_strings", "_tok_contrib", "_labels", "_d_sae", "_status")
+    _html_private = (
+        "_query",
+        "_latents",
+        "_weights",
+        "_docs",
+        "_scores",
+        "_contrib",
+        "_texts",
+        "_tok_offsets",
+        "_tok_strings",
+        "_tok_contrib",
+        "_labels",
+        "_d_sae",
+        "_status",
+    )
 
-    def __init__(self, emb: DocEmbeddings, retrieval: Retrieval | None = None, *, examples=None, latents=None,
-                 k: int | None = None, temperature: float | None = None, n_latents: int = 20, texts=None,
-                 sae=None, activations=None, tokenizer=None, tokens=None, labels=None, max_chars: int = 600,
-                 **kwargs):
+    def __init__(
+        self,
+        emb: DocEmbeddings,
+        retrieval: Retrieval | None = None,
+        *,
+        examples=None,
+        latents=None,
+        k: int | None = None,
+        temperature: float | None = None,
+        n_latents: int = 20,
+        texts=None,
+        sae=None,
+        activations=None,
+        tokenizer=None,
+        tokens=None,
+        labels=None,
+        max_chars: int = 600,
+        **kwargs,
+    ):
         if not isinstance(emb, DocEmbeddings):
             raise TypeError(f"RetrievalBox needs DocEmbeddings (embed_documents), got {type(emb).__name__}")
         if retrieval is not None and not isinstance(retrieval, Retrieval):
-            raise TypeError(f"retrieval must be a Retrieval from datacentric.retrieve, got {type(retrieval).__name__}")
+            raise TypeError(
+                f"retrieval must be a Retrieval from datacentric.retrieve, got {type(retrieval).__name__}"
+            )
         if retrieval is None and (examples is None) == (latents is None):
-            raise ValueError("give a Retrieval, or query by examples=[doc ids] or latents=[latent ids] (exactly one)")
+            raise ValueError(
+                "give a Retrieval, or query by examples=[doc ids] or latents=[latent ids] (exactly one)"
+            )
         if retrieval is not None:  # its k and temperature; re-runs rank its latents unless examples= is given
             if latents is None and examples is None:
                 latents = [int(i) for i in retrieval.latents]
@@ -87,8 +121,10 @@ class RetrievalBox(LatentSelection, SaeWidget):
         if texts is None and activations is not None:
             texts = getattr(activations, "texts", None)
         if texts is None or len(texts) != emb.n_docs:
-            raise ValueError(f"RetrievalBox shows document text: pass texts= (one per document, {emb.n_docs}), or "
-                             "embeddings / activations that carry them")
+            raise ValueError(
+                f"RetrievalBox shows document text: pass texts= (one per document, {emb.n_docs}), or "
+                "embeddings / activations that carry them"
+            )
         self._emb, self._texts_all, self._max_chars = emb, list(texts), int(max_chars)
         self._examples = None if examples is None else [int(i) for i in examples]
         self._query_latents = None if latents is None else [int(i) for i in latents]
@@ -96,11 +132,20 @@ class RetrievalBox(LatentSelection, SaeWidget):
         self._scale = percentile_scale(emb)  # [d_sae], reused by every re-run
         self._tok = _token_source(emb, sae, activations, tokenizer, tokens)
         self.retrieval: Retrieval | None = None
-        query = (f"by example: documents {', '.join(map(str, self._examples[:12]))}"
-                 f"{' …' if len(self._examples) > 12 else ''} (the latents they share)" if self._examples is not None
-                 else "by latents")
-        super().__init__(k=10 if k is None else k, temperature=0.2 if temperature is None else float(temperature),
-                         _d_sae=emb.d_sae, _labels=check_labels(labels, emb.d_sae), _query=query, **kwargs)
+        query = (
+            f"by example: documents {', '.join(map(str, self._examples[:12]))}"
+            f"{' …' if len(self._examples) > 12 else ''} (the latents they share)"
+            if self._examples is not None
+            else "by latents"
+        )
+        super().__init__(
+            k=10 if k is None else k,
+            temperature=0.2 if temperature is None else float(temperature),
+            _d_sae=emb.d_sae,
+            _labels=check_labels(labels, emb.d_sae),
+            _query=query,
+            **kwargs,
+        )
         self._show(retrieval if retrieval is not None else self._run())
 
     # ---------------------------------------------------------------- re-running in Python
@@ -133,8 +178,15 @@ class RetrievalBox(LatentSelection, SaeWidget):
             self._status = f"Could not re-run the retrieval: {e}"
 
     def _run(self) -> Retrieval:
-        return retrieve(self._emb, examples=self._examples, latents=self._query_latents, k=self.k,
-                        n_latents=self._n_latents, temperature=self.temperature, scale=self._scale)
+        return retrieve(
+            self._emb,
+            examples=self._examples,
+            latents=self._query_latents,
+            k=self.k,
+            n_latents=self._n_latents,
+            temperature=self.temperature,
+            scale=self._scale,
+        )
 
     def _show(self, r: Retrieval) -> None:
         self.retrieval = r
@@ -157,8 +209,11 @@ class RetrievalBox(LatentSelection, SaeWidget):
         offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int32)
         allrows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         lat = np.asarray(latents, np.int64)
-        a = (features.latent_activations(sae, acts.acts[allrows], lat) if len(allrows)
-             else np.zeros((0, len(lat))))  # [T, n]
+        a = (
+            features.latent_activations(sae, acts.acts[allrows], lat)
+            if len(allrows)
+            else np.zeros((0, len(lat)))
+        )  # [T, n]
         contrib = (a / self._scale[lat] * np.asarray(weights)).astype(np.float32)  # [T, n]
         return {"offsets": offsets, "strings": strings_of(allrows), "contrib": contrib}
 
@@ -178,13 +233,21 @@ class RetrievalBox(LatentSelection, SaeWidget):
 
     def _summary(self) -> str:
         top = ", ".join(f"{d} ({s:.2f})" for d, s in zip(self.docs[:3], self._scores[:3]))
-        return (f"RetrievalBox({len(self._latents)} query latents, T={self.temperature:g}, k={self.k}: {top}"
-                f"{' …' if self.k > 3 else ''})")
+        return (
+            f"RetrievalBox({len(self._latents)} query latents, T={self.temperature:g}, k={self.k}: {top}"
+            f"{' …' if self.k > 3 else ''})"
+        )
 
     def _png(self) -> bytes | None:
-        return bar_rows_png(self._scores, [f"doc {d}" for d in self.docs], [excerpt(t, 90) for t in self._texts],
-                            f"score: Σ w_r a_r / p90_r over {len(self._latents)} query latents "
-                            f"(T = {self.temperature:g})", color=color(1), width=7.2, row_height=0.42)
+        return bar_rows_png(
+            self._scores,
+            [f"doc {d}" for d in self.docs],
+            [excerpt(t, 90) for t in self._texts],
+            f"score: Σ w_r a_r / p90_r over {len(self._latents)} query latents (T = {self.temperature:g})",
+            color=color(1),
+            width=7.2,
+            row_height=0.42,
+        )
 
 
 def _token_source(emb: DocEmbeddings, sae, activations, tokenizer, tokens):
@@ -192,16 +255,20 @@ def _token_source(emb: DocEmbeddings, sae, activations, tokenizer, tokens):
     if sae is None and activations is None:
         return None
     if sae is None or activations is None:
-        raise ValueError("token highlights need both sae= and activations= (the ActivationSet the embeddings "
-                         "were pooled from); give neither for plain text")
+        raise ValueError(
+            "token highlights need both sae= and activations= (the ActivationSet the embeddings "
+            "were pooled from); give neither for plain text"
+        )
     if not hasattr(activations, "acts") or not hasattr(activations, "doc_ids"):
         raise TypeError("activations must be an ActivationSet from harvest(...): its rows carry doc_ids")
     if emb.sae_id and sae_fingerprint(sae) != emb.sae_id:
         raise ValueError("this SAE is not the one the embeddings were made with (sae_fingerprint differs)")
     n_rows = len(activations.acts)
     if len(activations.doc_ids) and int(activations.doc_ids.max()) >= emb.n_docs:
-        raise ValueError(f"the activations hold documents up to {int(activations.doc_ids.max())}, the embeddings "
-                         f"only {emb.n_docs}: pass the ActivationSet the embeddings were pooled from")
+        raise ValueError(
+            f"the activations hold documents up to {int(activations.doc_ids.max())}, the embeddings "
+            f"only {emb.n_docs}: pass the ActivationSet the embeddings were pooled from"
+        )
     if tokens is not None:
         tokens = list(tokens)
         if len(tokens) != n_rows:
@@ -209,6 +276,8 @@ def _token_source(emb: DocEmbeddings, sae, activations, tokenizer, tokens):
         return sae, activations, lambda rows: [str(tokens[i]) for i in rows]
     tok = getattr(tokenizer, "tokenizer", tokenizer)  # a model carries its tokenizer
     if tok is None or not hasattr(tok, "decode"):
-        raise ValueError("token highlights need tokenizer= (or the model) or tokens= (one string per activation row)")
+        raise ValueError(
+            "token highlights need tokenizer= (or the model) or tokens= (one string per activation row)"
+        )
     ids = np.asarray(activations.token_ids)
     return sae, activations, lambda rows: features.token_strings(tok, ids[rows]) if len(rows) else []

@@ -36,8 +36,18 @@ class SteeringPanel(SaeWidget):
     """How many steered generations have run (the browser waits for it to change)."""
     _grid = traitlets.Dict().tag(sync=True)
 
-    def __init__(self, model, sae, hook: str, latents: list[int], *, units=None, activations=None,
-                 labels: list[str] | None = None, **kwargs):
+    def __init__(
+        self,
+        model,
+        sae,
+        hook: str,
+        latents: list[int],
+        *,
+        units=None,
+        activations=None,
+        labels: list[str] | None = None,
+        **kwargs,
+    ):
         # Checked here, not at the first slider move: a float id would be truncated, -1 would wrap around.
         latents = [int(i) for i in features.latent_ids(latents, int(sae.W_dec.shape[0]))]
         if not latents:
@@ -53,16 +63,27 @@ class SteeringPanel(SaeWidget):
             raise ValueError(f"{len(labels)} labels for {len(latents)} latents")
         super().__init__(latents=latents, labels=labels, strengths=[0.0] * len(latents), **kwargs)
         self.regenerate()
-        self.observe(lambda change: self.regenerate(),
-                     names=["prompt", "strengths", "mode", "temperature", "max_new_tokens", "seed"])
+        self.observe(
+            lambda change: self.regenerate(),
+            names=["prompt", "strengths", "mode", "temperature", "max_new_tokens", "seed"],
+        )
 
     def _texts(self, strengths: list[float]) -> tuple[str, str]:
         from ..steering import compare
 
         active = {i: s for i, s in zip(self.latents, strengths) if s}
-        c = compare(self._model, self.prompt, sae=self._sae, hook=self._hook, strengths=active, mode=self.mode,
-                    units=self._units, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
-                    seed=self.seed)
+        c = compare(
+            self._model,
+            self.prompt,
+            sae=self._sae,
+            hook=self._hook,
+            strengths=active,
+            mode=self.mode,
+            units=self._units,
+            max_new_tokens=self.max_new_tokens,
+            temperature=self.temperature,
+            seed=self.seed,
+        )
         return c.unsteered, c.steered
 
     def regenerate(self) -> None:
@@ -81,9 +102,18 @@ class SteeringPanel(SaeWidget):
         from ..steering import generate
 
         active = {i: s for i, s in zip(self.latents, strengths) if s}
-        return generate(self._model, self.prompt, sae=self._sae, hook=self._hook, strengths=active, mode=self.mode,
-                        units=self._units, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
-                        seed=self.seed)
+        return generate(
+            self._model,
+            self.prompt,
+            sae=self._sae,
+            hook=self._hook,
+            strengths=active,
+            mode=self.mode,
+            units=self._units,
+            max_new_tokens=self.max_new_tokens,
+            temperature=self.temperature,
+            seed=self.seed,
+        )
 
     def precompute_grid(self, grid: tuple[float, ...] = GRID) -> dict:
         """Steered text for each latent alone at each strength in ``grid`` (for the offline page). The
@@ -107,5 +137,7 @@ class SteeringPanel(SaeWidget):
 
     def _summary(self) -> str:
         active = ", ".join(f"{label} {s:+g}" for label, s in zip(self.labels, self.strengths) if s) or "none"
-        return (f"SteeringPanel({self.mode}; prompt {self.prompt!r}; steering: {active})\n"
-                f"  unsteered: {self.unsteered}\n  steered:   {self.steered}")
+        return (
+            f"SteeringPanel({self.mode}; prompt {self.prompt!r}; steering: {active})\n"
+            f"  unsteered: {self.unsteered}\n  steered:   {self.steered}"
+        )

@@ -24,18 +24,39 @@ from . import _palette as palette
 from ._base import Array, SaeWidget, static_text
 from ._fallback import figure_png, new_figure
 
-COLUMNS = ("sae", "step", "tokens", "lr", "sparsity_scale", "loss", "mse", "sparsity", "aux", "l0", "fvu",
-           "dead_fraction", "seconds")
+COLUMNS = (
+    "sae",
+    "step",
+    "tokens",
+    "lr",
+    "sparsity_scale",
+    "loss",
+    "mse",
+    "sparsity",
+    "aux",
+    "l0",
+    "fvu",
+    "dead_fraction",
+    "seconds",
+)
 """Column order of ``rows``: the history-row keys of ``saewidgets.training``, the SAE index first."""
 
-PANELS = (("loss", "loss", True), ("l0", "L0", False), ("fvu", "FVU", False), ("dead_fraction", "dead fraction", False))
+PANELS = (
+    ("loss", "loss", True),
+    ("l0", "L0", False),
+    ("fvu", "FVU", False),
+    ("dead_fraction", "dead fraction", False),
+)
 """(column, title, log-y) for the four panels."""
 
 
 def columns_for(row: dict) -> list[str]:
     """The known columns, then any extra numeric keys of ``row`` in sorted order."""
-    extra = sorted(k for k, v in row.items() if k not in COLUMNS and isinstance(v, (int, float, np.number))
-                   and not isinstance(v, bool))
+    extra = sorted(
+        k
+        for k, v in row.items()
+        if k not in COLUMNS and isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+    )
     return [*COLUMNS, *extra]
 
 
@@ -53,7 +74,9 @@ def rows_to_array(rows: list[dict], columns: list[str] | None = None) -> tuple[n
     """History rows -> (float32 [n_rows, n_columns], columns)."""
     if columns is None:
         columns = columns_for(rows[0]) if rows else list(COLUMNS)
-    arr = np.stack([row_vector(r, columns) for r in rows]) if rows else np.zeros((0, len(columns)), np.float32)
+    arr = (
+        np.stack([row_vector(r, columns) for r in rows]) if rows else np.zeros((0, len(columns)), np.float32)
+    )
     return arr.astype(np.float32), columns
 
 
@@ -75,8 +98,10 @@ def summary(rows: np.ndarray, columns: list[str], status: str) -> str:
         return f"TrainingMonitor(no rows yet, {status})"
     last = dict(zip(columns, map(float, rows[-1])))
     sae = f"SAE {int(last['sae'])} " if n > 1 else ""
-    return (f"TrainingMonitor({n} SAE{'s' if n != 1 else ''}, {len(rows)} rows, {status}, last: {sae}step "
-            f"{int(last['step'])}, L0 {last['l0']:.1f}, FVU {last['fvu']:.3f}, dead {last['dead_fraction']:.3f})")
+    return (
+        f"TrainingMonitor({n} SAE{'s' if n != 1 else ''}, {len(rows)} rows, {status}, last: {sae}step "
+        f"{int(last['step'])}, L0 {last['l0']:.1f}, FVU {last['fvu']:.3f}, dead {last['dead_fraction']:.3f})"
+    )
 
 
 def _short(x: float) -> str:
@@ -126,7 +151,9 @@ class TrainingMonitor(SaeWidget):
                 self.columns = columns_for(row)
                 self._buf = np.zeros((64, len(self.columns)), np.float32)
             if self._n == len(self._buf):  # grow by doubling: appending stays O(1) amortised
-                self._buf = np.concatenate([self._buf, np.zeros((max(64, len(self._buf)), len(self.columns)), np.float32)])
+                self._buf = np.concatenate(
+                    [self._buf, np.zeros((max(64, len(self._buf)), len(self.columns)), np.float32)]
+                )
             self._buf[self._n] = row_vector(row, self.columns)
             self._n += 1
             if self._clock() - self._last_send >= self.min_interval:
@@ -193,7 +220,9 @@ class TrainingMonitor(SaeWidget):
             history = history.history
         elif history and hasattr(history[0], "history"):  # [TrainResult, ...] from train_sweep
             interrupted = interrupted or any(r.interrupted for r in history)
-            history = [r | {"sae": i} if "sae" not in r else r for i, res in enumerate(history) for r in res.history]
+            history = [
+                r | {"sae": i} if "sae" not in r else r for i, res in enumerate(history) for r in res.history
+            ]
         mon = cls(**kwargs)
         arr, columns = rows_to_array(list(history))
         with mon.hold_sync():
@@ -240,8 +269,9 @@ class TrainingMonitor(SaeWidget):
                 ax.plot(g[:, x_col], g[:, j], lw=1.2, label=label, color=palette.color(k))
             if log:
                 ax.set_yscale("log")
-                ax.yaxis.set_minor_formatter(FuncFormatter(
-                    lambda v, _: _short(v) if f"{v:.0e}"[0] in "25" else ""))
+                ax.yaxis.set_minor_formatter(
+                    FuncFormatter(lambda v, _: _short(v) if f"{v:.0e}"[0] in "25" else "")
+                )
             ax.yaxis.set_major_formatter(plain)
             ax.xaxis.set_major_locator(MaxNLocator(4))
             ax.xaxis.set_major_formatter(plain)

@@ -43,14 +43,26 @@ from . import lexicon as lex
 from .lexicon import IRREGULAR_PLURALS, NAMES, NUMBER_WORDS, PRONOUNS
 from .lexicon_topics import TOPIC_FRIEND_TEMPLATES, TOPIC_TEMPLATES, TOPIC_WORDS
 
-__all__ = ["Document", "Corpus", "generate_storyteller", "remove_spans",
-           "TOPICS", "CONCEPTS", "RARE_CONCEPTS"]
+__all__ = [
+    "Document",
+    "Corpus",
+    "generate_storyteller",
+    "remove_spans",
+    "TOPICS",
+    "CONCEPTS",
+    "RARE_CONCEPTS",
+]
 
 TOPICS: tuple[str, ...] = tuple(TOPIC_WORDS)
 RARE_CONCEPTS: tuple[str, ...] = ("dragon", "treasure", "wizard", "robot")
-CONCEPTS: dict[str, float] = {"dialogue": 0.35, "question": 0.3, "counting": 0.3,
-                              "negation": 0.3, "colour": 0.35,
-                              **{name: 0.02 for name in RARE_CONCEPTS}}
+CONCEPTS: dict[str, float] = {
+    "dialogue": 0.35,
+    "question": 0.3,
+    "counting": 0.3,
+    "negation": 0.3,
+    "colour": 0.35,
+    **{name: 0.02 for name in RARE_CONCEPTS},
+}
 DEFAULT_SAD = 0.5
 DEFAULT_CO_PLANT: tuple[tuple[str, str], ...] = (("dragon", "treasure"),)
 
@@ -61,10 +73,10 @@ _BODY_LENGTHS = (1, 2, 3, 4, 5)
 _BODY_CUM_WEIGHTS = tuple(accumulate((0.15, 0.3, 0.3, 0.15, 0.1)))
 _P_FRIEND = 0.35
 _P_TOPIC_OPENING = 0.3
-_P_ONCE_UPON = 0.55        # among the other solo openings
-_P_GENERAL_BODY = 0.25     # body sentences after the first may be topic-neutral
+_P_ONCE_UPON = 0.55  # among the other solo openings
+_P_GENERAL_BODY = 0.25  # body sentences after the first may be topic-neutral
 _P_TWO_ENDINGS = 0.4
-_P_DIGITS = 0.3            # how often {num} is written with digits
+_P_DIGITS = 0.3  # how often {num} is written with digits
 _NAME_CUM_WEIGHTS = tuple(accumulate(1.0 / rank for rank in range(1, len(NAMES) + 1)))
 
 _SLOT = re.compile(r"\{(\w+?)(2?)(:pl)?\}")
@@ -89,8 +101,15 @@ class Document:
 class Corpus(collections.abc.Sequence):
     """An immutable sequence of :class:`Document` with the parameters that generated it."""
 
-    def __init__(self, documents: Iterable[Document], *, name: str, seed: int,
-                 plant: dict[str, float], co_plant: tuple[tuple[str, str], ...]) -> None:
+    def __init__(
+        self,
+        documents: Iterable[Document],
+        *,
+        name: str,
+        seed: int,
+        plant: dict[str, float],
+        co_plant: tuple[tuple[str, str], ...],
+    ) -> None:
         self._docs = tuple(documents)
         self.name, self.seed, self.plant, self.co_plant = name, seed, plant, co_plant
 
@@ -119,14 +138,18 @@ def remove_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
     neighbour -- the exact inverse of planting them."""
     for start, end in sorted(spans, reverse=True):
         if end < len(text):
-            text = text[:start] + text[end + 1:]
+            text = text[:start] + text[end + 1 :]
         else:  # a final sentence: drop the space before it
-            text = text[:max(start - 1, 0)]
+            text = text[: max(start - 1, 0)]
     return text
 
 
-def generate_storyteller(n_docs: int, seed: int = 0, plant: dict[str, float] | None = None,
-                         co_plant: tuple[tuple[str, str], ...] | None = None) -> Corpus:
+def generate_storyteller(
+    n_docs: int,
+    seed: int = 0,
+    plant: dict[str, float] | None = None,
+    co_plant: tuple[tuple[str, str], ...] | None = None,
+) -> Corpus:
     """Generate ``n_docs`` stories.  ``plant`` overrides the rates of ``CONCEPTS`` (and
     ``"sad"``, the probability of a sad ending); ``co_plant`` lists ``(leader, follower)`` pairs
     whose follower is present exactly when its leader is (default: dragon -> treasure)."""
@@ -147,8 +170,10 @@ def _check_co_plant(pairs: tuple[tuple[str, ...], ...]) -> dict[str, str]:
     leader_of: dict[str, str] = {}
     for pair in pairs:
         if len(pair) != 2 or not all(name in CONCEPTS for name in pair) or pair[0] == pair[1]:
-            raise ValueError(f"co_plant entries must be (leader, follower) pairs of two "
-                             f"different concepts from {sorted(CONCEPTS)}; got {pair!r}")
+            raise ValueError(
+                f"co_plant entries must be (leader, follower) pairs of two "
+                f"different concepts from {sorted(CONCEPTS)}; got {pair!r}"
+            )
         if pair[1] in leader_of:
             raise ValueError(f"{pair[1]!r} is co-planted with more than one leader")
         leader_of[pair[1]] = pair[0]
@@ -168,14 +193,17 @@ def _effective_rates(plant: Mapping[str, float], leader_of: Mapping[str, str]) -
         if key not in CONCEPTS and key != "sad":
             raise ValueError(f"unknown plant key {key!r}; valid keys are {valid}")
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
-            raise ValueError(f"plant rate for {key!r} must be a number in [0, 1], got {rate!r}; "
-                             f"valid keys are {valid}")
+            raise ValueError(
+                f"plant rate for {key!r} must be a number in [0, 1], got {rate!r}; valid keys are {valid}"
+            )
     rates = {**CONCEPTS, "sad": DEFAULT_SAD, **{k: float(v) for k, v in plant.items()}}
     for follower in leader_of:
         leader = _root(follower, leader_of)
         if follower in plant and plant[follower] != rates[leader]:
-            raise ValueError(f"{follower!r} is co-planted with {leader!r} and follows its rate "
-                             f"{rates[leader]}; plant {leader!r} instead, or pass co_plant=()")
+            raise ValueError(
+                f"{follower!r} is co-planted with {leader!r} and follows its rate "
+                f"{rates[leader]}; plant {leader!r} instead, or pass co_plant=()"
+            )
         rates[follower] = rates[leader]
     return rates
 
@@ -187,8 +215,7 @@ def _root(name: str, leader_of: Mapping[str, str]) -> str:
 
 
 # --- one document ------------------------------------------------------------------------------
-def _make_document(seed: int, i: int, rates: Mapping[str, float],
-                   leader_of: Mapping[str, str]) -> Document:
+def _make_document(seed: int, i: int, rates: Mapping[str, float], leader_of: Mapping[str, str]) -> Document:
     base = random.Random(f"{seed}:{i}:base")
     topic = base.choice(TOPICS)
     cast = [_draw_name(base, exclude=None)]
@@ -201,10 +228,10 @@ def _make_document(seed: int, i: int, rates: Mapping[str, float],
     streams = {name: random.Random(f"{seed}:{i}:{name}") for name in CONCEPTS}
     draws = {name: stream.random() for name, stream in streams.items()}
     reserved = _default_concept_sentences(draws)
-    body = _body(base, topic, ctx, lists, has_friend=len(cast) == 2,
-                 max_len=max(1, _MAX_SENTENCES - 3 - reserved))  # 3: opening + two endings
-    present = {name: draws[_root(name, leader_of)] < rates[_root(name, leader_of)]
-               for name in CONCEPTS}
+    body = _body(
+        base, topic, ctx, lists, has_friend=len(cast) == 2, max_len=max(1, _MAX_SENTENCES - 3 - reserved)
+    )  # 3: opening + two endings
+    present = {name: draws[_root(name, leader_of)] < rates[_root(name, leader_of)] for name in CONCEPTS}
     inserted: dict[int, list[tuple[str, str]]] = collections.defaultdict(list)
     for name in CONCEPTS:  # a fixed order, so that slot-mates keep their relative order
         if present[name]:
@@ -214,8 +241,14 @@ def _make_document(seed: int, i: int, rates: Mapping[str, float],
 
     tone_rng = random.Random(f"{seed}:{i}:tone")
     tone = "sad" if tone_rng.random() < rates["sad"] else "happy"
-    endings = _endings(tone_rng, tone, ctx, lists, has_friend=len(cast) == 2,
-                       max_len=_MAX_SENTENCES - 1 - len(body) - reserved)
+    endings = _endings(
+        tone_rng,
+        tone,
+        ctx,
+        lists,
+        has_friend=len(cast) == 2,
+        max_len=_MAX_SENTENCES - 1 - len(body) - reserved,
+    )
 
     # Assemble: (sentence, span keys) in reading order.
     parts = [(opening, ("topic",) if opening_is_topic else ())]
@@ -227,8 +260,13 @@ def _make_document(seed: int, i: int, rates: Mapping[str, float],
     return _assemble(parts, topic, tone, cast, present)
 
 
-def _assemble(parts: Sequence[tuple[str, tuple[str, ...]]], topic: str, tone: str,
-              cast: Sequence[tuple[str, str]], present: Mapping[str, bool]) -> Document:
+def _assemble(
+    parts: Sequence[tuple[str, tuple[str, ...]]],
+    topic: str,
+    tone: str,
+    cast: Sequence[tuple[str, str]],
+    present: Mapping[str, bool],
+) -> Document:
     spans: dict[str, list[tuple[int, int]]] = collections.defaultdict(list)
     numbers: list[int] = []
     colours: list[str] = []
@@ -238,12 +276,21 @@ def _assemble(parts: Sequence[tuple[str, tuple[str, ...]]], topic: str, tone: st
             spans[key].append((offset, offset + len(sentence)))
         if "counting" in keys or "colour" in keys:  # the only sentences with these markers
             tokens = [t.lower() for t in _TOKEN.findall(sentence)]
-            numbers += [int(t) if t.isdigit() else _NUMBER_VALUE[t]
-                        for t in tokens if t.isdigit() or t in _NUMBER_VALUE]
+            numbers += [
+                int(t) if t.isdigit() else _NUMBER_VALUE[t]
+                for t in tokens
+                if t.isdigit() or t in _NUMBER_VALUE
+            ]
             colours += [t for t in tokens if t in _COLOUR_SET]
         offset += len(sentence) + 1
-    labels: dict = {"topic": topic, "tone": tone, "characters": [name for name, _ in cast],
-                    **present, "numbers": numbers, "colours": colours}
+    labels: dict = {
+        "topic": topic,
+        "tone": tone,
+        "characters": [name for name, _ in cast],
+        **present,
+        "numbers": numbers,
+        "colours": colours,
+    }
     text = " ".join(sentence for sentence, _ in parts)
     return Document(text, labels, {key: tuple(value) for key, value in spans.items()})
 
@@ -276,8 +323,9 @@ def _default_concept_sentences(draws: Mapping[str, float]) -> int:
     return sum(draws[roots[name]] < CONCEPTS[roots[name]] for name in CONCEPTS)
 
 
-def _body(rng: random.Random, topic: str, ctx: dict, lists: tuple, has_friend: bool,
-          max_len: int) -> list[tuple[str, tuple[str, ...]]]:
+def _body(
+    rng: random.Random, topic: str, ctx: dict, lists: tuple, has_friend: bool, max_len: int
+) -> list[tuple[str, tuple[str, ...]]]:
     n = min(rng.choices(_BODY_LENGTHS, cum_weights=_BODY_CUM_WEIGHTS)[0], max_len)
     is_topic = [j == 0 or rng.random() >= _P_GENERAL_BODY for j in range(n)]
     topic_pool = TOPIC_TEMPLATES[topic] + (TOPIC_FRIEND_TEMPLATES[topic] if has_friend else ())
@@ -285,20 +333,26 @@ def _body(rng: random.Random, topic: str, ctx: dict, lists: tuple, has_friend: b
     # Sampling without replacement keeps a story from repeating a sentence pattern.
     topic_templates = iter(rng.sample(topic_pool, sum(is_topic)))
     general_templates = iter(rng.sample(general_pool, n - sum(is_topic)))
-    return [(_fill(next(topic_templates), rng, ctx, lists), ("topic",)) if flag
-            else (_fill(next(general_templates), rng, ctx, lists), ()) for flag in is_topic]
+    return [
+        (_fill(next(topic_templates), rng, ctx, lists), ("topic",))
+        if flag
+        else (_fill(next(general_templates), rng, ctx, lists), ())
+        for flag in is_topic
+    ]
 
 
-def _concept_sentence(rng: random.Random, concept: str, ctx: dict, lists: tuple,
-                      cast: Sequence[tuple[str, str]]) -> str:
+def _concept_sentence(
+    rng: random.Random, concept: str, ctx: dict, lists: tuple, cast: Sequence[tuple[str, str]]
+) -> str:
     template = rng.choice(lex.CONCEPT_TEMPLATES[concept])
     if concept == "dialogue":  # either character may speak
         ctx = {**ctx, "speaker": rng.choice(cast)[0]}
     return _fill(template, rng, ctx, lists)
 
 
-def _endings(rng: random.Random, tone: str, ctx: dict, lists: tuple, has_friend: bool,
-             max_len: int) -> list[str]:
+def _endings(
+    rng: random.Random, tone: str, ctx: dict, lists: tuple, has_friend: bool, max_len: int
+) -> list[str]:
     n = 2 if rng.random() < _P_TWO_ENDINGS and max_len >= 2 else 1
     pool = lex.ENDINGS[tone] + (lex.ENDINGS_FRIEND[tone] if has_friend else ())
     # A closing "And ... lived happily ever after." always comes last.
@@ -307,8 +361,9 @@ def _endings(rng: random.Random, tone: str, ctx: dict, lists: tuple, has_friend:
 
 
 # --- templates ---------------------------------------------------------------------------------
-def _fill(template: str, rng: random.Random, ctx: Mapping[str, str],
-          lists: Sequence[Mapping[str, Sequence[str]]]) -> str:
+def _fill(
+    template: str, rng: random.Random, ctx: Mapping[str, str], lists: Sequence[Mapping[str, Sequence[str]]]
+) -> str:
     """Fill a template's slots (syntax in :mod:`.lexicon`), fix a/an, capitalise."""
     chosen: dict[str, str] = {}
 
@@ -327,7 +382,7 @@ def _fill(template: str, rng: random.Random, ctx: Mapping[str, str],
 
     text = _A_BEFORE_VOWEL.sub(r"\1n ", _SLOT.sub(slot, template))
     first = 1 if text.startswith('"') else 0
-    return text[:first] + text[first].upper() + text[first + 1:]
+    return text[:first] + text[first].upper() + text[first + 1 :]
 
 
 def _draw(rng: random.Random, key: str, lists: Sequence[Mapping[str, Sequence[str]]]) -> str:

@@ -26,11 +26,16 @@ def _w(words: str) -> tuple[str, ...]:
 # --- characters ------------------------------------------------------------------------------
 # (name, pronoun), most frequent first: the generator draws them with Zipf weights 1/rank.
 NAMES: tuple[tuple[str, str], ...] = tuple(
-    (n, "she" if g == "f" else "he") for n, g in (p.split(":") for p in """
+    (n, "she" if g == "f" else "he")
+    for n, g in (
+        p.split(":")
+        for p in """
     Mia:f Tom:m Lily:f Sam:m Emma:f Ben:m Zoe:f Leo:m Ella:f Max:m Anna:f Jack:m Lucy:f Finn:m
     Maya:f Oscar:m Chloe:f Hugo:m Isla:f Noah:m Grace:f Owen:m Ivy:f Theo:m Nina:f Felix:m
     Hannah:f Adam:m Sara:f Eli:m Freya:f Jonah:m Alice:f Kai:m Ada:f Ravi:m Priya:f Omar:m
-    Tessa:f Milo:m""".split()))
+    Tessa:f Milo:m""".split()
+    )
+)
 
 PRONOUNS: dict[str, dict[str, str]] = {
     "he": {"he": "he", "him": "him", "his": "his", "kid": "boy"},
@@ -76,10 +81,22 @@ GENERAL: dict[str, tuple[str, ...]] = {
 }
 
 IRREGULAR_PLURALS: dict[str, str] = {
-    "mouse": "mice", "sheep": "sheep", "deer": "deer", "goose": "geese", "calf": "calves",
-    "potato": "potatoes", "tomato": "tomatoes", "scarf": "scarves", "shelf": "shelves",
-    "leaf": "leaves", "snowman": "snowmen", "starfish": "starfish", "jellyfish": "jellyfish",
-    "spacecraft": "spacecraft", "tornado": "tornadoes"}
+    "mouse": "mice",
+    "sheep": "sheep",
+    "deer": "deer",
+    "goose": "geese",
+    "calf": "calves",
+    "potato": "potatoes",
+    "tomato": "tomatoes",
+    "scarf": "scarves",
+    "shelf": "shelves",
+    "leaf": "leaves",
+    "snowman": "snowmen",
+    "starfish": "starfish",
+    "jellyfish": "jellyfish",
+    "spacecraft": "spacecraft",
+    "tornado": "tornadoes",
+}
 
 # --- concept markers ---------------------------------------------------------------------------
 COLOURS: tuple[str, ...] = _w("red blue green yellow orange purple pink brown black white grey silver golden")
@@ -259,10 +276,14 @@ ENDINGS: dict[str, tuple[str, ...]] = {
     ),
 }
 ENDINGS_FRIEND: dict[str, tuple[str, ...]] = {
-    "happy": ("{name} and {friend} laughed together all the way home.",
-              "{friend} hugged {name}, and they both smiled."),
-    "sad": ("{name} and {friend} walked home in sad silence.",
-            "{friend} waved goodbye, and {name} felt lonely."),
+    "happy": (
+        "{name} and {friend} laughed together all the way home.",
+        "{friend} hugged {name}, and they both smiled.",
+    ),
+    "sad": (
+        "{name} and {friend} walked home in sad silence.",
+        "{friend} waved goodbye, and {name} felt lonely.",
+    ),
 }
 
 # --- general body sentences (topic-neutral) ---------------------------------------------------

@@ -20,7 +20,9 @@ TOPIC_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             calf pig piglet duck duckling goose hen chick owl fox badger hedgehog squirrel mouse
             frog toad deer tortoise parrot guinea_pig ferret tiger elephant giraffe
             zebra monkey camel llama bear otter beaver mole peacock swan rooster kangaroo"""),
-        "place": _w("farm barn stable meadow pond paddock zoo pasture farmyard kennel animal_shelter duck_pond"),
+        "place": _w(
+            "farm barn stable meadow pond paddock zoo pasture farmyard kennel animal_shelter duck_pond"
+        ),
         "verb": _w("fed stroked patted brushed cuddled groomed rescued tamed"),
         "adj": _w("fluffy furry woolly playful hungry sleepy shy noisy spotted stripy scruffy cheeky"),
         "feed": _w("hay straw oats pellets"),
@@ -78,12 +80,16 @@ TOPIC_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             galaxy nebula telescope astronaut spacesuit alien crater space_probe rover
             meteorite shooting_star constellation jetpack star_chart spacecraft orbiter
             planetoid airlock solar_panel moon_buggy control_panel radio_dish"""),
-        "place": _w("observatory launch_pad planetarium mission_control moon_base rocket_factory launch_site"),
+        "place": _w(
+            "observatory launch_pad planetarium mission_control moon_base rocket_factory launch_site"
+        ),
         "verb": _w("launched steered explored piloted orbited landed"),
         "adj": _w("distant faraway twinkling cosmic starry glowing weightless shimmering lunar interstellar"),
         "idea": _w("gravity orbits eclipses stardust moonlight countdowns"),
         "craft": _w("rocket spaceship lander capsule space_shuttle"),
-        "skything": _w("planet star comet asteroid satellite galaxy nebula meteor constellation shooting_star"),
+        "skything": _w(
+            "planet star comet asteroid satellite galaxy nebula meteor constellation shooting_star"
+        ),
     },
     "sea": {
         "noun": _w("""boat sailboat yacht canoe shell seashell crab starfish seagull dolphin whale
@@ -93,7 +99,9 @@ TOPIC_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "place": _w("beach harbour seashore cove pier lighthouse dock bay promenade boardwalk"),
         "verb": _w("collected spotted found"),
         "adj": _w("wavy sparkling foamy briny choppy glistening salty"),
-        "creature": _w("crab starfish dolphin whale jellyfish seal octopus lobster seahorse turtle shark walrus puffin"),
+        "creature": _w(
+            "crab starfish dolphin whale jellyfish seal octopus lobster seahorse turtle shark walrus puffin"
+        ),
         "find": _w("shell seashell pebble starfish cockle"),
         "shore": _w("waves rocks tide seaweed"),
         "vessel": _w("boat sailboat yacht canoe rowing_boat raft dinghy kayak submarine"),
@@ -102,7 +110,9 @@ TOPIC_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "noun": _w("""pencil crayon notebook ruler eraser textbook dictionary sharpener paintbrush
             pencil_case worksheet globe poster backpack schoolbag desk sticker stapler
             protractor easel folder highlighter fountain_pen chalkboard certificate timetable"""),
-        "place": _w("classroom playground library science_lab cloakroom reading_corner schoolyard staffroom corridor"),
+        "place": _w(
+            "classroom playground library science_lab cloakroom reading_corner schoolyard staffroom corridor"
+        ),
         "verb": _w("studied sharpened borrowed"),
         "adj": _w("clever curious studious neat tidy"),
         "stationery": _w("""pencil crayon notebook ruler eraser textbook dictionary sharpener
@@ -264,24 +274,44 @@ TOPIC_TEMPLATES: dict[str, tuple[str, ...]] = {
 }
 
 TOPIC_FRIEND_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "animals": ("{name} and {friend} {verb} the {noun:pl} together at the {place}.",
-                "{friend} showed {name} a {adj} {noun} hiding in the {place}."),
-    "food": ("{name} and {friend} shared a {adj} {noun} at the {place}.",
-             "{friend} showed {name} how to make {noun:pl} in the {place}."),
-    "weather": ("{name} and {friend} splashed through the {element} to the {place}.",
-                "{friend} lent {name} an umbrella because the day was so {adj}."),
-    "sport": ("{name} {verb} the {noun} to {friend} across the {place}.",
-              "{name} and {friend} raced each other around the {place} after the {term}."),
-    "music": ("{name} played the {noun} while {friend} sang a {piece}.",
-              "{friend} taught {name} a {adj} {piece} at the {place}."),
-    "space": ("{name} and {friend} pretended to fly a {craft} to a {adj} {skything}.",
-              "{friend} pointed at a {adj} {skything}, and {name} looked through the telescope."),
-    "sea": ("{name} and {friend} built a sandcastle with a moat at the {place}.",
-            "{friend} showed {name} a {creature} hiding under a rock at the {place}."),
-    "school": ("{name} sat next to {friend} during the {lesson} lesson in the {place}.",
-               "{friend} lent {name} a {stationery} in the {place}."),
-    "garden": ("{name} and {friend} planted {bloom} seeds in the {place}.",
-               "{friend} helped {name} pull up the weeds around the {bloom:pl} in the {place}."),
-    "travel": ("{name} and {friend} waited for the {vehicle} at the {place}.",
-               "{friend} read the map while {name} carried the suitcase to the {place}."),
+    "animals": (
+        "{name} and {friend} {verb} the {noun:pl} together at the {place}.",
+        "{friend} showed {name} a {adj} {noun} hiding in the {place}.",
+    ),
+    "food": (
+        "{name} and {friend} shared a {adj} {noun} at the {place}.",
+        "{friend} showed {name} how to make {noun:pl} in the {place}.",
+    ),
+    "weather": (
+        "{name} and {friend} splashed through the {element} to the {place}.",
+        "{friend} lent {name} an umbrella because the day was so {adj}.",
+    ),
+    "sport": (
+        "{name} {verb} the {noun} to {friend} across the {place}.",
+        "{name} and {friend} raced each other around the {place} after the {term}.",
+    ),
+    "music": (
+        "{name} played the {noun} while {friend} sang a {piece}.",
+        "{friend} taught {name} a {adj} {piece} at the {place}.",
+    ),
+    "space": (
+        "{name} and {friend} pretended to fly a {craft} to a {adj} {skything}.",
+        "{friend} pointed at a {adj} {skything}, and {name} looked through the telescope.",
+    ),
+    "sea": (
+        "{name} and {friend} built a sandcastle with a moat at the {place}.",
+        "{friend} showed {name} a {creature} hiding under a rock at the {place}.",
+    ),
+    "school": (
+        "{name} sat next to {friend} during the {lesson} lesson in the {place}.",
+        "{friend} lent {name} a {stationery} in the {place}.",
+    ),
+    "garden": (
+        "{name} and {friend} planted {bloom} seeds in the {place}.",
+        "{friend} helped {name} pull up the weeds around the {bloom:pl} in the {place}.",
+    ),
+    "travel": (
+        "{name} and {friend} waited for the {vehicle} at the {place}.",
+        "{friend} read the map while {name} carried the suitcase to the {place}.",
+    ),
 }

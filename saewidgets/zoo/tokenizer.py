@@ -20,8 +20,10 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096):
     from transformers import PreTrainedTokenizerFast
 
     if vocab_size < 300:
-        raise ValueError(f"vocab_size={vocab_size} is too small: byte-level BPE needs 256 byte tokens "
-                         "plus merges; use at least 300 (the bundled model uses 4096).")
+        raise ValueError(
+            f"vocab_size={vocab_size} is too small: byte-level BPE needs 256 byte tokens "
+            "plus merges; use at least 300 (the bundled model uses 4096)."
+        )
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
@@ -33,6 +35,10 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096):
     )
     tok.train_from_iterator(texts, trainer)
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token=BOS, eos_token=BOS, pad_token=PAD, padding_side="right",
+        tokenizer_object=tok,
+        bos_token=BOS,
+        eos_token=BOS,
+        pad_token=PAD,
+        padding_side="right",
         model_max_length=1_000_000,
     )

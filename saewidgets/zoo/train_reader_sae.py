@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> None:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--docs", type=int, default=5000)
-    p.add_argument("--tokens", type=int, default=1_500_000, help="training tokens (several passes over the docs)")
+    p.add_argument(
+        "--tokens", type=int, default=1_500_000, help="training tokens (several passes over the docs)"
+    )
     p.add_argument("--d-sae", type=int, default=2048)
     p.add_argument("--k", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
@@ -46,17 +48,29 @@ def main(argv: list[str] | None = None) -> None:
     from .corpus import RARE_CONCEPTS
 
     plant = {name: RARE_RATE for name in RARE_CONCEPTS}
-    acts = sw.harvest(model, sw.load_corpus("storyteller", n_docs=args.docs, seed=TRAIN_CORPUS_SEED, plant=plant),
-                      HOOK)
+    acts = sw.harvest(
+        model, sw.load_corpus("storyteller", n_docs=args.docs, seed=TRAIN_CORPUS_SEED, plant=plant), HOOK
+    )
     sae = sw.build_sae(sw.SAEConfig("topk", d_in=model.cfg.d_model, d_sae=args.d_sae, k=args.k))
     result = sw.train(sae, acts, n_tokens=args.tokens, lr=3e-3, device="cpu", progress=True, seed=args.seed)
     held_out = sw.load_corpus("storyteller", n_docs=200, seed=TRAIN_CORPUS_SEED + 1)
     metrics = sw.evaluate(result.sae, sw.harvest(model, held_out, HOOK), model=model, texts=held_out.texts)
-    card = {"architecture": "topk", "d_sae": args.d_sae, "k": args.k, "hook": HOOK, "train_docs": args.docs,
-            "train_corpus_seed": TRAIN_CORPUS_SEED, "train_plant": plant, "train_tokens": args.tokens, "seed": args.seed,
-            "minutes": round((time.time() - t0) / 60, 1),
-            "held_out": {k: round(float(metrics[k]), 4) for k in ("l0", "fvu", "delta_ce", "ce_loss_score",
-                                                                   "dead_fraction", "dense_fraction")}}
+    card = {
+        "architecture": "topk",
+        "d_sae": args.d_sae,
+        "k": args.k,
+        "hook": HOOK,
+        "train_docs": args.docs,
+        "train_corpus_seed": TRAIN_CORPUS_SEED,
+        "train_plant": plant,
+        "train_tokens": args.tokens,
+        "seed": args.seed,
+        "minutes": round((time.time() - t0) / 60, 1),
+        "held_out": {
+            k: round(float(metrics[k]), 4)
+            for k in ("l0", "fvu", "delta_ce", "ce_loss_score", "dead_fraction", "dense_fraction")
+        },
+    }
     save_sae(result.sae, args.out, hook=HOOK, model_name="storyteller", metadata={"card": card})
     print(json.dumps(card, indent=1))
 

@@ -114,20 +114,33 @@ def main(argv: list[str] | None = None) -> dict:
     train_ids = tok(train_docs, add_special_tokens=False)["input_ids"]
     heldout_ids = tok(heldout_docs, add_special_tokens=False)["input_ids"]
     rows = pack_rows(train_ids, bos, args.n_ctx)  # [n_rows, n_ctx]
-    print(f"corpus + tokenizer: {time.time() - t0:.1f} s, {rows.numel():,} training tokens in {len(rows)} rows")
+    print(
+        f"corpus + tokenizer: {time.time() - t0:.1f} s, {rows.numel():,} training tokens in {len(rows)} rows"
+    )
 
     config = GPT2Config(
-        vocab_size=len(tok), n_positions=args.n_ctx, n_embd=args.d_model, n_layer=args.n_layer,
-        n_head=max(1, args.d_model // 32), n_inner=4 * args.d_model,
-        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,  # tiny model, plenty of data: no dropout
-        bos_token_id=bos, eos_token_id=bos, pad_token_id=tok.pad_token_id,
+        vocab_size=len(tok),
+        n_positions=args.n_ctx,
+        n_embd=args.d_model,
+        n_layer=args.n_layer,
+        n_head=max(1, args.d_model // 32),
+        n_inner=4 * args.d_model,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,  # tiny model, plenty of data: no dropout
+        bos_token_id=bos,
+        eos_token_id=bos,
+        pad_token_id=tok.pad_token_id,
     )
     model = GPT2LMHeadModel(config)
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.95))
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=args.lr,
+        betas=(0.9, 0.95),
+    )
     gen = torch.Generator().manual_seed(args.seed)
     curve, t_train = [], time.time()
     for step in range(args.steps):
@@ -142,8 +155,12 @@ def main(argv: list[str] | None = None) -> dict:
         opt.step()
         opt.zero_grad(set_to_none=True)
         if step % 50 == 0 or step == args.steps - 1:
-            point = {"step": step, "tokens": (step + 1) * x.numel(), "train_loss": round(loss.item(), 4),
-                     "seconds": round(time.time() - t_train, 1)}
+            point = {
+                "step": step,
+                "tokens": (step + 1) * x.numel(),
+                "train_loss": round(loss.item(), 4),
+                "seconds": round(time.time() - t_train, 1),
+            }
             if step % 250 == 0 or step == args.steps - 1:
                 model.eval()
                 point["heldout_loss"] = round(model_loss(model, heldout_ids[:200], bos), 4)
@@ -157,19 +174,39 @@ def main(argv: list[str] | None = None) -> dict:
     unigram = unigram_loss(train_ids, heldout_ids, len(tok))
     prompt = tok("Once upon a time", add_special_tokens=False, return_tensors="pt")["input_ids"]
     prompt = torch.cat([torch.tensor([[bos]]), prompt], dim=1)
-    sample_ids = model.generate(prompt, max_new_tokens=min(80, args.n_ctx - prompt.shape[1]), do_sample=False, pad_token_id=tok.pad_token_id)
+    sample_ids = model.generate(
+        prompt,
+        max_new_tokens=min(80, args.n_ctx - prompt.shape[1]),
+        do_sample=False,
+        pad_token_id=tok.pad_token_id,
+    )
     sample = tok.decode(sample_ids[0, 1:], skip_special_tokens=True)
     card = {
-        "architecture": "GPT2LMHeadModel", "n_params": n_params, "n_layer": args.n_layer,
-        "d_model": args.d_model, "n_ctx": args.n_ctx, "vocab_size": len(tok),
-        "seed": args.seed, "steps": args.steps, "batch": args.batch, "lr": args.lr,
-        "train_corpus": {"name": "storyteller", "seed": TRAIN_CORPUS_SEED, "n_docs": args.n_docs,
-                         "n_tokens": int(rows.numel())},
+        "architecture": "GPT2LMHeadModel",
+        "n_params": n_params,
+        "n_layer": args.n_layer,
+        "d_model": args.d_model,
+        "n_ctx": args.n_ctx,
+        "vocab_size": len(tok),
+        "seed": args.seed,
+        "steps": args.steps,
+        "batch": args.batch,
+        "lr": args.lr,
+        "train_corpus": {
+            "name": "storyteller",
+            "seed": TRAIN_CORPUS_SEED,
+            "n_docs": args.n_docs,
+            "n_tokens": int(rows.numel()),
+        },
         "heldout_corpus": {"name": "storyteller", "seed": HELDOUT_CORPUS_SEED, "n_docs": len(heldout_docs)},
-        "heldout_loss": round(heldout, 4), "unigram_loss": round(unigram, 4),
+        "heldout_loss": round(heldout, 4),
+        "unigram_loss": round(unigram, 4),
         "reduction_vs_unigram": round(1 - heldout / unigram, 4),
-        "train_seconds": round(train_seconds, 1), "threads": args.threads, "torch": torch.__version__,
-        "greedy_sample": sample, "curve": curve,
+        "train_seconds": round(train_seconds, 1),
+        "threads": args.threads,
+        "torch": torch.__version__,
+        "greedy_sample": sample,
+        "curve": curve,
     }
     print(json.dumps({k: v for k, v in card.items() if k != "curve"}, indent=1))
     _save_atomically(model, tok, card, args.out)
@@ -191,9 +228,13 @@ def plot_curve(card: dict, path: Path) -> None:
     held = [p for p in curve if "heldout_loss" in p]
     ax.plot([p["tokens"] / 1e6 for p in held], [p["heldout_loss"] for p in held], "o-", label="held-out")
     ax.axhline(card["unigram_loss"], color="grey", ls="--", label=f"unigram ({card['unigram_loss']:.2f})")
-    ax.set(xlabel="training tokens (millions)", ylabel="cross-entropy (nats/token)", ylim=(0, None),
-           title=f"storyteller: {card['n_params'] / 1e6:.2f} M parameters, {card['train_seconds'] / 60:.0f} min on "
-                 f"{card['threads']} CPU threads")
+    ax.set(
+        xlabel="training tokens (millions)",
+        ylabel="cross-entropy (nats/token)",
+        ylim=(0, None),
+        title=f"storyteller: {card['n_params'] / 1e6:.2f} M parameters, {card['train_seconds'] / 60:.0f} min on "
+        f"{card['threads']} CPU threads",
+    )
     ax.legend()
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)

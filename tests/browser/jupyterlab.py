@@ -46,12 +46,28 @@ class Lab:
         self.log = open(root / "jupyterlab.log", "w")  # noqa: SIM115 (closed in stop)
         # Own settings and workspaces: a theme chosen in one test run must not leak into the next (or into
         # the user's own JupyterLab).
-        env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"),
-                   JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"))
+        env = dict(
+            os.environ,
+            JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"),
+            JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"),
+        )
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
-             "--ServerApp.token=", "--ServerApp.password=", "--allow-root", f"--ServerApp.root_dir={root}"],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                f"--port={self.port}",
+                "--ip=127.0.0.1",
+                "--ServerApp.token=",
+                "--ServerApp.password=",
+                "--allow-root",
+                f"--ServerApp.root_dir={root}",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
         deadline = time.time() + 90
         while time.time() < deadline:
             try:
@@ -96,8 +112,11 @@ def open_and_run(page, lab: Lab, name: str, timeout_ms: int = 180_000) -> None:
     page.goto(f"{lab.url}/lab/workspaces/{Path(name).stem}/tree/{name}")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    lab.wait_for_idle_kernel(name)  # the REST API knows when the session's kernel is really up, the DOM may not
+    lab.wait_for_idle_kernel(
+        name
+    )  # the REST API knows when the session's kernel is really up, the DOM may not
     menu(page, "Run", "Run All Cells")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-InputArea-prompt')].every(p => /\\[\\d+\\]/.test(p.textContent))",
-        timeout=timeout_ms)
+        timeout=timeout_ms,
+    )

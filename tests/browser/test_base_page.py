@@ -33,7 +33,9 @@ def test_offline_page_renders_state_arrays_and_interactions(tmp_path, page):
     from saewidgets.widgets._base import static_text
 
     Probe._esm = static_text("common.js") + ESM
-    w = Probe(values=np.arange(6, dtype=np.float32).reshape(2, 3), label="</script><img src=x onerror=alert(1)>")
+    w = Probe(
+        values=np.arange(6, dtype=np.float32).reshape(2, 3), label="</script><img src=x onerror=alert(1)>"
+    )
     path = w.to_html(tmp_path / "probe.html")
     p = page()
     browser_page = p.open(path)

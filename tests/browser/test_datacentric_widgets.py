@@ -24,7 +24,9 @@ def diff_page(tmp_path_factory):
     target[:, 0], other[:, 0] = rng.random(200) < 0.4, 0
     target[:, 1], other[:, 1] = rng.random(200) < 0.1, rng.random(200) < 0.5
     r = dc.diff(make_emb(target), make_emb(other), n_permutations=50)
-    w = DiffBars(r, names=["sad stories", "happy stories"], labels={0: "tone=sad", 1: EVIL}, n=12, n_negative=3)
+    w = DiffBars(
+        r, names=["sad stories", "happy stories"], labels={0: "tone=sad", 1: EVIL}, n=12, n_negative=3
+    )
     return w, w.to_html(tmp_path_factory.mktemp("db") / "diff.html")
 
 
@@ -36,7 +38,9 @@ def test_diff_bars_band_marks_and_click_selects(diff_page, page, scheme):
     rows = pg.locator(".saew-db-row")
     assert rows.count() == len(w.latents)
     assert [int(v) for v in rows.evaluate_all("els => els.map(e => e.dataset.latent)")] == w.latents
-    assert pg.locator(".saew-db-row.saew-db-sig").count() == 2  # latent 0 (+) and latent 1 (-) are beyond the band
+    assert (
+        pg.locator(".saew-db-row.saew-db-sig").count() == 2
+    )  # latent 0 (+) and latent 1 (-) are beyond the band
     assert pg.locator(".saew-db-row[data-latent='0']").get_attribute("class").count("saew-db-sig") == 1
     # the band is the same width on every row and centred on zero; bars beyond it reach past its edge
     band = pg.locator(".saew-db-row[data-latent='0'] .saew-db-band").bounding_box()
@@ -46,8 +50,10 @@ def test_diff_bars_band_marks_and_click_selects(diff_page, page, scheme):
     assert bar0["x"] + bar0["width"] > band["x"] + band["width"] + 5 and bar0["x"] >= zero["x"] - 1
     bar1 = pg.locator(".saew-db-row[data-latent='1'] .saew-db-bar").bounding_box()
     assert bar1["x"] < band["x"] - 5  # negative: left of the band
-    colors = pg.eval_on_selector_all(".saew-db-row[data-latent='0'] .saew-db-bar, .saew-db-row[data-latent='1'] .saew-db-bar",
-                                     "els => els.map(e => getComputedStyle(e).backgroundColor)")
+    colors = pg.eval_on_selector_all(
+        ".saew-db-row[data-latent='0'] .saew-db-bar, .saew-db-row[data-latent='1'] .saew-db-bar",
+        "els => els.map(e => getComputedStyle(e).backgroundColor)",
+    )
     assert colors[0] != colors[1]
     assert EVIL in pg.inner_text(".saew-db-row[data-latent='1']")
     no_injected_markup(pg)
@@ -101,13 +107,17 @@ def test_npmi_scatter_brush_selects_pairs_and_click_picks_one(npmi_page, page, s
     assert EVIL in table and "#3" in table and "1.00" in table
     # a wide brush over the lower-left half selects exactly the points inside it
     x0, x1, y0, y1 = min(xs) - 3, float(np.median(xs)), float(np.median(ys)), max(ys) + 3
+
     def within(m):  # points inside the box shrunk (m > 0) or grown (m < 0) by m pixels
         return {i for i in range(len(xs)) if x0 + m <= xs[i] <= x1 - m and y0 + m <= ys[i] <= y1 - m}
+
     pg.mouse.move(x0, y0)
     pg.mouse.down()
     pg.mouse.move(x1, y1, steps=5)
     pg.mouse.up()
-    on = {int(v) for v in pg.locator(".saew-ns-pt.saew-ns-on").evaluate_all("els => els.map(e => e.dataset.i)")}
+    on = {
+        int(v) for v in pg.locator(".saew-ns-pt.saew-ns-on").evaluate_all("els => els.map(e => e.dataset.i)")
+    }
     assert within(1.5) <= on <= within(-1.5) and len(on) > 5  # mouse positions are whole pixels
     assert pg.locator(".saew-ns-table tbody tr").count() == len(on)
     p.shot(f"npmi_scatter_{scheme}")
@@ -203,7 +213,8 @@ def test_retrieval_highlights_tokens_where_the_query_latents_fire(story_retrieva
         assert span.evaluate("e => e.style.background") != ""
     # the strongest token overall is coloured darker than a weak one
     alphas = pg.locator(".saew-rb-hit").evaluate_all(
-        "els => els.map(e => Number(e.style.background.match(/[\\d.]+\\)$/)[0].slice(0, -1)))")
+        "els => els.map(e => Number(e.style.background.match(/[\\d.]+\\)$/)[0].slice(0, -1)))"
+    )
     assert max(alphas) == pytest.approx(0.85, abs=0.01) and min(alphas) < 0.5
     assert "<script>alert(1)</script>" in pg.inner_text(".saew-rb-doc[data-doc='16'] .saew-rb-tokens")
     no_injected_markup(pg)

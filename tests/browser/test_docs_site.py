@@ -19,14 +19,21 @@ from .conftest import ARTIFACTS
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
 # Anything a page *loads* (not an <a href> a reader may follow) must be local.
-LOADS = re.compile(r"<(?:script|img|iframe|source|embed)\b[^>]*\ssrc=\"(https?:)?//|<link\b[^>]*\shref=\"(https?:)?//")
+LOADS = re.compile(
+    r"<(?:script|img|iframe|source|embed)\b[^>]*\ssrc=\"(https?:)?//|<link\b[^>]*\shref=\"(https?:)?//"
+)
 
 pytestmark = pytest.mark.slow
 
 
 def _build(out: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "docs" / "build.py"), "--out", str(out), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "build.py"), "--out", str(out), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +50,32 @@ def test_every_notebook_and_guide_is_a_page(site):
         page = (site / "notebooks" / f"{stem}.html").read_text(encoding="utf-8")
         assert "Run it yourself" in page and f"{stem}.ipynb" in page, stem
         assert (site / "_downloads").exists()
-    for name in ("getting-started", "concepts", "gpu", "report", "sae", "widgets", "datacentric",
-                 "api/index", "api/sae", "api/training", "api/datacentric"):
+    for name in (
+        "getting-started",
+        "concepts",
+        "gpu",
+        "report",
+        "sae",
+        "widgets",
+        "datacentric",
+        "api/index",
+        "api/sae",
+        "api/training",
+        "api/datacentric",
+    ):
         assert (site / f"{name}.html").is_file(), name
 
 
 def test_api_reference_is_generated_from_docstrings(site):
     sae = (site / "api" / "sae.html").read_text(encoding="utf-8")
-    for name in ("sae.JumpReLUSAE", "sae.GatedSAE", "sae.BatchTopKSAE", "ste.Heaviside", "io.load_gemma_scope",
-                 "config.SAEConfig"):
+    for name in (
+        "sae.JumpReLUSAE",
+        "sae.GatedSAE",
+        "sae.BatchTopKSAE",
+        "ste.Heaviside",
+        "io.load_gemma_scope",
+        "config.SAEConfig",
+    ):
         assert f'id="saewidgets.{name}"' in sae, name
     training = (site / "api" / "training.html").read_text(encoding="utf-8")
     assert 'id="saewidgets.training.train_sweep"' in training
@@ -70,9 +94,13 @@ def test_no_page_loads_anything_from_the_network(site):
 
 def test_widget_pages_match_the_notebooks_widgets(site):
     pages = sorted((site / "_static" / "nbwidgets").glob("*.html"))
-    assert len(pages) >= 8, [p.name for p in pages]  # monitors, feature views, frontier, steering, data-centric
-    frames = sum(len(re.findall(r'<iframe class="nb-widget"', p.read_text(encoding="utf-8")))
-                 for p in (site / "notebooks").glob("*.html"))
+    assert len(pages) >= 8, [
+        p.name for p in pages
+    ]  # monitors, feature views, frontier, steering, data-centric
+    frames = sum(
+        len(re.findall(r'<iframe class="nb-widget"', p.read_text(encoding="utf-8")))
+        for p in (site / "notebooks").glob("*.html")
+    )
     assert frames == len(pages)
 
 
@@ -87,10 +115,14 @@ def test_a_notebook_page_renders_its_widgets_offline(site, page):
         frame = element.content_frame()
         frame.wait_for_selector("body[data-saew-ready='1']", timeout=20_000)
     monitor, features = (e.content_frame() for e in frames)
-    assert monitor.locator("path.saew-tm-line").count() >= 4  # one curve per panel, from the saved state  # the loss curves were drawn from saved state
+    assert (
+        monitor.locator("path.saew-tm-line").count() >= 4
+    )  # one curve per panel, from the saved state  # the loss curves were drawn from saved state
     assert features.locator(".saew-fa-tok").count() > 50  # tokens of the example texts
     # each frame grew to its content (the page posts its height to the docs page)
-    pg.wait_for_function("[...document.querySelectorAll('iframe.nb-widget')].every(f => f.offsetHeight > 430)")
+    pg.wait_for_function(
+        "[...document.querySelectorAll('iframe.nb-widget')].every(f => f.offsetHeight > 430)"
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     frames[1].screenshot(path=str(ARTIFACTS / "docs_feature_view_frame.png"))
     frames[0].screenshot(path=str(ARTIFACTS / "docs_training_monitor_frame.png"))

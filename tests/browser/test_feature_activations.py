@@ -109,12 +109,14 @@ def synthetic(n_tokens: int, doc_len: int = 200, seed: int = 0):
         sae.b_enc.fill_(-2.0)
     x = torch.randn(n_tokens, 8, generator=g)
     rows = torch.arange(n_tokens)
-    acts = ActivationSet(x, rows % 50, rows // doc_len, rows % doc_len + 1, hook="toy", model_name="toy",
-                         norm_scale=1.0)
+    acts = ActivationSet(
+        x, rows % 50, rows // doc_len, rows % doc_len + 1, hook="toy", model_name="toy", norm_scale=1.0
+    )
     words = [f" w{i}" for i in range(50)]
     tokens = [words[i] for i in (rows % 50).tolist()]
-    return FeatureActivations.from_activations(sae, acts, tokens, W_U=torch.randn(8, 50, generator=g),
-                                               decode=lambda i: words[i], n_latents=4)
+    return FeatureActivations.from_activations(
+        sae, acts, tokens, W_U=torch.randn(8, 50, generator=g), decode=lambda i: words[i], n_latents=4
+    )
 
 
 def test_100k_tokens_render_paged(tmp_path, page):
@@ -130,8 +132,10 @@ def test_100k_tokens_render_paged(tmp_path, page):
     p.shot("feature_activations_100k")
     bp.click(".saew-fa-next")
     assert bp.inner_text(".saew-fa-pageinfo").startswith("Tokens 2,001")
-    print(f"\n100k tokens: page open + first render {seconds:.2f} s, "
-          f"render() {bp.get_attribute('#saew-root', 'data-saew-render-ms')} ms")
+    print(
+        f"\n100k tokens: page open + first render {seconds:.2f} s, "
+        f"render() {bp.get_attribute('#saew-root', 'data-saew-render-ms')} ms"
+    )
     assert seconds < 10
 
 

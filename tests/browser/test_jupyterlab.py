@@ -63,16 +63,19 @@ def test_widgets_render_and_reach_the_kernel(lab, page, theme):
     pg = p.page
     open_and_run(pg, lab, f"widgets_{theme}.ipynb")
     menu(pg, "Settings", "Theme", "JupyterLab Dark" if theme == "dark" else "JupyterLab Light")
-    pg.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{str(theme == 'light').lower()}'",
-                         timeout=20_000)
+    pg.wait_for_function(
+        f"() => document.body.dataset.jpThemeLight === '{str(theme == 'light').lower()}'", timeout=20_000
+    )
     steered = pg.locator(".saew-steer-text[data-kind='steered']")
     before = steered.inner_text()
     assert before and before == pg.locator(".saew-steer-text[data-kind='unsteered']").inner_text()
     slider = pg.locator(".saew-steer-slider").first
     slider.focus()
     pg.keyboard.press("End")  # +5 x typical max
-    pg.wait_for_function("() => document.querySelector('.saew-steer-text[data-kind=steered]').textContent"
-                         ".includes('sea sea')", timeout=60_000)
+    pg.wait_for_function(
+        "() => document.querySelector('.saew-steer-text[data-kind=steered]').textContent.includes('sea sea')",
+        timeout=60_000,
+    )
     pg.get_by_text("kernel: strengths [5.0]").wait_for(timeout=60_000)
     # the training monitor filled up and finished; the feature view coloured its tokens
     assert "finished" in pg.locator(".saew-tm-status").inner_text()
@@ -80,8 +83,10 @@ def test_widgets_render_and_reach_the_kernel(lab, page, theme):
     # prompt-centric mode: the kernel runs model + SAE on typed text and sends the tokens back
     pg.locator(".saew-fa-prompt").fill("The dragon <img src=x> flew over the sea.")
     pg.locator(".saew-fa-run").click()
-    pg.wait_for_function("() => document.querySelector('.saew-fa-prompt-tokens')?.textContent.includes('dragon')",
-                         timeout=60_000)
+    pg.wait_for_function(
+        "() => document.querySelector('.saew-fa-prompt-tokens')?.textContent.includes('dragon')",
+        timeout=60_000,
+    )
     assert pg.locator(".saew-fa-prompt-tokens img").count() == 0
     # a latent that was not precomputed is computed by the kernel on request
     title = pg.locator(".saew-fa-title").inner_text()

@@ -8,8 +8,18 @@ from saewidgets.cli import main
 
 # A little more than tests/test_cli.py's SMALL (~10 s instead of ~6): SAEs trained on 8k tokens steer too weakly
 # to change a sampled story, and this test must see the steered text change.
-STEERABLE = ["--n-docs", "200", "--sae-tokens", "65536", "--d-sae", "64", "--eval-docs", "20",
-             "--ce-docs", "4"]
+STEERABLE = [
+    "--n-docs",
+    "200",
+    "--sae-tokens",
+    "65536",
+    "--d-sae",
+    "64",
+    "--eval-docs",
+    "20",
+    "--ce-docs",
+    "4",
+]
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +58,16 @@ def test_report_opens_offline_with_working_widgets(report, page, scheme):
     latents = [r["latent"] for r in metrics["feature_view"]["latents"]]
     view = pg.locator("[data-saew-name=features]")
     assert view.locator(".saew-fa-title").inner_text() == f"Latent {latents[0]}"
-    lit = view.locator(".saew-fa-tokens .saew-fa-tok").evaluate_all("els => els.filter(e => e.style.background).length")
+    lit = view.locator(".saew-fa-tokens .saew-fa-tok").evaluate_all(
+        "els => els.filter(e => e.style.background).length"
+    )
     assert lit > 0
     # a row of the latent table shows that latent (the page's own script drives the widget)
     pg.locator(f".saew-report-show[data-latent='{latents[-1]}']").click()
     assert view.locator(".saew-fa-title").inner_text() == f"Latent {latents[-1]}"
-    assert pg.locator(f".saew-report-show[data-latent='{latents[-1]}']").get_attribute("aria-pressed") == "true"
+    assert (
+        pg.locator(f".saew-report-show[data-latent='{latents[-1]}']").get_attribute("aria-pressed") == "true"
+    )
     pg.locator(f".saew-report-show[data-latent='{latents[0]}']").click()
 
     # moving a steering slider changes the steered text to the precomputed one for that strength
@@ -63,8 +77,10 @@ def test_report_opens_offline_with_working_widgets(report, page, scheme):
     slider = pg.locator("[data-saew-name=steering] .saew-steer-slider").first
     slider.focus()
     pg.keyboard.press("End")  # the strongest positive strength on the grid
-    assert pg.locator("[data-saew-name=steering] .saew-steer-value").first.inner_text() == \
-        f"+{grid['values'][-1]:.1f} × typical max"
+    assert (
+        pg.locator("[data-saew-name=steering] .saew-steer-value").first.inner_text()
+        == f"+{grid['values'][-1]:.1f} × typical max"
+    )
     assert steered.inner_text() == grid["texts"][0][-1] != grid["unsteered"]
     pg.keyboard.press("Home")
     assert steered.inner_text() == grid["texts"][0][0]

@@ -9,8 +9,16 @@ LAST = "blocks.3.hook_resid_post"
 
 @pytest.fixture(scope="module")
 def panel_html(model, sea_sae, tmp_path_factory):
-    panel = SteeringPanel(model, sea_sae, LAST, [0, 5], labels=["sea direction", "<b>latent</b> 5"],
-                          prompt="Once upon a time, <img src=x onerror=alert(1)>", max_new_tokens=24, seed=1)
+    panel = SteeringPanel(
+        model,
+        sea_sae,
+        LAST,
+        [0, 5],
+        labels=["sea direction", "<b>latent</b> 5"],
+        prompt="Once upon a time, <img src=x onerror=alert(1)>",
+        max_new_tokens=24,
+        seed=1,
+    )
     path = panel.to_html(tmp_path_factory.mktemp("steer") / "steering.html", grid=(-4.0, 0.0, 4.0, 12.0))
     return panel, path
 
@@ -53,7 +61,11 @@ def test_a_saved_state_without_a_grid_shows_the_last_generation(panel_html, page
     from saewidgets.widgets._base import render_page
 
     panel, _ = panel_html
-    state = panel._state_for_html() | {"_grid": {}, "strengths": [2.5, 0.0], "steered": "the saved <i>steered</i>"}
+    state = panel._state_for_html() | {
+        "_grid": {},
+        "strengths": [2.5, 0.0],
+        "steered": "the saved <i>steered</i>",
+    }
     path = tmp_path / "snapshot.html"
     path.write_text(render_page(panel._esm, panel._css, state, "snapshot"), encoding="utf-8")
     pg = page().open(path)

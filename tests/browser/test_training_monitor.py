@@ -15,8 +15,11 @@ def runs(model, corpus):
     acts = harvest(model, [d.text for d in corpus[:24]], "blocks.1.hook_resid_post")
     kw = dict(n_tokens=60 * 512, batch_size=512, log_every=3, lr=3e-3, progress=False)
     single = train(build_sae(SAEConfig("topk", d_in=128, d_sae=256, k=8)), acts, **kw)
-    sweep = train_sweep([build_sae(SAEConfig("topk", d_in=128, d_sae=256, k=k)) for k in (4, 16)], acts,
-                        **(kw | {"n_tokens": 30 * 512}))
+    sweep = train_sweep(
+        [build_sae(SAEConfig("topk", d_in=128, d_sae=256, k=k)) for k in (4, 16)],
+        acts,
+        **(kw | {"n_tokens": 30 * 512}),
+    )
     return single, sweep
 
 
@@ -43,7 +46,11 @@ def test_four_panels_from_a_real_run(runs, tmp_path, page, scheme):
     p = page(scheme)
     bp = p.open(mon.to_html(tmp_path / "monitor.html"))
     assert [f.get_attribute("data-metric") for f in bp.query_selector_all(".saew-tm-panel")] == [
-        "loss", "l0", "fvu", "dead_fraction"]
+        "loss",
+        "l0",
+        "fvu",
+        "dead_fraction",
+    ]
     paths = bp.query_selector_all(".saew-tm-line")
     assert len(paths) == 4
     for path in paths:
