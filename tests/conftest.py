@@ -89,3 +89,12 @@ def sea_sae(model):
     with torch.no_grad():
         sae.W_dec[0] = W_U[sea] / W_U[sea].norm()
     return sae
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """``tiny_checkpoint(family) -> Path``: a tiny random-weight checkpoint folder (tests/tiny_models.py), built
+    once per session per family."""
+    from tiny_models import TinyCheckpoints
+
+    return TinyCheckpoints(tmp_path_factory.mktemp("tiny_models"))
