@@ -35,20 +35,28 @@ def load_corpus(name: str = "storyteller", n_docs: int = 1000, seed: int = 0, **
 def _load_hub(
     name: str, n_docs: int, seed: int, split: str = "train", text_column: str | None = None
 ) -> Corpus:
-    from ._hub import OfflineError, hub_reachable
+    from ._hub import OfflineError, cached_snapshot, how_to_fetch, hub_reachable
 
     repo, column = HUB_DATASETS.get(name, (name, "text"))
     column = text_column or column
-    if not hub_reachable():
+    local = cached_snapshot(repo, "dataset")
+    files = _data_files(local, split) if local is not None else None
+    if files is None and not hub_reachable():
         raise OfflineError(
-            f"Corpus {name!r} streams from the Hugging Face Hub ({repo}), which is not reachable "
-            "from here. Use load_corpus('storyteller'), the corpus generated offline."
+            f"Corpus {name!r} streams from the Hugging Face Hub ({repo}), which is not reachable from here, "
+            "and its data files are not in the local cache. Use load_corpus('storyteller'), the corpus "
+            f"generated offline. {how_to_fetch(repo, 'dataset')}"
         )
     try:
         from datasets import load_dataset
     except ImportError as e:  # pragma: no cover - datasets comes with transformer-lens
         raise ImportError("Streaming hub datasets needs the 'datasets' package: pip install datasets") from e
-    stream = load_dataset(repo, split=split, streaming=True).shuffle(seed=seed, buffer_size=10_000)
+    if files is not None:  # the cached files, read by datasets' own file builders: no hub call at all
+        builder, paths = files
+        stream = load_dataset(builder, data_files=paths, split="train", streaming=True)
+    else:
+        stream = load_dataset(repo, split=split, streaming=True)
+    stream = stream.shuffle(seed=seed, buffer_size=10_000)
     docs = []
     for row in stream:
         if column not in row:
@@ -60,3 +68,32 @@ def _load_hub(
         if len(docs) == n_docs:
             break
     return Corpus(docs, name=repo, seed=seed, plant={}, co_plant=())
+
+
+# A cached dataset's data files -> the datasets builder that reads them (the hub's own auto-detection, reduced
+# to the formats text datasets use: https://huggingface.co/docs/hub/datasets-data-files-configuration).
+_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".csv": "csv", ".txt": "text"}
+
+
+def _data_files(snapshot, split: str) -> tuple[str, list[str]] | None:
+    """The builder and files of ``split`` in a cached dataset snapshot, or None when it holds none.
+
+    Files whose path names the split (``data/train-00000-of-00001.parquet``, ``train/...``, ``train.jsonl``)
+    when any do; else, for ``split="train"``, every data file (a repo of unsplit files is all train).
+    """
+    import re
+
+    found: dict[str, list[str]] = {}
+    for path in sorted(snapshot.rglob("*")):
+        compressed = path.suffix in (".gz", ".zst", ".bz2", ".xz") and len(path.suffixes) > 1
+        suffix = path.suffixes[-2] if compressed else path.suffix  # train.jsonl.gz is read as json
+        if path.is_file() and suffix in _BUILDERS and not path.name.startswith("."):
+            found.setdefault(_BUILDERS[suffix], []).append(path)
+    if not found:
+        return None
+    builder, paths = max(found.items(), key=lambda kv: len(kv[1]))  # the repo's main format
+    named = re.compile(rf"(^|[/_.-]){re.escape(split)}([/_.-]|$)")
+    chosen = [p for p in paths if named.search(p.relative_to(snapshot).as_posix())]
+    if not chosen and split == "train":
+        chosen = paths
+    return (builder, [str(p) for p in chosen]) if chosen else None

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from ._devices import default_device
-from ._hub import OfflineError, hub_reachable, is_cached
+from ._hub import OfflineError, cached_snapshot, how_to_fetch, hub_reachable, is_cached
 from .zoo import STORYTELLER_DIR
 
 BUNDLED = {"storyteller": STORYTELLER_DIR}
@@ -86,11 +86,18 @@ def _boot(path: Path, device: torch.device, label: str):
 
 def _boot_hub(name: str, device: torch.device):
     repo = SUGGESTED_HUB_MODELS.get(name) or (name if "/" in name else _official_name(name))
-    if not is_cached(repo) and not hub_reachable():
+    local = cached_snapshot(repo)
+    if local is not None and (local / "model.safetensors").is_file() and (local / "config.json").is_file():
+        # Read from the cache folder itself: no network, and for a TransformerLens alias the checkpoint the
+        # cache holds (its own config.json), not TransformerLens's table of official configs.
+        return _boot(local, device, label=repo)
+    # Cached but sharded (no model.safetensors): the hub client reads it below. Nothing or half a download: fetch.
+    weights = local is not None and any(p.suffix in (".safetensors", ".bin") for p in local.iterdir())
+    if not (weights and is_cached(repo)) and not hub_reachable():
         raise OfflineError(
             f"{name!r} has to be downloaded from the Hugging Face Hub ({repo}), which is not reachable "
             "from here, and it is not in the local cache. Use load_model('storyteller'), the model "
-            "bundled with saewidgets, or a local checkpoint folder."
+            f"bundled with saewidgets, or a local checkpoint folder. {how_to_fetch(repo)}"
         )
     from transformer_lens.model_bridge import TransformerBridge
 
