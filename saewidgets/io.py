@@ -1,4 +1,4 @@
-"""Save and load SAEs in the SAELens folder layout, and read Gemma Scope ``params.npz`` files.
+"""Save and load SAEs in the SAELens folder layout; load pretrained SAEs by release id.
 
 A SAE folder (file names from SAELens ``sae_lens/constants.py``) holds::
 
@@ -9,9 +9,11 @@ A SAE folder (file names from SAELens ``sae_lens/constants.py``) holds::
 
 ``save_sae`` writes a cfg.json that SAELens v6 reads (``SAE.load_from_disk``) plus our whole ``SAEConfig`` under
 "saewidgets", so ``load_sae`` gives back the same SAE bit for bit. ``load_sae`` also reads folders SAELens wrote,
-with the v6 cfg.json or the older (<= 5.x) one. ``load_sae`` and ``load_gemma_scope`` return the SAE in eval mode
-with three attributes added: ``hook_name`` and ``model_name`` (str or None) and ``metadata`` (the cfg.json
-metadata block, a dict). Nothing is ever unpickled: JSON, safetensors and ``np.load(allow_pickle=False)`` only.
+with the v6 cfg.json or the older (<= 5.x) one, Gemma Scope files (``gemma_scope``), and pretrained SAEs named
+``"<release>/<sae_id>"`` as in SAELens's registry (``releases``: the table, resolved through the local Hugging
+Face cache). Every reader returns the SAE in eval mode with three attributes added: ``hook_name`` and
+``model_name`` (str or None) and ``metadata`` (the cfg.json metadata block, a dict). Nothing is ever unpickled:
+JSON, safetensors and ``np.load(allow_pickle=False)`` only.
 """
 
 from __future__ import annotations
@@ -20,23 +22,34 @@ import dataclasses
 import json
 import os
 import warnings
-import zipfile
 from pathlib import Path
 
-import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import Tensor
 
+from . import releases
 from ._files import atomic_folder, recover_folder
+from ._sae_tensors import (
+    _REWRITE,
+    CFG_FILE,
+    SPARSITY_FILE,
+    WEIGHTS_FILE,
+    _annotate,
+    _build,
+    _check_dtypes,
+    _check_finite,
+    _check_tensors,
+    _file_shapes,
+    _read_weights,
+)
 from .config import SAEConfig
-from .sae import SAE, BatchTopKSAE, JumpReLUSAE, build_sae
+from .gemma_scope import load_gemma_scope, load_gemma_scope_2
+from .sae import SAE, BatchTopKSAE, JumpReLUSAE
 
+# load_gemma_scope lives in gemma_scope; it stays importable from here, where it always was
 __all__ = ["save_sae", "load_sae", "load_sparsity", "load_gemma_scope", "to_jumprelu"]
 
-CFG_FILE = "cfg.json"
-WEIGHTS_FILE = "sae_weights.safetensors"
-SPARSITY_FILE = "sparsity.safetensors"
 # Written as metadata.sae_lens_version: SAELens reads a cfg.json without one (or older than 6.0) as the pre-6 layout
 # (``handle_config_defaulting`` in sae_lens/loading/pretrained_sae_loaders.py) and would drop the metadata block.
 SAELENS_FORMAT_VERSION = "6.0.0"
@@ -129,32 +142,62 @@ def save_sae(
 
 
 def load_sae(path: str | os.PathLike, device: str | torch.device | None = None) -> SAE:
-    """Read a SAE folder written by ``save_sae`` (exact round trip) or by SAELens (v6 or <= 5.x cfg.json).
+    """Read a SAE: a folder, a Gemma Scope file, the bundled SAE, or a pretrained SAE by release id.
 
-    ``"storyteller"`` loads the SAE shipped with the package: a TopK SAE (d_sae 2048, k 8) on the bundled
-    model's ``blocks.1.hook_resid_post`` (``python -m saewidgets.zoo.train_reader_sae`` retrains it).
+    - a folder written by ``save_sae`` (exact round trip) or by SAELens (v6 or <= 5.x cfg.json);
+    - a Gemma Scope ``params.npz`` file, or a Gemma Scope 2 folder (config.json + params.safetensors)
+      (``gemma_scope``);
+    - ``"storyteller"``: the SAE shipped with the package, a TopK SAE (d_sae 2048, k 8) on the bundled model's
+      ``blocks.1.hook_resid_post`` (``python -m saewidgets.zoo.train_reader_sae`` retrains it);
+    - ``"<release>/<sae_id>"``, as in SAELens's registry, for the releases in saewidgets' table (``releases``):
+      ``"gpt2-small-res-jb/blocks.8.hook_resid_pre"``, ``"gemma-scope-2b-pt-res-canonical/layer_12/width_16k/
+      canonical"``, ``"gemma-scope-2-270m-pt-res/layer_12_width_16k_l0_medium"``. The files come from the local
+      Hugging Face cache (fetched into it first when the hub is reachable and HF_HUB_OFFLINE is not set); hook_name
+      and model_name come from the table where the files do not say, and metadata records release, sae_id and repo.
 
     Returns the SAE in eval mode with ``hook_name``, ``model_name`` and ``metadata`` attributes (see the module
-    docstring). Raises FileNotFoundError for a folder without cfg.json / sae_weights.safetensors and ValueError,
-    naming the file and the fix, for a cfg.json that is not a JSON object with the needed entries, an unreadable
-    weights file, an unsupported architecture, a missing, extra or wrongly shaped tensor, weights in another
-    dtype than cfg.json's (our own folders) and NaN or infinite weights.
+    docstring). Raises FileNotFoundError for a folder without cfg.json / sae_weights.safetensors, or for a
+    release whose files are not in the cache (naming repo, files, cache folder and how to fetch them);
+    ``releases.UnknownReleaseError`` (a ValueError) for a name that is neither a path nor in the table, with close
+    matches; and ValueError, naming the file and the fix, for a cfg.json that is not a JSON object with the needed
+    entries, an unreadable weights file, an unsupported architecture, a missing, extra or wrongly shaped tensor,
+    weights in another dtype than cfg.json's (our own folders) and NaN or infinite weights.
     """
     if str(path) == "storyteller" and not Path(path).exists():
         from .zoo import READER_SAE_DIR
 
         path = READER_SAE_DIR
+    if isinstance(path, str) and _looks_like_an_id(path):
+        return _load_release(releases.resolve_release(path), device)
     folder = Path(path)
+    if folder.is_file() and folder.suffix == ".npz":
+        return load_gemma_scope(folder, device)
     if folder.is_file() and folder.name in (CFG_FILE, WEIGHTS_FILE, SPARSITY_FILE):
         folder = folder.parent
     recover_folder(folder)  # a save_sae killed between its two renames left the SAE beside its name
+    if not (folder / CFG_FILE).is_file() and (folder / "params.safetensors").is_file():
+        return load_gemma_scope_2(folder, device)
     for name in (CFG_FILE, WEIGHTS_FILE):
         if not (folder / name).is_file():
-            hint = "; for a Gemma Scope params.npz use load_gemma_scope" if folder.suffix == ".npz" else ""
             raise FileNotFoundError(
                 f"{folder} is not a SAE folder: no {name}. A SAE folder (SAELens layout) must "
-                f"contain {CFG_FILE} and {WEIGHTS_FILE}, optionally {SPARSITY_FILE}{hint}"
+                f"contain {CFG_FILE} and {WEIGHTS_FILE}, optionally {SPARSITY_FILE}; load_sae also reads a "
+                "Gemma Scope params.npz, a Gemma Scope 2 folder (config.json + params.safetensors) and "
+                "'<release>/<sae_id>' names (saewidgets.releases)"
             )
+    return _load_folder(folder, device)
+
+
+def _looks_like_an_id(name: str) -> bool:
+    """A "<release>/<sae_id>" rather than a path: nothing exists there, and it is relative with a "/" in it."""
+    if Path(name).exists() or name.startswith(("/", ".", "~")) or "\\" in name:
+        return False
+    if "/" not in name:  # a bare release name: resolve_release says which ids it has
+        return name in releases.release_table()["releases"]
+    return releases.is_release_id(name) or not Path(name.split("/")[0]).exists()
+
+
+def _load_folder(folder: Path, device) -> SAE:
     raw = _read_cfg(folder / CFG_FILE)
     tensors = _read_weights(folder / WEIGHTS_FILE)
     where = str(folder)
@@ -171,6 +214,34 @@ def load_sae(path: str | os.PathLike, device: str | torch.device | None = None) 
     return _annotate(sae, hook, meta.get("model_name") or raw.get("model_name"), meta)
 
 
+def _load_release(found: releases.PretrainedSAE, device) -> SAE:
+    """Read a resolved table row with the reader of its layout; fill in what the files leave out."""
+    if found.layout == "saelens":
+        sae = _load_folder(found.folder, device)
+    elif found.layout == "gemma_scope":
+        sae = load_gemma_scope(found.files["params.npz"], device)
+    else:
+        sae = load_gemma_scope_2(found.folder, device)
+    where = f"{found.release}/{found.sae_id} ({found.repo}, {found.path})"
+    for name, want, got in (("d_in", found.d_in, sae.cfg.d_in), ("d_sae", found.d_sae, sae.cfg.d_sae)):
+        if want is not None and want != got:
+            raise ValueError(
+                f"{where}: the files give {name} {got} but the release table says {want}; the cached files "
+                "belong to another SAE. Delete them from the cache and fetch them again"
+            )
+    if found.hook and sae.hook_name and sae.hook_name != found.hook:
+        warnings.warn(
+            f"{where}: its files name hook {sae.hook_name!r}, the release table {found.hook!r}; using the files'",
+            stacklevel=3,
+        )
+    return _annotate(
+        sae,
+        sae.hook_name or found.hook,
+        sae.model_name or found.model,
+        {**sae.metadata, **found.metadata()},
+    )
+
+
 def load_sparsity(path: str | os.PathLike) -> Tensor | None:
     """The [d_sae] log10 firing densities in a SAE folder's sparsity.safetensors, or None if it has none."""
     file = Path(path) / SPARSITY_FILE
@@ -183,38 +254,6 @@ def load_sparsity(path: str | os.PathLike) -> Tensor | None:
             "SAE with save_sae(..., sparsity=...)"
         )
     return t["sparsity"]
-
-
-def load_gemma_scope(path: str | os.PathLike, device: str | torch.device | None = None) -> SAE:
-    """A ``JumpReLUSAE`` from a Gemma Scope ``params.npz`` (Lieberum et al. 2024, arXiv 2408.05147).
-
-    The file holds W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc [d_sae], b_dec [d_in], threshold [d_sae];
-    acts = (pre > threshold) * relu(pre) with pre = x @ W_enc + b_enc. Gemma Scope was trained without subtracting
-    b_dec from the input, so ``apply_b_dec_to_input=False``, as SAELens's ``gemma_2_sae_huggingface_loader`` sets.
-    hook_name and model_name are None (the file does not say); set them on the returned SAE if you know them.
-    """
-    arrays = _read_npz(Path(path))
-    need = sorted(_file_shapes("jumprelu", 0, 0))
-    missing = sorted(set(need) - set(arrays))
-    if missing:
-        raise ValueError(f"{path}: missing array(s) {missing}; a Gemma Scope params.npz holds {need}")
-    if arrays["b_dec"].ndim != 1 or arrays["b_enc"].ndim != 1:
-        raise ValueError(
-            f"{path}: b_dec and b_enc must be vectors; got shapes {list(arrays['b_dec'].shape)} and "
-            f"{list(arrays['b_enc'].shape)}"
-        )
-    tensors = {k: torch.from_numpy(v) for k, v in arrays.items()}
-    # The sizes come from the two bias vectors, not from W_enc, so a transposed (or otherwise wrong) W_enc is
-    # reported as W_enc rather than as a bad W_dec.
-    d_in, d_sae = len(arrays["b_dec"]), len(arrays["b_enc"])
-    _check_tensors(tensors, _file_shapes("jumprelu", d_in, d_sae), str(path))
-    _check_finite(tensors, str(path))
-    tensors["threshold"] = tensors["threshold"].clamp_min(0)  # SAELens compares with threshold.relu()
-    # input_scale 1.0: trained elsewhere on raw activations as far as we know; train() continues it as it is
-    cfg = SAEConfig(
-        architecture="jumprelu", d_in=d_in, d_sae=d_sae, apply_b_dec_to_input=False, input_scale=1.0
-    )
-    return _annotate(_build(cfg, tensors, device, exact_dtype=None), None, None, {})
 
 
 def to_jumprelu(sae: BatchTopKSAE) -> JumpReLUSAE:
@@ -234,39 +273,6 @@ def to_jumprelu(sae: BatchTopKSAE) -> JumpReLUSAE:
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------
-def _file_shapes(arch: str, d_in: int, d_sae: int) -> dict[str, tuple[int, ...]]:
-    """The tensors sae_weights.safetensors holds for a SAELens architecture, with their shapes."""
-    shapes = {"W_enc": (d_in, d_sae), "W_dec": (d_sae, d_in), "b_dec": (d_in,)}
-    if arch == "gated":  # gate and magnitude paths share W_enc; no b_enc
-        shapes.update(b_gate=(d_sae,), r_mag=(d_sae,), b_mag=(d_sae,))
-    else:
-        shapes["b_enc"] = (d_sae,)
-    if arch == "jumprelu":
-        shapes["threshold"] = (d_sae,)
-    if arch == "batchtopk":  # a SAELens *training* checkpoint: one scalar threshold (float64 there)
-        shapes["topk_threshold"] = ()
-    return shapes
-
-
-def _check_tensors(tensors: dict[str, Tensor], shapes: dict[str, tuple[int, ...]], where: str) -> None:
-    missing, extra = sorted(set(shapes) - set(tensors)), sorted(set(tensors) - set(shapes))
-    if missing:
-        raise ValueError(f"{where}: missing tensor(s) {missing}; this SAE needs exactly {sorted(shapes)}")
-    if extra:
-        raise ValueError(f"{where}: unexpected tensor(s) {extra}; this SAE needs exactly {sorted(shapes)}")
-    for name, shape in shapes.items():
-        if tuple(tensors[name].shape) != shape:
-            hint = (
-                f"; it looks transposed: store {name}.T"
-                if len(shape) == 2 and shape[0] != shape[1] and tuple(tensors[name].shape) == shape[::-1]
-                else ""
-            )
-            raise ValueError(
-                f"{where}: tensor {name!r} has shape {list(tensors[name].shape)}, "
-                f"expected {list(shape)} from the config (d_in, d_sae){hint}"
-            )
-
-
 def _tensors_for_saving(sae: SAE) -> dict[str, Tensor]:
     """The SAELens inference tensors of ``sae``: BatchTopK as a JumpReLU."""
     cfg = sae.cfg
@@ -428,39 +434,7 @@ def _from_saelens(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SA
     return cfg, t
 
 
-def _build(
-    cfg: SAEConfig, state: dict[str, Tensor], device: str | torch.device | None, *, exact_dtype: str | None
-) -> SAE:
-    """Build on the meta device and adopt the loaded tensors (assign=True): no random init, no second copy.
-    ``exact_dtype`` (the weights file, for our own folders) refuses tensors whose dtype differs from the SAE's
-    (they would load and fail at the first forward); otherwise (SAELens, Gemma Scope) they are cast, as SAELens does."""
-    with torch.device("meta"):
-        sae = build_sae(cfg)
-    if exact_dtype is not None:
-        _check_dtypes(
-            state,
-            cfg,
-            exact_dtype,
-            f'set "dtype" in {CFG_FILE} (top level and saewidgets.config) '
-            "to the weights' dtype, or re-save the SAE from weights in the dtype its config names",
-            reference=sae.state_dict(),
-        )
-    else:
-        ref = sae.state_dict()
-        state = {k: v.to(ref[k].dtype) if k in ref else v for k, v in state.items()}
-    sae.load_state_dict(state, strict=True, assign=True)
-    return (sae.to(device) if device is not None else sae).eval()
-
-
-def _annotate(sae: SAE, hook_name: str | None, model_name: str | None, metadata: dict) -> SAE:
-    sae.hook_name, sae.model_name, sae.metadata = hook_name, model_name, dict(metadata)
-    return sae
-
-
-# ---- reading and checking files -------------------------------------------------------------------------------
-_REWRITE = "restore the file from a backup, or re-save the SAE with save_sae"
-
-
+# ---- reading files ----------------------------------------------------------------------------------------------
 def _read_cfg(file: Path) -> dict:
     """cfg.json as a dict, or a ValueError that names the file and says what is wrong with it."""
     try:
@@ -492,107 +466,3 @@ def _read_cfg(file: Path) -> dict:
                 f"fix it by hand, or {_REWRITE}"
             )
     return raw
-
-
-def _read_weights(file: Path) -> dict[str, Tensor]:
-    """A safetensors file's tensors (plain arrays: nothing is executed), or a ValueError naming the file."""
-    try:
-        return load_file(str(file))
-    except Exception as e:  # safetensors raises its own SafetensorError (header too small / too large / ...)
-        with open(file, "rb") as f:
-            head = f.read(64)
-        what = (
-            "it is empty"
-            if not head
-            else "it is a Git LFS pointer, not the tensors: run `git lfs pull`"
-            if head.startswith(b"version https://git-lfs")
-            else f"it is damaged or not safetensors: {e}"
-        )
-        raise ValueError(f"{file} is not a readable safetensors file ({what}); {_REWRITE}") from None
-
-
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """A Gemma Scope params.npz as float32 arrays, ``w_`` names read as ``W_`` (as SAELens does). Checks the first
-    bytes itself, so a wrong file gets a message about the file, not numpy's advice to allow pickles."""
-    if path.is_dir():
-        hint = "; it is a SAE folder: use load_sae" if (path / CFG_FILE).is_file() else ""
-        raise IsADirectoryError(f"{path} is a folder; load_gemma_scope reads one params.npz file{hint}")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file (a Gemma Scope params.npz)")
-    with open(path, "rb") as f:
-        head = f.read(64)
-    refetch = "download or copy the file again"
-    if not head:
-        raise ValueError(f"{path} is empty (0 bytes): the download or copy did not finish; {refetch}")
-    if head.startswith(b"version https://git-lfs"):
-        raise ValueError(
-            f"{path} is a Git LFS pointer (a small text file), not the arrays: run `git lfs pull`, or "
-            "download the file itself"
-        )
-    if head.startswith(b"\x93NUMPY"):
-        raise ValueError(
-            f"{path} is a single .npy array, not a Gemma Scope params.npz archive (a zip of W_enc, "
-            "W_dec, b_enc, b_dec, threshold)"
-        )
-    if not head.startswith(b"PK"):
-        raise ValueError(
-            f"{path} is not a .npz archive (a zip of .npy arrays); it starts with {head[:20]!r} (an "
-            f"HTML error page or a text file saved under this name?); {refetch}"
-        )
-    key = None
-    try:
-        with np.load(
-            path, allow_pickle=False
-        ) as data:  # SAELens renames lower-case "w_enc" / "w_dec" the same way
-            arrays = {}
-            for key in data.files:
-                arrays["W_" + key[2:] if key.startswith("w_") else key] = np.array(
-                    data[key], dtype=np.float32
-                )
-    except ValueError as e:
-        if "allow_pickle" in str(e):  # numpy's message advises allow_pickle=True: wrong advice for weights
-            raise ValueError(
-                f"{path}: array {key!r} holds Python objects (pickled data), which this loader never "
-                "unpickles (unpickling runs code); a Gemma Scope params.npz holds numeric arrays "
-                "only: re-save it with np.savez and numeric arrays"
-            ) from None
-        raise ValueError(
-            f"{path}: array {key!r} is not numeric ({e}); a Gemma Scope params.npz holds float arrays"
-        ) from None
-    except (zipfile.BadZipFile, EOFError, OSError) as e:
-        raise ValueError(f"{path} is a damaged .npz archive ({e}); {refetch}") from None
-    return arrays
-
-
-def _check_finite(tensors: dict[str, Tensor], where: str) -> None:
-    """NaN or inf in a weight makes every output NaN; only a JumpReLU threshold may be +inf (never fires)."""
-    for name, t in tensors.items():
-        if not (t.is_floating_point() or t.is_complex()):
-            continue
-        bad = ~torch.isfinite(t)
-        if name in ("threshold", "log_threshold"):
-            bad &= t != float("inf")
-        if bool(bad.any()):
-            first = [int(i) for i in bad.nonzero()[0]]
-            raise ValueError(
-                f"{where}: tensor {name!r} holds {int(bad.sum())} NaN or infinite value(s) (first at "
-                f"index {first}); the SAE would output NaN. The file is damaged or training diverged: "
-                "restore it, or retrain (lower lr; check that the activations are finite)"
-            )
-
-
-def _check_dtypes(
-    state: dict[str, Tensor], cfg: SAEConfig, where: str, fix: str, reference: dict[str, Tensor] | None = None
-) -> None:
-    """Each tensor's dtype must be the one a SAE built from ``cfg`` has (``reference``: that SAE's state)."""
-    if reference is None:
-        with torch.device("meta"):
-            reference = build_sae(cfg).state_dict()
-    bad = {k: v.dtype for k, v in state.items() if k in reference and v.dtype != reference[k].dtype}
-    if bad:
-        names = ", ".join(f"{k} ({str(d).removeprefix('torch.')})" for k, d in bad.items())
-        raise ValueError(
-            f"{where}: tensor(s) {names} are not in the dtype of the config, "
-            f"{str(reference[next(iter(bad))].dtype).removeprefix('torch.')} (cfg.dtype "
-            f"{cfg.dtype!r}); {fix}"
-        )

@@ -37,7 +37,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("activation_set",),  # leaf data types for activations: what training consumes and a cache returns
     ("training",),
     ("zoo",),  # the bundled story world, tokenizer and model assets (its two training scripts are at the top)
-    ("io",),  # SAE files: ours, SAELens', Gemma Scope; the bundled reader SAE from zoo
+    ("_sae_tensors",),  # checking and adopting a SAE file's tensors: shared by the readers above it
+    ("gemma_scope", "releases"),  # Gemma Scope 1 and 2 files; the pretrained-SAE table and the hub cache
+    ("io",),  # SAE files: ours, SAELens', Gemma Scope, release ids; the bundled reader SAE from zoo
     ("corpora",),  # text corpora; below models: a corpus never needs a model
     ("models",),
     ("activation_cache",),
