@@ -1,12 +1,17 @@
 """Notebook 10 (real models from the Hub): offline it says so once and every later cell skips; its online path
-is rehearsed end to end with the bundled storyteller standing in for GPT-2, a local SAELens folder for the
-download and a storyteller corpus for the Hub dataset, so the calls it makes are the library's real API."""
+runs end to end, every cell, from a local Hugging Face cache filled in the hub's own layout with stand-ins under the
+repo ids the notebook names: a tiny random-weight GPT-2 as "gpt2" (TransformerLens "gpt2-small"), a random SAE in
+Bloom's SAELens folder layout as jbloom/GPT2-Small-SAEs-Reformatted, and storyteller documents as the parquet file of
+NeelNanda/pile-10k. Nothing is monkeypatched but the notebook's own ONLINE flag: load_model, load_corpus and
+snapshot_download resolve from the cache with HF_HUB_OFFLINE=1. Random weights: the test checks that every cell
+runs and what it makes has the right shapes, not what the numbers say."""
 
 import json
 from pathlib import Path
 
 import nbformat
 import torch
+from hub_cache import put_in_hub_cache
 from IPython.core.inputtransformer2 import TransformerManager
 from safetensors.torch import save_file
 
@@ -59,7 +64,7 @@ def _saelens_v2_folder(root: Path, hook: str, d_in: int, d_sae: int) -> None:
     (folder / "cfg.json").write_text(
         json.dumps(
             {
-                "model_name": "storyteller",
+                "model_name": "gpt2-small",
                 "hook_point": hook,
                 "hook_point_layer": 1,
                 "hook_point_head_index": None,
@@ -79,9 +84,10 @@ def _saelens_v2_folder(root: Path, hook: str, d_in: int, d_sae: int) -> None:
     W_dec /= W_dec.norm(dim=1, keepdim=True)
     save_file(
         {
-            "W_enc": W_dec.T.contiguous() * 0.5,
+            "W_enc": W_dec.T.contiguous()
+            * 4.0,  # the tiny model's residual stream is small: let latents fire
             "W_dec": W_dec,
-            "b_enc": torch.full((d_sae,), -0.2),
+            "b_enc": torch.zeros(d_sae),
             "b_dec": torch.zeros(d_in),
         },
         str(folder / "sae_weights.safetensors"),
@@ -89,33 +95,34 @@ def _saelens_v2_folder(root: Path, hook: str, d_in: int, d_sae: int) -> None:
     save_file({"sparsity": torch.full((d_sae,), -2.0)}, str(folder / "sparsity.safetensors"))
 
 
-def test_the_online_path_runs_against_stand_ins(monkeypatch, tmp_path, capsys):
-    import huggingface_hub
+def _fill_hub_cache(cache: Path, tmp: Path, tiny_checkpoint, hook: str) -> None:
+    """The three repos notebook 10 downloads, as stand-ins, in the hub's cache layout."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    put_in_hub_cache(tiny_checkpoint("gpt2"), cache, "gpt2")  # GPT-2's architecture, 2 layers, d_model 64
+    _saelens_v2_folder(tmp / "sae", hook, d_in=64, d_sae=256)
+    put_in_hub_cache(tmp / "sae", cache, "jbloom/GPT2-Small-SAEs-Reformatted")
+    (tmp / "pile" / "data").mkdir(parents=True)
+    texts = saewidgets.load_corpus("storyteller", n_docs=32, seed=1).texts
+    pq.write_table(pa.table({"text": texts}), tmp / "pile" / "data" / "train-00000-of-00001.parquet")
+    put_in_hub_cache(tmp / "pile", cache, "NeelNanda/pile-10k", repo_type="dataset")
+
+
+def test_the_online_path_runs_against_stand_ins(monkeypatch, tmp_path, capsys, tiny_checkpoint):
+    import huggingface_hub.constants
 
     hook = (
-        "blocks.1.hook_resid_pre"  # the same kind of site as GPT-2's blocks.8.hook_resid_pre (4 layers here)
+        "blocks.1.hook_resid_pre"  # the same kind of site as GPT-2's blocks.8.hook_resid_pre (2 layers here)
     )
-    downloads = []
-
-    def snapshot_download(repo_id, allow_patterns=None, **kwargs):
-        downloads.append((repo_id, allow_patterns))
-        _saelens_v2_folder(tmp_path, hook, d_in=128, d_sae=256)
-        return str(tmp_path)
-
-    real_load_model, real_load_corpus = saewidgets.load_model, saewidgets.load_corpus
-
-    def load_model(name, device=None):
-        assert name == "gpt2-small"
-        return real_load_model("storyteller", device="cpu")  # a fresh copy: the notebook modifies it
-
-    def load_corpus(name, n_docs=1000, seed=0, **options):
-        assert name == "NeelNanda/pile-10k" and not options
-        return real_load_corpus("storyteller", n_docs=n_docs, seed=seed)
-
+    cache = tmp_path / "hub"
+    _fill_hub_cache(cache, tmp_path, tiny_checkpoint, hook)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))  # read at import time
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    # Only the notebook's flag is told the hub is there; the library itself sees HF_HUB_OFFLINE=1 and the cache.
     monkeypatch.setattr(saewidgets, "hub_reachable", lambda timeout=1.5: True, raising=False)
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
-    monkeypatch.setattr(saewidgets, "load_model", load_model, raising=False)
-    monkeypatch.setattr(saewidgets, "load_corpus", load_corpus, raising=False)
 
     cells = _cells()
     shown = _Recorder()
@@ -125,12 +132,13 @@ def test_the_online_path_runs_against_stand_ins(monkeypatch, tmp_path, capsys):
     namespace.update(HOOK=hook, N_DOCS=6, N_TOKENS=400, N_SAMPLES=1, NEW_TOKENS=8)
     _run(cells[FLAG_CELL + 1 :], namespace)
 
-    assert downloads == [("jbloom/GPT2-Small-SAEs-Reformatted", [f"{hook}/*"])]
-    sae = namespace["sae"]
-    assert sae.cfg.architecture == "relu" and sae.hook_name == hook and sae.model_name == "storyteller"
-    assert (
-        namespace["acts"].acts.mean(-1).abs().max() < 1e-4
-    )  # compatibility mode centred the residual stream
+    model, sae, acts = namespace["model"], namespace["sae"], namespace["acts"]
+    assert saewidgets.models.model_name(model) == "gpt2" and model.cfg.d_model == 64
+    assert Path(namespace["local"]).is_relative_to(cache)  # the SAE came from the cache
+    assert sae.cfg.architecture == "relu" and sae.hook_name == hook and sae.model_name == "gpt2-small"
+    assert namespace["corpus"].name == "NeelNanda/pile-10k" and len(namespace["corpus"]) == 6
+    assert acts.acts.shape == (400, 64) and torch.isfinite(acts.acts).all()
+    assert acts.acts.mean(-1).abs().max() < 1e-4  # compatibility mode centred the residual stream
     assert 0 <= namespace["SEA_LATENT"] < 256 and len(namespace["ranked"]) == 5
     assert {"fvu", "delta_ce", "ce_loss_score"} <= set(namespace["m"])
     assert [type(w).__name__ for w in shown.shown] == ["FeatureActivations", "SteeringPanel"]
