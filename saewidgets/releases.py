@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ._hub import hub_reachable
+from ._hub import hub_cache_dir, hub_reachable
 
 __all__ = ["PretrainedSAE", "UnknownReleaseError", "release_table", "resolve_release", "is_release_id"]
 
@@ -124,18 +124,6 @@ def resolve_release(name: str, *, download: bool | None = None) -> PretrainedSAE
         info={**{k: v for k, v in row.items() if k == "config_overrides"}, **entry},
         files=files,
     )
-
-
-def hub_cache_dir() -> Path:
-    """The hub client's cache folder as the environment says now: HF_HUB_CACHE, else HF_HOME/hub, else the
-    client's default. (The client reads these once, at import; a test or notebook may set them later.)"""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    if os.environ.get("HF_HOME"):
-        return Path(os.environ["HF_HOME"], "hub").expanduser()
-    from huggingface_hub import constants
-
-    return Path(constants.HF_HUB_CACHE).expanduser()
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """saewidgets.io: exact save/load round trips for every architecture, SAELens folders (v6 and <= 5.x cfg.json)
-written by hand and checked against the formulas, Gemma Scope params.npz, bad input and atomic writes."""
+written by hand and checked against the formulas, Gemma Scope params.npz and Gemma Scope 2 folders
+(saewidgets.gemma_scope), bad input and atomic writes. Release ids: tests/test_releases.py."""
 
 import json
 
@@ -10,6 +11,7 @@ from safetensors.torch import load_file, save_file
 
 import saewidgets.io as sio
 from saewidgets.config import ARCHITECTURES, SAEConfig
+from saewidgets.gemma_scope import load_gemma_scope_2
 from saewidgets.io import load_gemma_scope, load_sae, load_sparsity, save_sae, to_jumprelu
 from saewidgets.sae import BatchTopKSAE, GatedSAE, JumpReLUSAE, ReLUSAE, TopKSAE, build_sae
 
@@ -304,6 +306,75 @@ def test_gemma_scope_refuses_pickles_and_wrong_files(tmp_path):
     np.savez(tmp_path / "short.npz", **{k: v for k, v in t.items() if k != "threshold"})
     with pytest.raises(ValueError, match="threshold"):
         load_gemma_scope(tmp_path / "short.npz")
+
+
+def test_load_sae_reads_a_params_npz_file_too(tmp_path):
+    t = {k: v.numpy() for k, v in rand_tensors("jumprelu").items()}
+    np.savez(tmp_path / "params.npz", **t)
+    x = x_batch()
+    assert torch.equal(
+        load_sae(tmp_path / "params.npz").encode(x), load_gemma_scope(tmp_path / "params.npz").encode(x)
+    )
+
+
+def gemma_scope_2_folder(folder, t, config=None, extra=None):
+    """A Gemma Scope 2 SAE folder: config.json + params.safetensors with lower-case w_enc / w_dec keys."""
+    folder.mkdir(parents=True)
+    raw = {"w_enc": t["W_enc"], "w_dec": t["W_dec"], "b_enc": t["b_enc"], "b_dec": t["b_dec"]}
+    save_file({**raw, "threshold": t["threshold"], **(extra or {})}, str(folder / "params.safetensors"))
+    config = config or {"architecture": "jump_relu", "model_name": "gemma-v3-270m-pt", "width": D_SAE}
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_gemma_scope_2_folder(tmp_path):
+    t = rand_tensors("jumprelu")
+    folder = gemma_scope_2_folder(tmp_path / "layer_12_width_16k_l0_medium", t)
+    sae = load_gemma_scope_2(folder)
+    assert isinstance(sae, JumpReLUSAE) and not sae.cfg.apply_b_dec_to_input and not sae.training
+    assert sae.metadata["model_name"] == "gemma-v3-270m-pt" and sae.hook_name is None
+    x = x_batch()
+    pre = x @ t["W_enc"] + t["b_enc"]
+    acts = (pre > t["threshold"]) * torch.relu(pre)
+    torch.testing.assert_close(sae.encode(x), acts)
+    torch.testing.assert_close(sae(x).recon, acts @ t["W_dec"] + t["b_dec"])
+    for other in (load_sae(folder), load_gemma_scope_2(folder / "params.safetensors")):
+        assert torch.equal(other.encode(x), sae.encode(x))
+
+
+@pytest.mark.parametrize(
+    "case, match",
+    [
+        ("transcoder", r"is a Gemma Scope 2 transcoder \(it holds affine_skip_connection\).*not a SAE"),
+        ("architecture", r"config.json: architecture 'topk'; Gemma Scope 2 SAEs are 'jump_relu'"),
+        ("missing", r"missing tensor\(s\) \['threshold'\]"),
+        ("extra", r"unexpected tensor\(s\) \['w_skip'\]"),
+        ("shape", r"'W_enc' has shape \[16, 6\], expected \[6, 16\].*transposed"),
+        ("no params", r"params.safetensors: no such file.*holds config.json and params.safetensors"),
+        ("config", r"config.json is not valid JSON"),
+    ],
+)
+def test_gemma_scope_2_bad_folders(case, match, tmp_path):
+    t = rand_tensors("jumprelu")
+    config, extra = None, None
+    if case == "transcoder":
+        extra = {"affine_skip_connection": torch.zeros(D_IN, D_IN)}
+    elif case == "architecture":
+        config = {"architecture": "topk"}
+    elif case == "extra":
+        extra = {"w_skip": torch.zeros(D_IN)}
+    elif case == "shape":
+        t["W_enc"] = t["W_enc"].T.contiguous()
+    folder = gemma_scope_2_folder(tmp_path / "sae", t, config, extra)
+    if case == "missing":
+        raw = load_file(str(folder / "params.safetensors"))
+        save_file({k: v for k, v in raw.items() if k != "threshold"}, str(folder / "params.safetensors"))
+    elif case == "no params":
+        (folder / "params.safetensors").unlink()
+    elif case == "config":
+        (folder / "config.json").write_text('{"architecture": ')
+    with pytest.raises((ValueError, FileNotFoundError), match=match):
+        load_gemma_scope_2(folder)
 
 
 # ---- bad input ------------------------------------------------------------------------------------------------
