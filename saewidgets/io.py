@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -48,7 +49,7 @@ from .gemma_scope import load_gemma_scope, load_gemma_scope_2
 from .sae import SAE, BatchTopKSAE, JumpReLUSAE
 
 # load_gemma_scope lives in gemma_scope; it stays importable from here, where it always was
-__all__ = ["save_sae", "load_sae", "load_sparsity", "load_gemma_scope", "to_jumprelu"]
+__all__ = ["save_sae", "load_sae", "load_sparsity", "load_gemma_scope", "to_jumprelu", "check_sae_fits"]
 
 # Written as metadata.sae_lens_version: SAELens reads a cfg.json without one (or older than 6.0) as the pre-6 layout
 # (``handle_config_defaulting`` in sae_lens/loading/pretrained_sae_loaders.py) and would drop the metadata block.
@@ -141,7 +142,7 @@ def save_sae(
     return dest
 
 
-def load_sae(path: str | os.PathLike, device: str | torch.device | None = None) -> SAE:
+def load_sae(path: str | os.PathLike, device: str | torch.device | None = None, *, model=None) -> SAE:
     """Read a SAE: a folder, a Gemma Scope file, the bundled SAE, or a pretrained SAE by release id.
 
     - a folder written by ``save_sae`` (exact round trip) or by SAELens (v6 or <= 5.x cfg.json);
@@ -154,6 +155,9 @@ def load_sae(path: str | os.PathLike, device: str | torch.device | None = None) 
       canonical"``, ``"gemma-scope-2-270m-pt-res/layer_12_width_16k_l0_medium"``. The files come from the local
       Hugging Face cache (fetched into it first when the hub is reachable and HF_HUB_OFFLINE is not set); hook_name
       and model_name come from the table where the files do not say, and metadata records release, sae_id and repo.
+
+    ``model``: the model the SAE is for; if given, ``check_sae_fits`` refuses an SAE whose hook or d_in does not
+    fit it.
 
     Returns the SAE in eval mode with ``hook_name``, ``model_name`` and ``metadata`` attributes (see the module
     docstring). Raises FileNotFoundError for a folder without cfg.json / sae_weights.safetensors, or for a
@@ -168,7 +172,15 @@ def load_sae(path: str | os.PathLike, device: str | torch.device | None = None) 
 
         path = READER_SAE_DIR
     if isinstance(path, str) and _looks_like_an_id(path):
-        return _load_release(releases.resolve_release(path), device)
+        sae = _load_release(releases.resolve_release(path), device)
+    else:
+        sae = _load_path(path, device)
+    if model is not None:
+        check_sae_fits(sae, model)
+    return sae
+
+
+def _load_path(path: str | os.PathLike, device) -> SAE:
     folder = Path(path)
     if folder.is_file() and folder.suffix == ".npz":
         return load_gemma_scope(folder, device)
@@ -186,6 +198,41 @@ def load_sae(path: str | os.PathLike, device: str | torch.device | None = None) 
                 "'<release>/<sae_id>' names (saewidgets.releases)"
             )
     return _load_folder(folder, device)
+
+
+# Hooks that carry the residual stream's width, d_model (TransformerLens names)
+_D_MODEL_HOOK = re.compile(
+    r"^(blocks\.\d+\.hook_(resid_pre|resid_mid|resid_post|attn_out|mlp_out)|hook_embed|hook_pos_embed)$"
+)
+
+
+def check_sae_fits(sae: SAE, model, hook: str | None = None) -> None:
+    """Raise a ValueError, before any forward pass, when ``sae`` cannot read ``model`` at ``hook`` (default: the
+    SAE's ``hook_name``): a block the model does not have, or d_in unequal to d_model at a residual-width hook
+    (resid_pre/mid/post, attn_out, mlp_out, hook_embed). Reads ``model.cfg`` (TransformerLens: n_layers,
+    d_model) or ``model.config`` (Hugging Face: num_hidden_layers, hidden_size); says nothing when neither is
+    there. Other hooks (hook_z, mlp post) have other widths; the first forward pass checks those."""
+    hook = hook or getattr(sae, "hook_name", None)
+    cfg, hf = getattr(model, "cfg", None), getattr(model, "config", None)
+    n_layers = getattr(cfg, "n_layers", None) or getattr(hf, "num_hidden_layers", None)
+    d_model = getattr(cfg, "d_model", None) or getattr(hf, "hidden_size", None)
+    trained = getattr(sae, "model_name", None)
+    fix = (
+        f"this SAE was trained on {trained!r}: load that model, or an SAE trained on yours"
+        if trained
+        else "load the SAE trained on this model, or pass the hook it reads"
+    )
+    parts = (hook or "").split(".")
+    if isinstance(n_layers, int) and len(parts) > 1 and parts[0] == "blocks" and parts[1].isdigit():
+        if int(parts[1]) >= n_layers:
+            raise ValueError(
+                f"The SAE reads {hook!r}, but the model has {n_layers} blocks (blocks.0 .. "
+                f"blocks.{n_layers - 1}); {fix}"
+            )
+    if hook and _D_MODEL_HOOK.match(hook) and isinstance(d_model, int) and sae.cfg.d_in != d_model:
+        raise ValueError(
+            f"The SAE has d_in={sae.cfg.d_in}, but {hook!r} of this model has width d_model={d_model}; {fix}"
+        )
 
 
 def _looks_like_an_id(name: str) -> bool:

@@ -19,8 +19,9 @@ import torch
 from safetensors.torch import save_file
 
 from saewidgets import releases
-from saewidgets.io import load_sae
-from saewidgets.sae import JumpReLUSAE, ReLUSAE
+from saewidgets.config import SAEConfig
+from saewidgets.io import check_sae_fits, load_sae, save_sae
+from saewidgets.sae import JumpReLUSAE, ReLUSAE, build_sae
 
 ROOT = Path(__file__).resolve().parents[1]
 D_IN, D_SAE = 8, 16
@@ -403,3 +404,60 @@ def test_malformed_cached_files_name_the_file(hub, tmp_path, monkeypatch):
 def test_a_missing_local_folder_is_still_reported_as_a_folder(tmp_path):
     (tmp_path / "saes").mkdir()
     quickly(lambda: load_sae(str(tmp_path / "saes" / "missing")), FileNotFoundError, "not a SAE folder")
+
+
+# ---- an SAE used with a model it does not fit ----------------------------------------------------------------------
+def fake_model(n_layers, d_model, hf=False):
+    from types import SimpleNamespace
+
+    if hf:  # a Hugging Face model: sizes on .config
+        return SimpleNamespace(config=SimpleNamespace(num_hidden_layers=n_layers, hidden_size=d_model))
+    return SimpleNamespace(cfg=SimpleNamespace(n_layers=n_layers, d_model=d_model))
+
+
+@pytest.mark.parametrize("hf", [False, True])
+def test_an_sae_that_does_not_fit_the_model_is_refused_before_any_forward(hub, tmp_path, hf):
+    t = weights(5)
+    cfg = {"architecture": "standard", "d_in": D_IN, "d_sae": D_SAE, "dtype": "float32"}
+    put(
+        hub,
+        "jbloom/GPT2-Small-SAEs-Reformatted",
+        {
+            "blocks.8.hook_resid_pre/cfg.json": json.dumps(cfg).encode(),
+            "blocks.8.hook_resid_pre/sae_weights.safetensors": safetensors_bytes(t, tmp_path / "w"),
+        },
+    )
+    name = "gpt2-small-res-jb/blocks.8.hook_resid_pre"
+    assert load_sae(name, model=fake_model(12, D_IN, hf)).cfg.d_in == D_IN  # fits
+    quickly(
+        lambda: load_sae(name, model=fake_model(4, D_IN, hf)),
+        ValueError,
+        r"reads 'blocks.8.hook_resid_pre', but the model has 4 blocks \(blocks.0 .. blocks.3\); "
+        r"this SAE was trained on 'gpt2-small'",
+    )
+    quickly(
+        lambda: load_sae(name, model=fake_model(12, 768, hf)),
+        ValueError,
+        r"d_in=8, but 'blocks.8.hook_resid_pre' of this model has width d_model=768",
+    )
+    sae = load_sae(name)
+    check_sae_fits(
+        sae, fake_model(12, 768, hf), hook="blocks.8.attn.hook_z"
+    )  # another width: not judged here
+    check_sae_fits(sae, object())  # no sizes to compare: says nothing
+
+
+def test_the_bundled_sae_fits_the_bundled_model_and_a_gpt2_sized_one_does_not(tmp_path):
+    from saewidgets.models import load_model
+
+    model = load_model("storyteller")
+    check_sae_fits(load_sae("storyteller"), model)
+    assert load_sae("storyteller", model=model).hook_name == "blocks.1.hook_resid_post"
+    wrong = build_sae(SAEConfig(architecture="relu", d_in=model.cfg.d_model + 1, d_sae=D_SAE))
+    save_sae(wrong, tmp_path / "wrong", hook="blocks.1.hook_resid_post", model_name="gpt2-small")
+    quickly(
+        lambda: load_sae(tmp_path / "wrong", model=model),
+        ValueError,
+        rf"d_in={model.cfg.d_model + 1}, but 'blocks.1.hook_resid_post' of this model has width "
+        rf"d_model={model.cfg.d_model}; this SAE was trained on 'gpt2-small'",
+    )
