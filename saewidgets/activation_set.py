@@ -189,6 +189,40 @@ class CachedActivations:
                 yield b * self.norm_scale if normalize else b
             carry = x[cut:]
 
+    @property
+    def texts(self) -> list[str] | None:
+        """The harvested texts (texts.json), read once; None for a cache written without them."""
+        if not hasattr(self, "_texts"):
+            texts_file = self.path / "texts.json"
+            self._texts = json.loads(texts_file.read_text()) if texts_file.is_file() else None
+        return self._texts
+
+    @property
+    def token_ids(self) -> torch.Tensor:
+        """[n_tokens] int64 token id of every row in use, read without the activations."""
+        return self._column("token_ids")
+
+    @property
+    def doc_ids(self) -> torch.Tensor:
+        """[n_tokens] int64 document (index into ``texts``) of every row, read without the activations."""
+        return self._column("doc_ids")
+
+    @property
+    def positions(self) -> torch.Tensor:
+        """[n_tokens] int64 position of every row in BOS + document, read without the activations."""
+        return self._column("positions")
+
+    def _column(self, key: str) -> torch.Tensor:
+        """One per-row column of every shard in use (a few bytes a row: kept after the first read)."""
+        columns = self.__dict__.setdefault("_columns", {})
+        if key not in columns:
+            parts = []
+            for shard in self.meta["shards"]:
+                with safe_open(str(self.path / shard["file"]), framework="pt") as f:
+                    parts.append(f.get_slice(key)[: shard["rows"]])
+            columns[key] = torch.cat(parts) if parts else torch.zeros(0, dtype=torch.long)
+        return columns[key]
+
     def load(self) -> ActivationSet:
         """Everything in memory as an ``ActivationSet``."""
         return self._load(self.meta["shards"])
@@ -207,8 +241,7 @@ class CachedActivations:
     def _load(self, shards: list[dict]) -> ActivationSet:
         parts = [self._read(s) for s in shards]
         cat = {k: torch.cat([p[k] for p in parts]) for k in ("acts", "token_ids", "doc_ids", "positions")}
-        texts_file = self.path / "texts.json"
-        texts = json.loads(texts_file.read_text()) if texts_file.is_file() else None
+        texts = self.texts
         return ActivationSet(
             cat["acts"],
             cat["token_ids"],

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .features import activation_rows, encode_batches
+from .features import activation_rows, encode_batches, token_spans
 
 
 def parse_concept(concept: str) -> tuple[str, object]:
@@ -65,27 +65,26 @@ def token_labels(activations, corpus, tokenizer, concept: str) -> np.ndarray:
     """[n_rows] bool: rows whose token overlaps a sentence that carries the concept.
 
     ``activations`` must come from ``harvest(model, corpus, hook)`` (rows keep their document and
-    position); ``tokenizer`` is the model's (``model.tokenizer``), used for character offsets.
+    position); ``tokenizer`` is the model's (``model.tokenizer``), used for character offsets: each row's
+    token is located in its document by its id (``features.token_spans``), with or without a BOS before it.
     """
     _check_alignment(activations, corpus)
     key, _ = parse_concept(concept)
     in_docs = document_labels(corpus, concept)
     doc_ids = activations.doc_ids.numpy()
     positions = activations.positions.numpy()
-    n_bos = int(tokenizer.bos_token_id is not None)
+    token_ids = activations.token_ids.numpy()
     out = np.zeros(len(doc_ids), dtype=bool)
     rows_of = np.flatnonzero(in_docs[doc_ids])
+    texts = corpus.texts
     for doc in np.unique(doc_ids[rows_of]):
         spans = corpus[int(doc)].spans.get(key, ())
         if not spans:
             continue
-        offsets = tokenizer(corpus[int(doc)].text, add_special_tokens=False, return_offsets_mapping=True)[
-            "offset_mapping"
-        ]
-        rows = rows_of[doc_ids[rows_of] == doc]
-        for row in rows:
-            start, end = offsets[positions[row] - n_bos]
-            out[row] = any(start < s_end and s_start < end for s_start, s_end in spans)
+        rows = np.flatnonzero(doc_ids == doc)  # contiguous: harvest keeps a document's rows together
+        offsets = token_spans(tokenizer, token_ids[rows], doc_ids[rows], positions[rows], texts)  # [rows, 2]
+        for row, (start, end) in zip(rows, offsets):
+            out[row] = start >= 0 and any(start < s_end and s_start < end for s_start, s_end in spans)
     return out
 
 

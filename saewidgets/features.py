@@ -12,7 +12,11 @@ Everything here returns plain numbers, numpy arrays and dicts, so tests call it 
 - *latent id*: an integer in ``[0, d_sae)`` (a Python or numpy integer). Floats are refused rather than
   truncated, and negative ids rather than counted from the end (``latent_ids``).
 - *logit effects*: ``W_dec[i] @ W_U`` -- what the decoder direction pushes up or down at the output,
-  ignoring the final layer norm and later layers (sae_vis' logits table; direct path only).
+  ignoring the final layer norm and later layers (sae_vis' logits table; direct path only). A model
+  without a next-token head (an encoder such as BERT) has none: ``unembedding`` returns None.
+- *token strings*: what the widgets print for each row. Decoding ids one by one is exact for byte-level
+  BPE (GPT-2) but glues WordPiece words and shows ``##`` (BERT); ``readable_tokens`` slices the document's
+  own text with the tokenizer's character offsets instead, so spaces come back and ``##`` disappears.
 
 Large inputs are capped (``MAX_TOKENS``) and every pass over the rows encodes in batches, so memory
 stays at ``[batch, d_sae]`` whatever the number of tokens.
@@ -222,11 +226,31 @@ def activation_histogram(col: np.ndarray, bins: int = 30) -> tuple[np.ndarray, n
 
 
 def unembedding(model):
-    """The unembedding [d_model, vocab] as a torch tensor (TransformerLens W_U, or a HF lm_head)."""
+    """The unembedding [d_model, vocab] as a torch tensor (TransformerLens ``W_U``, or a Hugging Face model's
+    output embeddings / ``lm_head``), or None when the model has none that predicts the next token (an
+    encoder: ``models.why_no_logits`` says why; a bridge's random masked-LM head is not shown)."""
+    from .models import why_no_logits
+
+    if why_no_logits(model) is not None:
+        return None
     if hasattr(model, "W_U"):
         return model.W_U
     inner = getattr(model, "original_model", model)
-    return inner.lm_head.weight.T
+    head = inner.get_output_embeddings() if hasattr(inner, "get_output_embeddings") else None
+    head = head if head is not None else getattr(inner, "lm_head", None)
+    return head.weight.T if head is not None else None
+
+
+def model_tokenizer(model, tokenizer=None):
+    """``tokenizer`` if given, else the model's own (``model.tokenizer``, as ``load_model``'s models carry);
+    a plain Hugging Face module has none, and gets a ValueError naming ``tokenizer=``."""
+    tok = tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
+    if tok is None:
+        raise ValueError(
+            f"This {type(model).__name__} has no tokenizer: pass tokenizer=... (its Hugging Face tokenizer, "
+            "e.g. AutoTokenizer.from_pretrained(<the same folder>))"
+        )
+    return tok
 
 
 def logit_effects(sae, W_U, latent: int, k: int = 10) -> dict:
@@ -257,6 +281,72 @@ def token_strings(tokenizer, ids) -> list[str]:
     return [table[j] for j in inv.reshape(-1)]
 
 
+def token_spans(tokenizer, token_ids, doc_ids, positions, texts) -> np.ndarray:
+    """Character span ``(start, end)`` of every row's token in its document: [n, 2] int64, -1 where unknown.
+
+    Each document is tokenized again with offsets (a fast tokenizer's ``offset_mapping``); the rows of a
+    document are contiguous with consecutive positions, so they are located by matching their token ids
+    (a BOS or [CLS] before the document shifts positions by one; the match finds the shift). A document whose
+    rows do not match (a slow tokenizer, special tokens inside) keeps -1.
+    """
+    token_ids, doc_ids, positions = (np.asarray(a).reshape(-1) for a in (token_ids, doc_ids, positions))
+    out = np.full((len(token_ids), 2), -1, np.int64)
+    if texts is None or not getattr(tokenizer, "is_fast", False) or len(token_ids) == 0:
+        return out
+    cuts = np.flatnonzero(np.diff(doc_ids)) + 1
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(doc_ids)]):
+        doc = int(doc_ids[lo])
+        if not 0 <= doc < len(texts):
+            continue
+        enc = tokenizer(texts[doc], add_special_tokens=False, return_offsets_mapping=True)
+        ids, offs = np.asarray(enc["input_ids"]), np.asarray(enc["offset_mapping"], np.int64).reshape(-1, 2)
+        rel = positions[lo:hi] - positions[lo]  # [rows] 0, 1, 2, ...
+        for first in range(0, 3):  # index of the first row's token in the document's own tokens
+            idx = rel + first
+            if idx[-1] < len(ids) and np.array_equal(ids[idx], token_ids[lo:hi]):
+                out[lo:hi] = offs[idx]
+                break
+    return out
+
+
+def readable_tokens(tokenizer, activations, texts=None) -> list[str]:
+    """One display string per row of ``activations`` (``token_ids``, ``doc_ids``, ``positions``; ``texts``
+    defaults to its own), for any tokenizer family.
+
+    Where decoding ids one by one reproduces the document (byte-level BPE: GPT-2, Pythia) that is kept. Otherwise
+    (WordPiece ``##`` pieces, SentencePiece's dropped spaces) each row shows the document's text from the end of
+    the previous row's token to the end of its own: the space before a word stays with it (as GPT-2's tokens
+    carry it), ``##`` continuations glue to their word, and the strings of a document join to its text.
+    """
+    token_ids = np.asarray(activations.token_ids).reshape(-1)
+    decoded = token_strings(tokenizer, token_ids) if len(token_ids) else []
+    texts = texts if texts is not None else getattr(activations, "texts", None)
+    if texts is None or not getattr(tokenizer, "is_fast", False) or not decoded:
+        return decoded
+    doc_ids = np.asarray(activations.doc_ids).reshape(-1)
+    cuts = np.flatnonzero(np.diff(doc_ids)) + 1
+    runs = [(lo, hi) for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(doc_ids)])]
+    bad = [
+        (lo, hi)
+        for lo, hi in runs
+        if not (
+            0 <= int(doc_ids[lo]) < len(texts) and texts[int(doc_ids[lo])].startswith("".join(decoded[lo:hi]))
+        )
+    ]
+    if not bad:
+        return decoded
+    out = list(decoded)
+    for lo, hi in bad:
+        spans = token_spans(tokenizer, token_ids[lo:hi], doc_ids[lo:hi], activations.positions[lo:hi], texts)
+        if spans[0, 0] < 0:
+            continue  # could not be located: decoded strings it is
+        text, prev = texts[int(doc_ids[lo])], int(spans[0, 0])
+        for r, (_, end) in enumerate(spans):
+            if end > prev:
+                out[lo + r], prev = text[prev:end], int(end)
+    return out
+
+
 def token_activations(
     sae,
     model,
@@ -265,22 +355,25 @@ def token_activations(
     latents: Sequence[int],
     max_tokens: int | None = MAX_TOKENS,
     batch_size: int = 4096,
+    tokenizer=None,
 ) -> dict:
-    """Per-token activations of ``latents`` over ``texts`` (BOS excluded): ``tokens`` (strings), ``doc_ids``,
-    ``positions`` and ``acts`` [n, len(latents)]."""
-    acts = as_activation_set(model, texts, hook, max_tokens)
+    """Per-token activations of ``latents`` over ``texts`` (BOS excluded): ``tokens`` (strings, see
+    ``readable_tokens``), ``doc_ids``, ``positions`` and ``acts`` [n, len(latents)]. ``tokenizer``: for a
+    plain Hugging Face model (a ``load_model`` model carries its own)."""
+    tok = model_tokenizer(model, tokenizer)
+    acts = as_activation_set(model, texts, hook, max_tokens, tokenizer=tok)
     return {
-        "tokens": token_strings(model.tokenizer, acts.token_ids),
+        "tokens": readable_tokens(tok, acts),
         "doc_ids": acts.doc_ids.numpy(),
         "positions": acts.positions.numpy(),
         "acts": latent_activations(sae, acts, latents, batch_size),
     }
 
 
-def as_activation_set(model, texts, hook: str, max_tokens: int | None):
+def as_activation_set(model, texts, hook: str, max_tokens: int | None, tokenizer=None):
     """``texts`` as an ActivationSet: an ActivationSet as it is, a ``CachedActivations`` loaded into memory,
     strings or a corpus harvested from ``model`` at ``hook`` (at most ``max_tokens`` rows, None: all; fewer
-    is fine here, so harvest's warning about it is silenced)."""
+    is fine here, so harvest's warning about it is silenced; ``tokenizer`` for a plain Hugging Face model)."""
     if hasattr(texts, "acts") and hasattr(texts, "doc_ids"):
         return texts
     if hasattr(texts, "load"):  # an on-disk cache
@@ -289,17 +382,24 @@ def as_activation_set(model, texts, hook: str, max_tokens: int | None):
 
     with warnings.catch_warnings():  # max_tokens is a cap, not a request: fewer tokens is fine
         warnings.filterwarnings("ignore", message="The texts hold only")
-        return harvest(model, texts, hook, n_tokens=max_tokens)
+        return harvest(model, texts, hook, n_tokens=max_tokens, tokenizer=tokenizer)
 
 
 def prompt_features(
-    sae, model, hook: str, text: str, k: int = TOP_PER_TOKEN, latents: Sequence[int] | None = None
+    sae,
+    model,
+    hook: str,
+    text: str,
+    k: int = TOP_PER_TOKEN,
+    latents: Sequence[int] | None = None,
+    tokenizer=None,
 ) -> dict:
     """Prompt-centric view: run ``text`` through the model and the SAE.
 
     Returns ``tokens`` (strings, BOS excluded), ``top_ids`` [m, k] int32 (-1 where fewer fire),
     ``top_vals`` [m, k], ``top_latents`` (ids ranked by max activation over the text), ``top_max``
-    and, if ``latents`` is given, ``acts`` [len(latents), m] for those latents.
+    and, if ``latents`` is given, ``acts`` [len(latents), m] for those latents. ``tokenizer``: for a plain
+    Hugging Face model (a ``load_model`` model carries its own).
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError("The prompt is empty: type some text.")
@@ -307,12 +407,13 @@ def prompt_features(
         latents = latent_ids(latents, _d_sae(sae))
     from .activations import harvest
 
-    acts = harvest(model, [text], hook)
+    tok = model_tokenizer(model, tokenizer)
+    acts = harvest(model, [text], hook, tokenizer=tok)
     dense = encode(sae, acts)  # [m, d_sae]: one prompt is short
     s = scan(sae, acts, top_per_token=k)
     ids, mx = top_latents(s["max"], 32)
     out = {
-        "tokens": token_strings(model.tokenizer, acts.token_ids),
+        "tokens": readable_tokens(tok, acts),
         "top_ids": s["top_ids"],
         "top_vals": s["top_vals"],
         "top_latents": ids,

@@ -14,6 +14,7 @@ Elsewhere: ground truth on synthetic data (``toy_superposition``, ``mmcs``, ``hu
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -35,6 +36,7 @@ def evaluate(
     ce_batch_size: int = 8,
     dense_threshold: float = 0.1,
     dead_threshold: float = 0.0,
+    tokenizer=None,
 ) -> dict:
     """Metrics of ``sae`` as a dict of plain floats / lists.
 
@@ -42,7 +44,11 @@ def evaluate(
     ``[n, d_in]`` tensor/array of *raw* activations (the SAE folds in any input normalisation);
     ``n_tokens`` keeps the first rows only. Without it, ``model``, ``texts`` and ``hook`` are
     harvested. Given ``model`` (with ``texts``/``hook``, which default to the activations' own),
-    the CE/KL metrics are added. Definitions (N tokens, x̄ the dataset mean, sums over d_in):
+    the CE/KL metrics are added. ``model`` is one from ``load_model`` (TransformerLens hook names) or a
+    plain Hugging Face module (a module path as ``hook``, ``tokenizer`` given). A model without
+    next-token logits (an encoder such as BERT, see ``models.why_no_logits``) gets the reconstruction
+    metrics only, with the reason under ``"note"`` and one warning: CE on a random head means nothing.
+    Definitions (N tokens, x̄ the dataset mean, sums over d_in):
 
     l0 = mean #nonzero latents;  l1 = mean Σ|f|;  mse = Σ_t ||x - x̂||² / N;
     fvu = Σ_t ||x - x̂||² / Σ_t ||x - x̄||²;  explained_variance = 1 - fvu;  cossim = mean cos(x, x̂);
@@ -57,7 +63,11 @@ def evaluate(
             raise ValueError("evaluate needs activations, or model + texts + hook to harvest them from")
         from .activations import harvest
 
-        activations = harvest(model, texts, hook, n_tokens)
+        activations = harvest(model, texts, hook, n_tokens, tokenizer=tokenizer)
+    note = _no_logits_note(model)
+    if note is not None:
+        warnings.warn(f"evaluate: {note}", stacklevel=2)
+        model = None  # reconstruction metrics only
     if model is not None:
         texts = texts if texts is not None else getattr(activations, "texts", None)
         hook = hook if hook is not None else getattr(activations, "hook", None)
@@ -81,10 +91,27 @@ def evaluate(
     try:
         out = _reconstruction(sae, batches, n_tokens, d_sae, dense_threshold, dead_threshold)
         if model is not None:
-            out.update(_downstream(sae, model, texts, hook, ce_batch_size))
+            out.update(_downstream(sae, model, texts, hook, ce_batch_size, tokenizer))
     finally:
         sae.train(was_training)
+    if note is not None:
+        out["note"] = note
     return out
+
+
+def _no_logits_note(model) -> str | None:
+    """The note for a model whose outputs are not next-token logits (None for a causal LM or no model)."""
+    if model is None:
+        return None
+    from .models import why_no_logits
+
+    reason = why_no_logits(model)
+    if reason is None:
+        return None
+    return (
+        f"reconstruction-only metrics: {reason}. CE/KL with the SAE spliced in need a causal language "
+        "model; for an encoder, judge the SAE by fvu / explained_variance, cossim and l0"
+    )
 
 
 def _sae_dims(sae) -> tuple[int, int]:
@@ -178,7 +205,7 @@ def _reconstruction(sae, batches, n_tokens, d_sae, dense_threshold, dead_thresho
 
 
 @torch.no_grad()
-def _downstream(sae, model, texts, hook: str, batch_size: int) -> dict:
+def _downstream(sae, model, texts, hook: str, batch_size: int, tokenizer=None) -> dict:
     """CE and KL with the SAE spliced in at ``hook``, and with the hook zero-ablated.
 
     Each text runs as BOS + document, right-padded (causal: padding never reaches a real position).
@@ -187,19 +214,17 @@ def _downstream(sae, model, texts, hook: str, batch_size: int) -> dict:
     those made *from* a document token *of* a document token (SAELens drops predictions from BOS via
     ignore_tokens); the prediction from BOS is unchanged by the splice anyway, so it would only dilute.
     """
-    from .models import check_hook, hook_names
-
     if isinstance(texts, str):
         raise TypeError("texts must be a list of strings (or a corpus), not one string: wrap it in [...]")
     texts = [t.text if hasattr(t, "text") else t for t in texts]
     if not texts:
         raise ValueError("texts is empty: give at least one document for the CE metrics")
-    check_hook(hook, hook_names(model))
-    tok, p, device = model.tokenizer, next(sae.parameters()), model.cfg.device
+    lm = _LogitsModel(model, hook, tokenizer)
+    tok, p, device = lm.tokenizer, next(sae.parameters()), lm.device
     bos = [tok.bos_token_id] if tok.bos_token_id is not None else []
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
     first = len(bos)  # positions < first keep their activation
-    docs = [(bos + ids)[: int(model.cfg.n_ctx)] for ids in tok(texts, add_special_tokens=False)["input_ids"]]
+    docs = [(bos + ids)[: lm.n_ctx] for ids in tok(texts, add_special_tokens=False)["input_ids"]]
 
     def splice(x, hook):  # x [batch, pos, d_in]
         body = x[:, first:]
@@ -226,10 +251,10 @@ def _downstream(sae, model, texts, hook: str, batch_size: int) -> dict:
         def log_probs(logits):  # [b, width, vocab] -> [b, width - 1, vocab]
             return logits[:, :-1].to(torch.float64).log_softmax(-1)
 
-        lp_clean = log_probs(model(tokens))
+        lp_clean = log_probs(lm.logits(tokens))
         sums["clean"] -= float(lp_clean.gather(-1, target).squeeze(-1)[keep].sum())
         for name, fn, kl_name in (("sae", splice, "kl"), ("zero", zero, "kl_zero")):
-            lp = log_probs(model.run_with_hooks(tokens, fwd_hooks=[(hook, fn)]))
+            lp = log_probs(lm.logits(tokens, fn))
             sums[name] -= float(lp.gather(-1, target).squeeze(-1)[keep].sum())
             kl = (lp_clean.exp() * (lp_clean - lp)).sum(-1)  # [b, width - 1] KL(clean || patched)
             sums[kl_name] += float(kl[keep].sum())
@@ -250,3 +275,51 @@ def _downstream(sae, model, texts, hook: str, batch_size: int) -> dict:
         "kl_zero_ablation": kl_zero,
         "kl_score": (kl_zero - kl) / kl_zero if kl_zero > 0 else math.nan,  # SAELens kl_div_score
     }
+
+
+class _LogitsModel:
+    """Logits of a causal LM, optionally with one hook's output replaced: a TransformerLens model (TL hook
+    names) and a plain Hugging Face module (module paths, ``tokenizer`` given) alike."""
+
+    def __init__(self, model, hook: str, tokenizer=None):
+        from .models import check_hook, hook_names, module_names
+
+        self.model, self.hook = model, hook
+        self.is_tl = hasattr(model, "run_with_hooks") and hasattr(model, "cfg")
+        self.tokenizer = tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
+        if self.tokenizer is None:
+            raise ValueError(
+                f"This {type(model).__name__} has no tokenizer: pass tokenizer=... (its Hugging Face "
+                "tokenizer) to evaluate"
+            )
+        if self.is_tl:
+            check_hook(hook, hook_names(model))
+            self.device, self.n_ctx = model.cfg.device, int(model.cfg.n_ctx)
+        else:
+            check_hook(hook, module_names(model))
+            self.module = dict(model.named_modules())[hook]
+            cfg = getattr(model, "config", None)
+            self.device = next(model.parameters()).device
+            self.n_ctx = int(
+                getattr(cfg, "n_positions", 0) or getattr(cfg, "max_position_embeddings", 0) or 1024
+            )
+
+    def logits(self, tokens: torch.Tensor, fn=None) -> torch.Tensor:
+        """[b, pos] token ids -> [b, pos, vocab] logits; ``fn(x, hook)`` replaces the hook's output."""
+        if self.is_tl:
+            if fn is None:
+                return self.model(tokens)
+            return self.model.run_with_hooks(tokens, fwd_hooks=[(self.hook, fn)])
+
+        def replace(module, inputs, out):  # a HF block returns a tuple whose first item is the hidden state
+            if isinstance(out, tuple):
+                return (fn(out[0], self.hook), *out[1:])
+            return fn(out, self.hook)
+
+        handle = self.module.register_forward_hook(replace) if fn is not None else None
+        try:
+            out = self.model(tokens)
+        finally:
+            if handle is not None:
+                handle.remove()
+        return out.logits if hasattr(out, "logits") else out[0] if isinstance(out, tuple) else out

@@ -43,6 +43,10 @@ _NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> the 
 _HOOK_NAMES: weakref.WeakKeyDictionary = (
     weakref.WeakKeyDictionary()
 )  # model -> hook_names(model), listed once
+# model -> why its logits are not next-token predictions (an encoder: load_model records it, see why_no_logits)
+_NO_LOGITS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Architecture names of models whose logits predict the next token (Hugging Face's naming convention).
+CAUSAL_SUFFIXES = ("ForCausalLM", "LMHeadModel")
 
 
 def load_model(name: str = "storyteller", device: str | torch.device | None = None):
@@ -81,6 +85,7 @@ def _boot(path: Path, device: torch.device, label: str):
         hf_logging.enable_progress_bar()
     model.eval()
     _NAMES[model] = label  # recorded in activation caches, so a cache knows which model made it
+    _check_encoder(model, label)
     return model
 
 
@@ -104,7 +109,59 @@ def _boot_hub(name: str, device: torch.device):
     model = TransformerBridge.boot_transformers(repo, device=device)
     model.eval()
     _NAMES[model] = repo
+    _check_encoder(model, repo)
     return model
+
+
+def _check_encoder(model, label: str) -> None:
+    """Record an encoder's missing next-token logits, and give it a real BOS.
+
+    The bridge wraps an encoder checkpoint (BERT, MiniLM, ...: ``architectures`` ``BertModel``) in a masked-LM
+    class whose head is *randomly initialised* (the checkpoint has no head weights), and sets BOS to GPT-2's
+    ``<|endoftext|>``, which is [UNK] in a WordPiece vocabulary. Its hidden states (every ``blocks.{L}.hook_*``)
+    are the real model's; its logits are noise, so ``why_no_logits`` says so and everything that needs logits
+    (evaluate's CE/KL, logit effects, generation) skips or refuses. BOS and EOS go back to what the checkpoint's
+    own tokenizer says (none, for BERT): ``harvest`` then frames each text as [CLS] ... [SEP], as BERT-style models
+    were trained (Devlin et al. 2019), instead of prepending [UNK].
+    """
+    config = getattr(getattr(model, "original_model", None), "config", None)
+    archs = list(getattr(config, "architectures", None) or [])
+    if not archs or any(a.endswith(CAUSAL_SUFFIXES) for a in archs):
+        return
+    _NO_LOGITS[model] = (
+        f"{label} is {archs[0]}, not a causal language model (an encoder: no next-token head; the checkpoint's "
+        "architecture has none, and a head the loader adds would be random). Its activations are real; "
+        "metrics, logit effects and generation that need next-token logits are skipped"
+    )
+    tok = getattr(model, "tokenizer", None)
+    unk = getattr(tok, "unk_token_id", None)
+    # '<|endoftext|>' is not in a WordPiece vocabulary: it maps to [UNK]
+    if tok is not None and unk is not None:
+        if tok.bos_token is not None and tok.bos_token_id == unk:
+            tok.bos_token = None
+        if tok.eos_token is not None and tok.eos_token_id == unk:
+            tok.eos_token = None
+
+
+def why_no_logits(model) -> str | None:
+    """Why ``model``'s outputs are not next-token logits, or None when they are (a causal language model).
+
+    A model ``load_model`` loaded: from its checkpoint's ``architectures`` (an encoder such as ``BertModel``
+    has no next-token head). A plain Hugging Face module: from its class (``...ForCausalLM`` /
+    ``...LMHeadModel`` have one; ``AutoModel``'s bare ``GPT2Model`` or ``BertModel`` do not). Any other module
+    is trusted to return logits."""
+    known = _known(_NO_LOGITS, model)
+    if known is not None or hasattr(model, "original_model"):
+        return known
+    if getattr(model, "config", None) is None or not hasattr(model, "get_output_embeddings"):
+        return None  # a plain PyTorch module: nothing says otherwise
+    name = type(model).__name__
+    if name.endswith(CAUSAL_SUFFIXES) and model.get_output_embeddings() is not None:
+        return None
+    return (
+        f"this {name} has no next-token head (load it with AutoModelForCausalLM if the checkpoint has one; "
+        "an encoder has none): metrics, logit effects and generation that need next-token logits are skipped"
+    )
 
 
 def _official_name(name: str) -> str:

@@ -39,6 +39,8 @@
  * @property {ArrayTrait} _prompt_top_ids  [m, 5] int32
  * @property {ArrayTrait} _prompt_top_vals [m, 5] float32
  * @property {ArrayTrait} _prompt_acts     [c, m] float32 each candidate's activation on the prompt
+ * @property {boolean} _has_model           built from a model: the prompt box is shown (hidden otherwise)
+ * @property {string} _logits_note          why there are no logit effects (an encoder); the section is hidden
  * @property {string} _status              a message from Python (errors, "computing")
  * @property {boolean} [_offline]
  */
@@ -120,9 +122,11 @@ function buildView(model) {
   const heading = (text) => h("div", { class: "saew-fa-h", text });
   const chipLabel = h("span", { class: "saew-muted", text: "Top latents in this text:" });
   const side = h("div", { class: "saew-fa-side" }, heading("Activation histogram (non-zero)"), v.hist);
-  side.append(heading("Logit effects (W_dec \u00b7 W_U)"), v.logits);
+  v.logitsHead = heading("Logit effects (W_dec \u00b7 W_U)");
+  side.append(v.logitsHead, v.logits);
   const prompt = h("div", { class: "saew-fa-promptsec" }, heading("Your own text"));
   prompt.append(h("div", { class: "saew-row" }, v.promptBox, v.runPrompt), v.promptNote, v.promptOut);
+  prompt.hidden = !model.get("_has_model"); // no model behind the widget: nothing could run a prompt
   v.root = h(
     "div",
     { class: "saew-widget saew-fa" },

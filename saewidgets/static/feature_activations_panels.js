@@ -134,7 +134,12 @@ function drawLogits(v, j) {
   v.logits.replaceChildren();
   const [ids, vals] = [v.arr("_logit_ids"), v.arr("_logit_vals")];
   const k = ids.shape[2] || 0;
-  if (j < 0 || !k) return v.logits.append(h("div", { class: "saew-muted", text: "No unembedding given." }));
+  v.logitsHead.hidden = !k; // no unembedding (an encoder): no section of zeros, one line saying why
+  if (j < 0 || !k) {
+    const why = v.model.get("_logits_note");
+    const text = why ? `No logit effects: ${why}.` : "No logit effects: no unembedding given.";
+    return v.logits.append(h("div", { class: "saew-muted saew-fa-nologits", text }));
+  }
   const voc = vocab(v);
   const mine = vals.values.subarray(j * 2 * k, (j + 1) * 2 * k);
   const vmax = Math.max(0, ...Array.from(mine, Math.abs)) || 1;

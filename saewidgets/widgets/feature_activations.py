@@ -61,6 +61,8 @@ class FeatureActivations(SaeWidget):
     _prompt_top_vals = Array()  # [m, 5] float32
     _prompt_acts = Array()  # [c, m] float32 each candidate's activation on the prompt
     _status = traitlets.Unicode("").tag(sync=True)  # a message from Python (errors, "computing")
+    _has_model = traitlets.Bool(False).tag(sync=True)  # built from a model: the prompt box is shown
+    _logits_note = traitlets.Unicode("").tag(sync=True)  # why there are no logit effects (an encoder)
 
     _html_private = (
         "_d_sae",
@@ -90,6 +92,8 @@ class FeatureActivations(SaeWidget):
         "_prompt_top_vals",
         "_prompt_acts",
         "_status",
+        "_has_model",
+        "_logits_note",
     )
 
     def __init__(self, **kwargs):
@@ -110,29 +114,38 @@ class FeatureActivations(SaeWidget):
         latent: int | None = None,
         n_latents: int = 32,
         max_tokens: int | None = features.MAX_TOKENS,
+        tokenizer=None,
         **panel_kwargs,
     ) -> FeatureActivations:
         """Harvest ``texts`` (strings, a corpus or an ActivationSet) at ``hook``, encode with ``sae`` and
-        precompute ``latent`` plus the top ``n_latents`` latents in the text."""
+        precompute ``latent`` plus the top ``n_latents`` latents in the text. ``model`` is one from
+        ``load_model`` or a plain Hugging Face module (then ``tokenizer=`` too, and a module path as ``hook``).
+        A model without a next-token head (an encoder) gets no logit effects: the widget says why instead."""
+        from ..models import why_no_logits
+
         hook = hook or getattr(texts, "hook", None) or features.sae_hook(sae)
         if hook is None:
             raise ValueError("from_sae needs hook=... (the hook site the SAE reads)")
-        acts = features.as_activation_set(model, texts, hook, max_tokens)
+        tok = features.model_tokenizer(model, tokenizer)
+        acts = features.as_activation_set(model, texts, hook, max_tokens, tokenizer=tok)
         features.check_sae_hook(sae, getattr(acts, "hook", None) or hook, "FeatureActivations")
         if max_tokens is not None and len(acts) > max_tokens:
             acts = acts.head(max_tokens)
-        tokens = features.token_strings(model.tokenizer, acts.token_ids)
+        tokens = features.readable_tokens(tok, acts)
+        W_U = features.unembedding(model)
         w = cls.from_activations(
             sae,
             acts,
             tokens,
-            W_U=features.unembedding(model),
-            decode=lambda i: model.tokenizer.decode([i]),
+            W_U=W_U,
+            decode=(lambda i: tok.decode([i])) if W_U is not None else None,
             latent=latent,
             n_latents=n_latents,
             **panel_kwargs,
         )
-        w._ctx.update(model=model, hook=hook)
+        w._ctx.update(model=model, hook=hook, tokenizer=tok)
+        w._has_model = True
+        w._logits_note = why_no_logits(model) or ""
         return w
 
     @classmethod
@@ -263,7 +276,12 @@ class FeatureActivations(SaeWidget):
         ctx = self._ctx
         try:
             out = features.prompt_features(
-                ctx["sae"], ctx["model"], ctx["hook"], text, latents=range(self._d_sae)
+                ctx["sae"],
+                ctx["model"],
+                ctx["hook"],
+                text,
+                latents=range(self._d_sae),
+                tokenizer=ctx.get("tokenizer"),
             )
             self._prompt_dense = out["acts"].T  # [m, d_sae]: a prompt is short
         except Exception as e:

@@ -53,6 +53,14 @@ class SteeringPanel(SaeWidget):
         if not latents:
             raise ValueError("SteeringPanel needs at least one latent id")
         features.check_sae_hook(sae, hook, "SteeringPanel")
+        from ..models import why_no_logits
+
+        no_logits = why_no_logits(model)
+        if no_logits is not None:  # an encoder's "generation" would sample from a random head: refuse
+            raise ValueError(
+                f"SteeringPanel generates text, which needs a causal language model: {no_logits}. Look at "
+                "an encoder's latents with FeatureActivations (and its reconstruction with evaluate) instead."
+            )
         if activations is not None and units is None:
             from ..steering import typical_max
 
