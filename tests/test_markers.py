@@ -1,11 +1,23 @@
 """The markers `make check` relies on: tests/conftest.py applies them by place, so check the places are real."""
 
 import ast
+import importlib.util
 from pathlib import Path
 
-from conftest import NOTEBOOK_TESTS, marks_for
-
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tests_conftest():
+    # By path: a full run also collects notebooks/solutions/conftest.py, and `from conftest import` would pick
+    # whichever of the two was imported as "conftest" first.
+    spec = importlib.util.spec_from_file_location("saew_tests_conftest", ROOT / "tests" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_conftest = _tests_conftest()
+NOTEBOOK_TESTS, marks_for = _conftest.NOTEBOOK_TESTS, _conftest.marks_for
 
 
 def test_each_notebook_test_entry_names_a_test_that_exists():
