@@ -127,7 +127,7 @@ def test_plain_model_without_tokenizer_is_told_to_pass_one(gpt2_dir):
 def test_feature_activations_on_an_encoder_hides_logit_effects(bert, sae64):
     w = FeatureActivations.from_sae(sae64, bert, TEXTS, HOOK)
     assert w._logit_ids.shape[2] == 0 and w._logit_vals.shape[2] == 0  # nothing, not a table of zeros
-    assert "not a causal language model" in w._logits_note
+    assert "no next-token head" in w._logits_note
     assert w._has_model
     assert not any("##" in t for t in w._vocab)
     out = features.prompt_features(sae64, bert, HOOK, "Return the base classes (abcs).")

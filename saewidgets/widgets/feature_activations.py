@@ -145,7 +145,8 @@ class FeatureActivations(SaeWidget):
         )
         w._ctx.update(model=model, hook=hook, tokenizer=tok)
         w._has_model = True
-        w._logits_note = why_no_logits(model) or ""
+        if why_no_logits(model) is not None:  # the full reason: saewidgets.models.why_no_logits(model)
+            w._logits_note = "this model has no next-token head (an encoder, or a model loaded without one)"
         return w
 
     @classmethod
