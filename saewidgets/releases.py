@@ -101,16 +101,25 @@ def resolve_release(name: str, *, download: bool | None = None) -> PretrainedSAE
     need, optional = LAYOUT_FILES[row["layout"]]
     cache = hub_cache_dir()
     online = _may_download() if download is None else download and _may_download()
-    files = {}
+    files, failures = {}, []
     for fname in need + optional:
         local = _cached(row["repo"], f"{entry['path']}/{fname}", cache)
         if local is None and online:
-            local = _download(row["repo"], f"{entry['path']}/{fname}", cache, required=fname in need)
+            try:
+                local = _download(row["repo"], f"{entry['path']}/{fname}", cache)
+            except (
+                Exception
+            ) as e:  # gated repo, network error, file not in the repo: reported below if needed
+                first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+                failures.append(f"{fname}: {type(e).__name__} {first}".strip())
         if local is not None:
             files[fname] = local
     missing = [f for f in need if f not in files]
     if missing:
-        raise FileNotFoundError(_not_cached(release, sae_id, row, entry["path"], missing, cache, online))
+        failed = [f for f in failures if f.split(":")[0] in missing]
+        raise FileNotFoundError(
+            _not_cached(release, sae_id, row, entry["path"], missing, cache, online, failed)
+        )
     return PretrainedSAE(
         release=release,
         sae_id=sae_id,
@@ -174,32 +183,26 @@ def _cached(repo: str, filename: str, cache: Path) -> str | None:
     return hit if isinstance(hit, str) and os.path.isfile(hit) else None
 
 
-def _download(repo: str, filename: str, cache: Path, *, required: bool) -> str | None:
+def _download(repo: str, filename: str, cache: Path) -> str:
     from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import EntryNotFoundError
 
-    try:
-        return hf_hub_download(repo, filename, cache_dir=str(cache))
-    except EntryNotFoundError:
-        if required:
-            raise
-        return None  # an optional file (sparsity.safetensors) the repo does not have
+    return hf_hub_download(repo, filename, cache_dir=str(cache))
 
 
 def _not_cached(
-    release: str, sae_id: str, row: dict, path: str, missing: list, cache: Path, online: bool
+    release: str, sae_id: str, row: dict, path: str, missing: list, cache: Path, online: bool, failed: list
 ) -> str:
     repo = row["repo"]
     why = (
         "the hub is not reachable or HF_HUB_OFFLINE is set, so only the local cache was read"
         if not online
-        else "they could not be fetched"
+        else f"fetching them failed: {'; '.join(failed) or 'no error reported'}"
     )
     names = " ".join(f"{path}/{f}" for f in missing)
     return (
         f"{release}/{sae_id}: file(s) {', '.join(missing)} of repo {repo!r}, folder {path!r}, are not in the "
         f"Hugging Face cache at {cache} ({why}). Fetch them on a machine with network: "
-        f"`hf download {repo} {names}` (older clients: `huggingface-cli download`, same arguments), then copy that "
-        "cache "
-        f"here or point HF_HUB_CACHE at it; or download the folder yourself and pass its path to load_sae"
+        f"`hf download {repo} {names}` (older clients: `huggingface-cli download`, same arguments), then copy "
+        "that cache here or point HF_HUB_CACHE at it; or download the folder yourself and pass its path to "
+        "load_sae"
     )

@@ -310,6 +310,48 @@ def test_gemma_scope_2_from_the_cache(hub, tmp_path, monkeypatch):
     check_outputs(sae, t, x_batch(), reference_jumprelu)
 
 
+def test_online_the_files_are_fetched_into_the_cache_with_the_hub_client(hub, tmp_path, monkeypatch):
+    """The online path, without a network: hf_hub_download replaced by a stand-in that fills the cache."""
+    import huggingface_hub
+    from huggingface_hub.errors import EntryNotFoundError
+
+    t = weights(6)
+    cfg = {"architecture": "standard", "d_in": D_IN, "d_sae": D_SAE, "dtype": "float32"}
+    remote = {
+        "blocks.8.hook_resid_pre/cfg.json": json.dumps(cfg).encode(),
+        "blocks.8.hook_resid_pre/sae_weights.safetensors": safetensors_bytes(t, tmp_path / "w"),
+    }
+    asked = []
+
+    def fake_download(repo, filename, cache_dir=None, **kw):
+        asked.append(filename)
+        assert cache_dir == str(hub) and repo == "jbloom/GPT2-Small-SAEs-Reformatted"
+        if filename not in remote:
+            raise EntryNotFoundError(f"404 {filename}")
+        return str(put(Path(cache_dir), repo, {filename: remote[filename]}) / filename)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    monkeypatch.setattr(releases, "_may_download", lambda: True)
+    sae = load_sae("gpt2-small-res-jb/blocks.8.hook_resid_pre")
+    check_outputs(sae, t, x_batch(), reference_relu)
+    assert sorted(a.split("/")[1] for a in asked) == [
+        "cfg.json",
+        "sae_weights.safetensors",
+        "sparsity.safetensors",
+    ]
+    asked.clear()
+    load_sae(
+        "gpt2-small-res-jb/blocks.8.hook_resid_pre"
+    )  # cached now: only the absent optional file is asked
+    assert asked == ["blocks.8.hook_resid_pre/sparsity.safetensors"]
+    quickly(
+        lambda: load_sae("gpt2-small-res-jb/blocks.9.hook_resid_pre"),
+        FileNotFoundError,
+        r"fetching them failed: cfg.json: EntryNotFoundError 404 blocks.9.hook_resid_pre/cfg.json",
+    )
+    assert releases.resolve_release("gpt2-small-res-jb/blocks.8.hook_resid_pre", download=False).files
+
+
 # ---- bad input: each a clear error, at once, and nothing written --------------------------------------------------
 def quickly(fn, exc, match):
     start = time.perf_counter()
