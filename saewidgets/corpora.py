@@ -1,4 +1,5 @@
-"""Load a corpus by name: the bundled storyteller generator offline, Hugging Face datasets online.
+"""Load a corpus by name: the bundled storyteller generator offline, Hugging Face datasets online (or offline
+from the local hub cache, read in the hub's own layout; see ``saewidgets._hub``).
 
 Every corpus is a ``Corpus``: a sequence of documents with ``.text`` and ``.labels`` (the
 storyteller's planted concepts; an empty dict for online datasets, which have no ground truth).
@@ -20,7 +21,10 @@ def load_corpus(name: str = "storyteller", n_docs: int = 1000, seed: int = 0, **
 
     ``"storyteller"`` takes the generator's options: ``plant={"dragon": 0.3}`` sets a concept's rate
     (a variant corpus that differs from the default only there) and ``co_plant`` ties rare concepts
-    together. Other names stream the first ``n_docs`` texts of a Hugging Face dataset (online only).
+    together. Other names stream the first ``n_docs`` texts of a Hugging Face dataset, shuffled by ``seed`` in
+    a 10,000-row buffer: from its files in the local hub cache when they are there (parquet, json, csv or text;
+    ``split`` picks the files that name it), else from the hub. Offline with nothing cached, an ``OfflineError``
+    at once says where it looked and how to fetch it.
     """
     if name == "storyteller":
         return generate_storyteller(n_docs, seed=seed, **options)
@@ -47,16 +51,20 @@ def _load_hub(
             "and its data files are not in the local cache. Use load_corpus('storyteller'), the corpus "
             f"generated offline. {how_to_fetch(repo, 'dataset')}"
         )
-    try:
-        from datasets import load_dataset
-    except ImportError as e:  # pragma: no cover - datasets comes with transformer-lens
-        raise ImportError("Streaming hub datasets needs the 'datasets' package: pip install datasets") from e
-    if files is not None:  # the cached files, read by datasets' own file builders: no hub call at all
-        builder, paths = files
-        stream = load_dataset(builder, data_files=paths, split="train", streaming=True)
+    if files is not None and files[0] == "parquet":
+        stream = _shuffled(_parquet_rows(files[1]), seed)  # read here: see _parquet_rows
     else:
-        stream = load_dataset(repo, split=split, streaming=True)
-    stream = stream.shuffle(seed=seed, buffer_size=10_000)
+        try:
+            from datasets import load_dataset
+        except ImportError as e:  # pragma: no cover - datasets comes with transformer-lens
+            raise ImportError(
+                "Streaming hub datasets needs the 'datasets' package: pip install datasets"
+            ) from e
+        if files is not None:  # the cached files, read by datasets' own file builders: no hub call at all
+            stream = load_dataset(files[0], data_files=files[1], split="train", streaming=True)
+        else:
+            stream = load_dataset(repo, split=split, streaming=True)
+        stream = stream.shuffle(seed=seed, buffer_size=10_000)
     docs = []
     for row in stream:
         if column not in row:
@@ -97,3 +105,32 @@ def _data_files(snapshot, split: str) -> tuple[str, list[str]] | None:
     if not chosen and split == "train":
         chosen = paths
     return (builder, [str(p) for p in chosen]) if chosen else None
+
+
+def _parquet_rows(paths: list[str]):
+    """The rows of cached parquet files, streamed in batches, files in order. Read with pyarrow rather than
+    datasets' streaming parquet reader, which sleeps 5 s whenever a stream is left before its end (a guard
+    against apache/arrow#45214) -- and taking the first n_docs is exactly that."""
+    import pyarrow.parquet as pq
+
+    for path in paths:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+            yield from batch.to_pylist()
+
+
+def _shuffled(rows, seed: int, buffer_size: int = 10_000):
+    """``rows`` in a seeded random order, holding ``buffer_size`` of them at a time (as a streamed dataset's
+    ``shuffle(seed, buffer_size)``: the first rows out come from the first ``buffer_size`` in)."""
+    import random
+
+    rng = random.Random(seed)
+    buffer = []
+    for row in rows:
+        if len(buffer) < buffer_size:
+            buffer.append(row)
+            continue
+        i = rng.randrange(buffer_size)
+        yield buffer[i]
+        buffer[i] = row
+    rng.shuffle(buffer)
+    yield from buffer

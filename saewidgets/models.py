@@ -6,8 +6,10 @@ uses one vocabulary of hook names (``blocks.{L}.hook_resid_post``, ``blocks.{L}.
 
 - ``"storyteller"``: the tiny model shipped inside the package (offline, instant);
 - a TransformerLens / Hugging Face name (``"gelu-1l"``, ``"tiny-stories-1M"``,
-  ``"pythia-70m-deduped"``, ``"gpt2-small"``, ...): downloaded when the hub is reachable; offline
-  it fails in under two seconds with a message instead of the hub client's ~23 s of retries;
+  ``"pythia-70m-deduped"``, ``"gpt2-small"``, ...): read from the local Hugging Face cache when it holds
+  the checkpoint (also offline, ``HF_HUB_OFFLINE=1``), else downloaded when the hub is reachable; offline
+  and not cached it fails in under two seconds, naming the cache searched and the ``hf download`` that
+  fills it, instead of the hub client's ~23 s of retries;
 - a local Hugging Face checkpoint folder (anything with a ``config.json``).
 
 Plain PyTorch modules need no loading: ``harvest`` takes them directly with module-path hooks.
@@ -166,6 +168,8 @@ def why_no_logits(model) -> str | None:
 
 def _official_name(name: str) -> str:
     """A TransformerLens alias -> its hub id, or a ValueError listing what is available."""
+    if name.lower() in _tl_aliases():
+        return _tl_aliases()[name.lower()]
     from transformer_lens.supported_models import get_official_model_name
 
     try:
@@ -179,6 +183,29 @@ def _official_name(name: str) -> str:
             "offline: 'storyteller'), any other TransformerLens or Hugging Face hub name, or the path "
             "of a local Hugging Face checkpoint folder."
         ) from None
+
+
+_ALIASES: dict[str, str] = {}
+
+
+def _tl_aliases() -> dict[str, str]:
+    """TransformerLens's alias table (lower-cased alias or official name -> hub id), read from its JSON file
+    without importing TransformerLens (~4 s), so that an uncached alias fails offline in well under two seconds.
+    Empty if the file is not where TransformerLens 4.3 keeps it: TransformerLens itself is asked then."""
+    if not _ALIASES:
+        import importlib.util
+        import json
+
+        spec = importlib.util.find_spec("transformer_lens")  # finds the package without running it
+        for root in (spec.submodule_search_locations or []) if spec else []:
+            try:
+                table = json.loads(Path(root, "tools/model_registry/data/model_aliases.json").read_text())
+            except (OSError, ValueError):
+                continue
+            for official, aliases in table.get("aliases", {}).items():
+                _ALIASES.update({alias.lower(): official for alias in aliases})
+                _ALIASES[official.lower()] = official
+    return _ALIASES
 
 
 def model_name(model) -> str:

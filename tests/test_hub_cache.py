@@ -46,7 +46,14 @@ def test_a_cached_hub_name_loads_offline(name, repo, family, hub_cache, tiny_che
     assert acts.acts.shape == (12, 64) and torch.isfinite(acts.acts).all()
 
 
-@pytest.mark.parametrize("name, repo", [("gpt2-small", "gpt2"), ("EleutherAI/pythia-70m-deduped", None)])
+@pytest.mark.parametrize(
+    "name, repo",
+    [
+        ("gpt2-small", "gpt2"),  # in the package's own table
+        ("EleutherAI/pythia-70m-deduped", None),  # a hub id
+        ("pythia-160m", "EleutherAI/pythia-160m"),  # any TransformerLens alias (its table, read as JSON)
+    ],
+)
 def test_an_empty_cache_fails_fast_naming_the_name_the_cache_and_the_fix(name, repo, hub_cache):
     repo = repo or name
     t = time.perf_counter()
@@ -57,6 +64,16 @@ def test_an_empty_cache_fails_fast_naming_the_name_the_cache_and_the_fix(name, r
     assert seconds < 2, f"{seconds:.2f} s"
     assert repr(name) in message and str(hub_cache) in message and "storyteller" in message
     assert f"hf download {repo}" in message and "HF_HUB_CACHE" in message
+
+
+def test_the_alias_table_read_without_transformer_lens_is_transformer_lens_table():
+    from transformer_lens.supported_models import get_official_model_name
+
+    from saewidgets.models import _tl_aliases
+
+    table = _tl_aliases()
+    assert len(table) > 200 and table["pythia-70m-deduped"] == "EleutherAI/pythia-70m-deduped"
+    assert all(get_official_model_name(alias) == repo for alias, repo in table.items())
 
 
 def test_a_half_cached_model_is_not_taken_for_a_checkpoint(hub_cache, tiny_checkpoint, tmp_path):
