@@ -79,8 +79,11 @@ def _load_hub(
 
 
 # A cached dataset's data files -> the datasets builder that reads them (the hub's own auto-detection, reduced
-# to the formats text datasets use: https://huggingface.co/docs/hub/datasets-data-files-configuration).
+# to the formats text datasets use: https://huggingface.co/docs/hub/datasets-data-files-configuration), in order
+# of preference when a repo has several: parquet is the hub's own format (roneneldan/TinyStories also ships .txt
+# files whose lines are not documents).
 _BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".csv": "csv", ".txt": "text"}
+_PREFERENCE = ("parquet", "json", "csv", "text")
 
 
 def _data_files(snapshot, split: str) -> tuple[str, list[str]] | None:
@@ -99,7 +102,8 @@ def _data_files(snapshot, split: str) -> tuple[str, list[str]] | None:
             found.setdefault(_BUILDERS[suffix], []).append(path)
     if not found:
         return None
-    builder, paths = max(found.items(), key=lambda kv: len(kv[1]))  # the repo's main format
+    builder = next(b for b in _PREFERENCE if b in found)
+    paths = found[builder]
     named = re.compile(rf"(^|[/_.-]){re.escape(split)}([/_.-]|$)")
     chosen = [p for p in paths if named.search(p.relative_to(snapshot).as_posix())]
     if not chosen and split == "train":

@@ -99,6 +99,8 @@ def test_a_cached_dataset_streams_offline(hub_cache, tmp_path):
     train = [f"train document {i} about the sea." for i in range(30)]
     _parquet(files / "data", "train-00000-of-00001.parquet", train)
     _parquet(files / "data", "test-00000-of-00001.parquet", ["held-out document"] * 5)
+    for name in ("pile-train.txt", "pile-more-train.txt", "pile-test.txt"):  # more .txt files: parquet wins
+        (files / name).write_text("a line\nanother line\n")
     put_in_hub_cache(files, hub_cache, "NeelNanda/pile-10k", repo_type="dataset")
     corpus = load_corpus("NeelNanda/pile-10k", n_docs=8, seed=0)
     assert len(corpus) == 8 and set(corpus.texts) <= set(train) and corpus[0].labels == {}
