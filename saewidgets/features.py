@@ -347,6 +347,31 @@ def readable_tokens(tokenizer, activations, texts=None) -> list[str]:
     return out
 
 
+def top_tokens(sae, activations, latents: Sequence[int], tokenizer, k: int = 3) -> dict[int, list[str]]:
+    """The ``k`` distinct tokens (``readable_tokens``, stripped) on which each latent fires hardest:
+    ``{latent: [token, ...]}``, strongest first; a latent that never fires gets []. What a bare latent id
+    is shown with (DiffBars). ``activations``: an ActivationSet or a CachedActivations (loaded)."""
+    acts = (
+        activations.load()
+        if not hasattr(activations, "acts") and hasattr(activations, "load")
+        else activations
+    )
+    latents = latent_ids(latents, _d_sae(sae))
+    cols = latent_activations(sae, acts, latents)  # [n, len(latents)]
+    strings = readable_tokens(tokenizer, acts)
+    out: dict[int, list[str]] = {}
+    for j, latent in enumerate(latents):
+        picked: list[str] = []
+        for row in np.argsort(-cols[:, j], kind="stable"):
+            if cols[row, j] <= 0 or len(picked) == k:
+                break
+            t = strings[row].strip() or repr(strings[row])
+            if t not in picked:
+                picked.append(t)
+        out[int(latent)] = picked
+    return out
+
+
 def token_activations(
     sae,
     model,

@@ -240,3 +240,39 @@ def test_cached_activations_have_texts_and_rows_without_load(tmp_path):
         assert torch.equal(getattr(fresh, name), getattr(full, name))
     part = CachedActivations(cache.path, n_rows=20)
     assert len(part.doc_ids) == 20 and torch.equal(part.doc_ids, full.doc_ids[:20])
+
+
+# ------------------------------------------------------------------------------------------------ DiffBars
+
+
+def test_diff_bars_show_top_tokens_per_latent(bert, sae64):
+    import scipy.sparse as sp
+
+    from saewidgets import datacentric as dc
+    from saewidgets.widgets import DiffBars
+
+    rng = np.random.default_rng(0)
+
+    def emb(p):
+        dense = (rng.random((40, 32)) < p).astype(np.float32)
+        return dc.DocEmbeddings(sp.csr_matrix(dense), "max", "h", "m", "s", np.full(40, 10), None)
+
+    result = dc.diff(emb(0.4), emb(0.1), n_permutations=20)
+    acts = sw.harvest(bert, TEXTS, HOOK)
+    w = DiffBars(
+        result,
+        n=5,
+        n_negative=0,
+        labels={int(result.order[0]): "mine"},
+        sae=sae64,
+        activations=acts,
+        tokenizer=bert,
+    )
+    tops = features.top_tokens(sae64, acts, w.latents, bert.tokenizer)
+    assert w._labels[str(w.latents[0])] == "mine"  # a label given wins
+    for i in w.latents[1:]:
+        assert tops[i] and w._labels[str(i)] == " ".join(f"\u201c{t}\u201d" for t in tops[i])
+        assert not any("##" in t for t in tops[i])
+    strongest = int(np.argmax(features.latent_activations(sae64, acts, [w.latents[1]])[:, 0]))
+    assert tops[w.latents[1]][0] == features.readable_tokens(bert.tokenizer, acts)[strongest].strip()
+    assert DiffBars(result, n=5, n_negative=0)._labels == {}  # without the data: bare ids, as before

@@ -5,9 +5,12 @@ share, Jiang et al. 2025 §4.1), the two shares as text, and a shaded band of ±
 permutation null of ``diff``: shuffled corpus labels cross it for *any* latent with probability
 1 - quantile, so a bar beyond it is a difference noise does not make. Bars inside the band are faded.
 Click a row (or Enter on it) to set ``selected_latent``; ``link(feature_activations)`` shows it there.
+Given ``sae``, ``activations`` and ``tokenizer`` (or the model), each latent without a label is shown with
+the tokens it fires hardest on, so a row says more than a bare id.
 
     r = datacentric.diff(emb_b, emb_a)
     DiffBars(r, names=["sad stories", "happy stories"], labels={12: "tone=sad"})
+    DiffBars(r, sae=sae, activations=acts, tokenizer=model)  # rows read '#12 "rain" "grey" "tears"'
 """
 
 from __future__ import annotations
@@ -48,6 +51,16 @@ def shown_latents(result: DiffResult, n: int, n_negative: int) -> np.ndarray:
     return np.asarray(top + bottom[::-1], dtype=np.int64)
 
 
+def token_labels(sae, activations, tokenizer, ids) -> dict[str, str]:
+    """{"latent id": '"tok" "tok" "tok"'}: the tokens each latent fires hardest on (``features.top_tokens``).
+    ``tokenizer`` may be the model (it carries its tokenizer)."""
+    from .. import features
+
+    tok = getattr(tokenizer, "tokenizer", None) or tokenizer
+    tops = features.top_tokens(sae, activations, [int(i) for i in ids], tok)
+    return {str(i): " ".join(f"\u201c{t}\u201d" for t in ts) for i, ts in tops.items() if ts}
+
+
 class DiffBars(LatentSelection, SaeWidget):
     """Signed frequency-difference bars for the top latents of a ``DiffResult``, with the null band."""
 
@@ -72,7 +85,17 @@ class DiffBars(LatentSelection, SaeWidget):
     _html_private = ("_latents", "_difference", "_target", "_others", "_labels", "_d_sae", "_n_significant")
 
     def __init__(
-        self, result: DiffResult, names=None, labels=None, *, n: int = 20, n_negative: int = 5, **kwargs
+        self,
+        result: DiffResult,
+        names=None,
+        labels=None,
+        *,
+        n: int = 20,
+        n_negative: int = 5,
+        sae=None,
+        activations=None,
+        tokenizer=None,
+        **kwargs,
     ):
         if not isinstance(result, DiffResult):
             raise TypeError(
@@ -95,6 +118,9 @@ class DiffBars(LatentSelection, SaeWidget):
                 f"{len(names)} names for {n_corpora} corpora (the target first, then the others)"
             )
         ids = shown_latents(result, n, n_negative)
+        labels = check_labels(labels, d_sae)
+        if sae is not None and activations is not None and tokenizer is not None:
+            labels = {**token_labels(sae, activations, tokenizer, ids), **labels}  # the user's labels win
         super().__init__(
             corpus_names=names,
             null=float(result.null),
@@ -104,7 +130,7 @@ class DiffBars(LatentSelection, SaeWidget):
             _difference=result.difference[ids],
             _target=result.frequencies[0, ids],
             _others=result.frequencies[1:, ids].max(0),
-            _labels=check_labels(labels, d_sae),
+            _labels=labels,
             _n_significant=int(len(result.significant())),
             **kwargs,
         )
