@@ -37,7 +37,7 @@ def hub_cache(tmp_path, monkeypatch):
     ],
 )
 def test_a_cached_hub_name_loads_offline(name, repo, family, hub_cache, tiny_checkpoint):
-    put_in_hub_cache(tiny_checkpoint(family), hub_cache, repo)
+    put_in_hub_cache(tiny_checkpoint(family), hub_cache, repo, blobs=family == "gpt_neox")  # both layouts
     model = load_model(name, device="cpu")
     # The cache's own config.json, not TransformerLens's table for the alias (the real gpt2 has 12 layers).
     assert model.cfg.n_layers == 2 and model.cfg.d_model == 64 and model_name(model) == repo
@@ -101,7 +101,7 @@ def test_a_cached_dataset_streams_offline(hub_cache, tmp_path):
     _parquet(files / "data", "test-00000-of-00001.parquet", ["held-out document"] * 5)
     for name in ("pile-train.txt", "pile-more-train.txt", "pile-test.txt"):  # more .txt files: parquet wins
         (files / name).write_text("a line\nanother line\n")
-    put_in_hub_cache(files, hub_cache, "NeelNanda/pile-10k", repo_type="dataset")
+    put_in_hub_cache(files, hub_cache, "NeelNanda/pile-10k", repo_type="dataset", blobs=True)
     corpus = load_corpus("NeelNanda/pile-10k", n_docs=8, seed=0)
     assert len(corpus) == 8 and set(corpus.texts) <= set(train) and corpus[0].labels == {}
     assert load_corpus("NeelNanda/pile-10k", n_docs=8, seed=0).texts == corpus.texts  # the seed decides
