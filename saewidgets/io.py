@@ -290,8 +290,13 @@ def _load_release(found: releases.PretrainedSAE, device) -> SAE:
 
 
 def load_sparsity(path: str | os.PathLike) -> Tensor | None:
-    """The [d_sae] log10 firing densities in a SAE folder's sparsity.safetensors, or None if it has none."""
-    file = Path(path) / SPARSITY_FILE
+    """The [d_sae] log10 firing densities in a SAE folder's sparsity.safetensors, or None if it has none.
+    ``path`` may be a ``"<release>/<sae_id>"`` too (its file in the hub cache, fetched if reachable)."""
+    if isinstance(path, str) and _looks_like_an_id(path):
+        local = releases.resolve_release(path).files.get(SPARSITY_FILE)
+        file = Path(local) if local else Path(path) / SPARSITY_FILE
+    else:
+        file = Path(path) / SPARSITY_FILE
     if not file.is_file():
         return None
     t = _read_weights(file)

@@ -20,7 +20,7 @@ from safetensors.torch import save_file
 
 from saewidgets import releases
 from saewidgets.config import SAEConfig
-from saewidgets.io import check_sae_fits, load_sae, save_sae
+from saewidgets.io import check_sae_fits, load_sae, load_sparsity, save_sae
 from saewidgets.sae import JumpReLUSAE, ReLUSAE, build_sae
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,6 +239,7 @@ def test_gpt2_small_res_jb_from_the_cache(hub, tmp_path):
     assert sae.metadata["release"] == "gpt2-small-res-jb" and sae.metadata["repo_id"].startswith("jbloom/")
     assert sae.metadata["config_overrides"]["model_from_pretrained_kwargs"]["center_writing_weights"] is True
     check_outputs(sae, t, x_batch(), reference_relu)
+    assert load_sparsity("gpt2-small-res-jb/blocks.8.hook_resid_pre") is None  # the folder has none
 
 
 def test_pythia_res_sm_takes_its_hook_from_the_table_when_the_cfg_has_none(hub, tmp_path):
@@ -259,6 +260,9 @@ def test_pythia_res_sm_takes_its_hook_from_the_table_when_the_cfg_has_none(hub, 
     assert set(found.files) == {"cfg.json", "sae_weights.safetensors", "sparsity.safetensors"}
     assert found.folder.name == "3-res-sm" and str(hub) in str(found.folder)
     sae = load_sae("pythia-70m-deduped-res-sm/blocks.3.hook_resid_post")
+    assert torch.equal(
+        load_sparsity("pythia-70m-deduped-res-sm/blocks.3.hook_resid_post"), torch.zeros(D_SAE)
+    )
     assert (sae.hook_name, sae.model_name) == ("blocks.3.hook_resid_post", "pythia-70m-deduped")
     check_outputs(sae, t, x_batch(), reference_relu)
 
