@@ -56,8 +56,9 @@ def test_local_checkpoint_folder_loads(model):
 
 
 @pytest.mark.parametrize("name", ["gelu-1l", "tiny-stories-1M", "pythia-70m-deduped", "gpt2-small"])
-def test_hub_name_offline_fails_fast_with_a_clear_message(name, monkeypatch):
+def test_hub_name_offline_fails_fast_with_a_clear_message(name, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))  # empty: a machine that has the model cached loads it
     t = time.perf_counter()
     with pytest.raises(OfflineError, match="storyteller") as e:
         load_model(name)
@@ -66,11 +67,12 @@ def test_hub_name_offline_fails_fast_with_a_clear_message(name, monkeypatch):
     assert "not reachable" in str(e.value)
 
 
-def test_hub_name_without_offline_flag_still_fails_fast_here():
+def test_hub_name_without_offline_flag_still_fails_fast_here(tmp_path):
     # No HF_HUB_OFFLINE: the package's own 1.5 s reachability probe must answer for it. The endpoint
     # points at a closed local port so the test means the same on a machine with network.
     env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
     env["HF_ENDPOINT"] = "http://127.0.0.1:9"
+    env["HF_HUB_CACHE"] = str(tmp_path)  # empty, as above
     code = (
         "import time,saewidgets\nt=time.perf_counter()\ntry:\n saewidgets.load_model('gelu-1l')\n"
         "except Exception as e:\n print(type(e).__name__, round(time.perf_counter()-t,2))\n"
