@@ -168,6 +168,13 @@ def test_steering_panel_refuses_an_encoder(bert, sae64):
         SteeringPanel(bert, sae64, HOOK, [0])
 
 
+def test_steering_panel_names_load_model_for_a_plain_hugging_face_model(gpt2_dir, sae64):
+    from transformers import AutoModelForCausalLM
+
+    with pytest.raises(ValueError, match=r"sw\.load_model"):
+        SteeringPanel(AutoModelForCausalLM.from_pretrained(gpt2_dir), sae64, "transformer.h.1", [0])
+
+
 # ------------------------------------------------------------------------------------------------ tokens
 
 

@@ -61,6 +61,12 @@ class SteeringPanel(SaeWidget):
                 f"SteeringPanel generates text, which needs a causal language model: {no_logits}. Look at "
                 "an encoder's latents with FeatureActivations (and its reconstruction with evaluate) instead."
             )
+        if not (hasattr(model, "hooks") and hasattr(model, "cfg") and hasattr(model, "tokenizer")):
+            raise ValueError(
+                f"SteeringPanel steers a model from sw.load_model (TransformerLens hook names, hooks on every "
+                f"generation step, its own tokenizer); this is a {type(model).__name__}. Load the same checkpoint "
+                "with sw.load_model(<its folder or hub name>) and use a blocks.{L}.hook_* name."
+            )
         if activations is not None and units is None:
             from ..steering import typical_max
 
