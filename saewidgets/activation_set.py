@@ -51,7 +51,7 @@ class ActivationSet:
     acts: torch.Tensor  # [n_tokens, d_in]
     token_ids: torch.Tensor  # [n_tokens] int64: the token at that position
     doc_ids: torch.Tensor  # [n_tokens] int64: index into the harvested texts
-    positions: torch.Tensor  # [n_tokens] int64: position in BOS + document (the first real token is 1)
+    positions: torch.Tensor  # [n_tokens] int64: input position (first token: 1 after BOS/[CLS], else 0)
     hook: str
     model_name: str
     norm_scale: float  # multiply acts by this so that E||x|| = sqrt(d_in) (input normalisation)

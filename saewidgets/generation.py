@@ -61,6 +61,7 @@ def sample(
         raise ValueError(f"temperature must be >= 0 (0 = greedy); got {temperature!r}")
     if kv_cache not in KV_CACHE:
         raise ValueError(f"kv_cache must be one of {KV_CACHE}; got {kv_cache!r}")
+    check_generator(model)
     batch = tokens.shape[0]
     seeds = [int(seeds)] * batch if isinstance(seeds, int) else [int(s) for s in seeds]
     if len(seeds) != batch:
@@ -94,6 +95,22 @@ def sample(
     return seq
 
 
+def check_generator(model) -> None:
+    """Raise a ValueError naming the fix unless ``model`` can generate here: a causal language model loaded with
+    ``load_model`` (TransformerLens hook names on every step, ``model.hooks``, its own tokenizer)."""
+    from .models import why_no_logits
+
+    reason = why_no_logits(model)
+    if reason is not None:  # an encoder would "generate" from a random head
+        raise ValueError(f"Generation needs a causal language model: {reason}.")
+    if not (hasattr(model, "hooks") and hasattr(model, "cfg") and hasattr(model, "tokenizer")):
+        raise ValueError(
+            f"Generation and steering run a model from sw.load_model (TransformerLens hook names, hooks on every "
+            f"step, its own tokenizer); this is a {type(model).__name__}. Load the same checkpoint with "
+            "sw.load_model(<its folder or hub name>) and use a blocks.{L}.hook_* name."
+        )
+
+
 def _pick(logits: torch.Tensor, temperature: float, gens: list[torch.Generator]) -> torch.Tensor:
     """Next token per row from logits [batch, vocab]: argmax, or a draw from row b's own generator."""
     if temperature == 0:
@@ -119,6 +136,7 @@ def generate(
     eight different samples, reproducibly). Prompts of different token lengths run one at a time (no padding,
     so no position or mask conventions to get wrong)."""
     prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+    check_generator(model)  # before to_tokens: a plain Hugging Face model has none
     rows = [model.to_tokens(p) for p in prompts]  # each [1, pos], BOS first
     kw = dict(
         max_new_tokens=max_new_tokens,

@@ -83,12 +83,36 @@ def _boot(path: Path, device: torch.device, label: str):
     hf_logging.disable_progress_bar()  # a weight-loading bar for a 5 MB local file is only noise
     try:
         model = TransformerBridge.boot_transformers(str(path), device=device)
+    except ValueError as err:
+        if "supported architecture" not in str(err).lower():
+            raise
+        raise _unsupported(path, label) from None
     finally:
         hf_logging.enable_progress_bar()
     model.eval()
     _NAMES[model] = label  # recorded in activation caches, so a cache knows which model made it
     _check_encoder(model, label)
     return model
+
+
+def _unsupported(path: Path, label: str) -> ValueError:
+    """The error for a checkpoint whose architecture TransformerLens's bridge does not know, naming the way
+    that works without it: the plain Hugging Face model, with module paths as hook names."""
+    import json
+
+    try:
+        config = json.loads((path / "config.json").read_text())
+    except (OSError, ValueError):
+        config = {}
+    arch = (config.get("architectures") or [config.get("model_type", "this architecture")])[0]
+    auto = "AutoModelForCausalLM" if str(arch).endswith(CAUSAL_SUFFIXES) else "AutoModel"
+    return ValueError(
+        f"{label!r} is a {arch}, which TransformerLens's TransformerBridge does not support, so load_model "
+        f"cannot give it TransformerLens hook names. Use the plain Hugging Face model instead: "
+        f"`model = transformers.{auto}.from_pretrained(path)`, `tokenizer = "
+        "transformers.AutoTokenizer.from_pretrained(path)`, then `harvest(model, texts, hook, tokenizer=tokenizer)` "
+        "with a module path as hook (listed by saewidgets.models.module_names(model), e.g. a block's output)."
+    )
 
 
 def _boot_hub(name: str, device: torch.device):

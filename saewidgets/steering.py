@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import torch
 
-from .generation import sample
+from .generation import check_generator, sample
 
 MODES = ("add", "clamp")
 
@@ -143,6 +143,7 @@ def compare(
     Row 0 is the model as it is; the steering hook changes row 1 alone. Each row samples from its own
     generator (generation.sample), so row 1's text is what ``generate(..., strengths=...)`` gives alone.
     ``unsteered=False`` runs the steered row only (``Comparison.unsteered`` is then "")."""
+    check_generator(model)  # before to_tokens: a plain Hugging Face model has none
     fwd_hooks = []
     if strengths:
         if sae is None or hook is None:
