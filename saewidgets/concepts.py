@@ -19,7 +19,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .features import activation_rows, encode_batches, token_spans
+from .features import activation_rows, encode_batches
+from .token_text import token_spans
 
 
 def parse_concept(concept: str) -> tuple[str, object]:

@@ -14,12 +14,7 @@ Everything here returns plain numbers, numpy arrays and dicts, so tests call it 
 - *logit effects*: ``W_dec[i] @ W_U`` -- what the decoder direction pushes up or down at the output,
   ignoring the final layer norm and later layers (sae_vis' logits table; direct path only). A model
   without a next-token head (an encoder such as BERT) has none: ``unembedding`` returns None.
-- *token strings*: what the widgets print for each row. Decoding ids one by one is exact for byte-level
-  BPE (GPT-2) but glues WordPiece words and shows ``##`` (BERT); ``readable_tokens`` slices the document's
-  own text with the tokenizer's character offsets instead, so spaces come back and ``##`` disappears.
-
-Large inputs are capped (``MAX_TOKENS``) and every pass over the rows encodes in batches, so memory
-stays at ``[batch, d_sae]`` whatever the number of tokens.
+- *token strings*: what the widgets print for each row (``token_text.readable_tokens``).
 """
 
 from __future__ import annotations
@@ -32,6 +27,9 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from .example_windows import quantile_examples, top_examples
+from .token_text import readable_tokens as readable_tokens  # re-exported: callers use features.*
+from .token_text import token_spans as token_spans
+from .token_text import token_strings as token_strings
 
 MAX_TOKENS = 20_000  # default cap on harvested tokens for the widget: 20k x 32 latents stays a few MB
 TOP_PER_TOKEN = 5  # latents listed per token in the hover tooltip (Neuronpedia shows up to 20)
@@ -271,80 +269,6 @@ def logit_effects(sae, W_U, latent: int, k: int = 10) -> dict:
 
 # --------------------------------------------------------------------------------------------------------
 # tokens as strings
-
-
-def token_strings(tokenizer, ids) -> list[str]:
-    """Token ids -> strings, decoding each distinct id once."""
-    ids = np.asarray(ids).reshape(-1)
-    uniq, inv = np.unique(ids, return_inverse=True)
-    table = [tokenizer.decode([int(i)]) for i in uniq]
-    return [table[j] for j in inv.reshape(-1)]
-
-
-def token_spans(tokenizer, token_ids, doc_ids, positions, texts) -> np.ndarray:
-    """Character span ``(start, end)`` of every row's token in its document: [n, 2] int64, -1 where unknown.
-
-    Each document is tokenized again with offsets (a fast tokenizer's ``offset_mapping``); the rows of a
-    document are contiguous with consecutive positions, so they are located by matching their token ids
-    (a BOS or [CLS] before the document shifts positions by one; the match finds the shift). A document whose
-    rows do not match (a slow tokenizer, special tokens inside) keeps -1.
-    """
-    token_ids, doc_ids, positions = (np.asarray(a).reshape(-1) for a in (token_ids, doc_ids, positions))
-    out = np.full((len(token_ids), 2), -1, np.int64)
-    if texts is None or not getattr(tokenizer, "is_fast", False) or len(token_ids) == 0:
-        return out
-    cuts = np.flatnonzero(np.diff(doc_ids)) + 1
-    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(doc_ids)]):
-        doc = int(doc_ids[lo])
-        if not 0 <= doc < len(texts):
-            continue
-        enc = tokenizer(texts[doc], add_special_tokens=False, return_offsets_mapping=True)
-        ids, offs = np.asarray(enc["input_ids"]), np.asarray(enc["offset_mapping"], np.int64).reshape(-1, 2)
-        rel = positions[lo:hi] - positions[lo]  # [rows] 0, 1, 2, ...
-        for first in range(0, 3):  # index of the first row's token in the document's own tokens
-            idx = rel + first
-            if idx[-1] < len(ids) and np.array_equal(ids[idx], token_ids[lo:hi]):
-                out[lo:hi] = offs[idx]
-                break
-    return out
-
-
-def readable_tokens(tokenizer, activations, texts=None) -> list[str]:
-    """One display string per row of ``activations`` (``token_ids``, ``doc_ids``, ``positions``; ``texts``
-    defaults to its own), for any tokenizer family.
-
-    Where decoding ids one by one reproduces the document (byte-level BPE: GPT-2, Pythia) that is kept. Otherwise
-    (WordPiece ``##`` pieces, SentencePiece's dropped spaces) each row shows the document's text from the end of
-    the previous row's token to the end of its own: the space before a word stays with it (as GPT-2's tokens
-    carry it), ``##`` continuations glue to their word, and the strings of a document join to its text.
-    """
-    token_ids = np.asarray(activations.token_ids).reshape(-1)
-    decoded = token_strings(tokenizer, token_ids) if len(token_ids) else []
-    texts = texts if texts is not None else getattr(activations, "texts", None)
-    if texts is None or not getattr(tokenizer, "is_fast", False) or not decoded:
-        return decoded
-    doc_ids = np.asarray(activations.doc_ids).reshape(-1)
-    cuts = np.flatnonzero(np.diff(doc_ids)) + 1
-    runs = [(lo, hi) for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(doc_ids)])]
-    bad = [
-        (lo, hi)
-        for lo, hi in runs
-        if not (
-            0 <= int(doc_ids[lo]) < len(texts) and texts[int(doc_ids[lo])].startswith("".join(decoded[lo:hi]))
-        )
-    ]
-    if not bad:
-        return decoded
-    out = list(decoded)
-    for lo, hi in bad:
-        spans = token_spans(tokenizer, token_ids[lo:hi], doc_ids[lo:hi], activations.positions[lo:hi], texts)
-        if spans[0, 0] < 0:
-            continue  # could not be located: decoded strings it is
-        text, prev = texts[int(doc_ids[lo])], int(spans[0, 0])
-        for r, (_, end) in enumerate(spans):
-            if end > prev:
-                out[lo + r], prev = text[prev:end], int(end)
-    return out
 
 
 def top_tokens(sae, activations, latents: Sequence[int], tokenizer, k: int = 3) -> dict[int, list[str]]:

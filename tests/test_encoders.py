@@ -107,6 +107,15 @@ def test_evaluate_plain_hugging_face_causal_lm_with_tokenizer(gpt2_dir):
     assert out["ce_sae"] == pytest.approx(ref["ce_sae"], rel=1e-3)
 
 
+def test_evaluate_plain_hugging_face_encoder_is_reconstruction_only(bert_dir, sae64):
+    from transformers import AutoModel, AutoTokenizer
+
+    enc, tok = AutoModel.from_pretrained(bert_dir), AutoTokenizer.from_pretrained(bert_dir)
+    with pytest.warns(UserWarning, match="reconstruction-only"):
+        out = sw.evaluate(sae64, model=enc, texts=TEXTS, hook="encoder.layer.1", tokenizer=tok)
+    assert "no next-token head" in out["note"] and "ce_clean" not in out and out["n_tokens"] > 0
+
+
 def test_plain_model_without_tokenizer_is_told_to_pass_one(gpt2_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

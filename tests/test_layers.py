@@ -45,7 +45,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("activation_cache",),
     ("activations",),  # harvest: model + corpus -> ActivationSet
     # what is done with activations and models
-    ("frontier", "example_windows", "toy", "generation"),  # torch-free maths, toy data, sampling
+    # torch-free maths, toy data, sampling, token strings
+    ("frontier", "example_windows", "token_text", "toy", "generation"),
     ("metrics", "features", "steering"),
     ("concepts", "sweeps"),
     ("datacentric",),
