@@ -1,4 +1,4 @@
-"""Checks for notebook 05 (JumpReLU): the Heaviside step and JumpReLU as ``torch.autograd.Function``s.
+"""Checks for notebook 05 (JumpReLU): the Heaviside step and JumpReLU, each a ``torch.autograd.Function``.
 
 The answer key is ``saewidgets.ste.Heaviside`` / ``saewidgets.ste.JumpReLUFn``. A check runs the learner's
 class and the library's on the same random pre-activations z [batch, d_sae], thresholds theta [d_sae] and
