@@ -267,7 +267,7 @@ def write_report(
     text and its harvest (used to score latents against the planted labels, and shown in the feature view);
     ``info`` the header's facts (see ``header_html``)."""
     from ._files import write_bytes_atomic, write_json_atomic
-    from .features import token_strings, unembedding
+    from .features import readable_tokens, unembedding
     from .steering import typical_max
     from .widgets._base import render_document, static_text
     from .widgets.feature_activations import FeatureActivations
@@ -284,7 +284,7 @@ def write_report(
     frontier = FrontierPlot(points, y_metric="fvu", selected=k, title=title)
 
     view = activations.head(FEATURE_TOKENS)
-    tokens = token_strings(model.tokenizer, view.token_ids)
+    tokens = readable_tokens(model.tokenizer, view)
     features = FeatureActivations.from_activations(
         sae,
         view,

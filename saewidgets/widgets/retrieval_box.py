@@ -279,5 +279,13 @@ def _token_source(emb: DocEmbeddings, sae, activations, tokenizer, tokens):
         raise ValueError(
             "token highlights need tokenizer= (or the model) or tokens= (one string per activation row)"
         )
-    ids = np.asarray(activations.token_ids)
-    return sae, activations, lambda rows: features.token_strings(tok, ids[rows]) if len(rows) else []
+    readable: list[
+        list[str]
+    ] = []  # every row's display string, computed on first use (re-tokenizes the texts)
+
+    def strings(rows):
+        if not readable:  # WordPiece / SentencePiece pieces read as the text they cover, not "##s"
+            readable.append(features.readable_tokens(tok, activations))
+        return [readable[0][i] for i in rows]
+
+    return sae, activations, strings
