@@ -77,10 +77,23 @@ class SaeWidget(anywidget.AnyWidget):
             return None
         data, metadata = bundle
         data["text/plain"] = self._summary()
-        png = self._png()
+        png, problem = self._static_png()
         if png:
             data["image/png"] = base64.b64encode(png).decode()
+        elif problem:
+            data["text/plain"] += f"\n(no static picture: {problem})"
         return data, metadata
+
+    def _static_png(self) -> tuple[bytes | None, str]:
+        """(the fallback picture or None, why there is none). A picture that fails to draw (text matplotlib
+        cannot lay out, a font error) costs the picture only: the widget still displays, never a traceback."""
+        from ._fallback import literal_text
+
+        try:
+            with literal_text():  # user text drawn as written, no missing-glyph warnings above the widget
+                return self._png(), ""
+        except Exception as err:  # noqa: BLE001  (any failure of a fallback picture is survivable)
+            return None, f"{type(err).__name__}: {str(err)[:200]}"
 
     def _state_for_html(self) -> dict:
         """Synced, non-private-to-anywidget state, arrays as base64 so they fit in a JSON page."""

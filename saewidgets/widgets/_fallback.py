@@ -3,10 +3,15 @@
 Every figure is drawn on its own Agg canvas, never through pyplot, so a widget's repr leaves the notebook's
 matplotlib backend and open figures alone. matplotlib is imported when a picture is drawn, not before.
 ``bar_rows_png`` is the ranked-list picture that ClusterBrowser and RetrievalBox share.
+
+User text (labels, titles, names, documents) is drawn as written: ``literal_text`` turns mathtext off, so
+``$5 and $10`` is not set as math and ``$$`` or an unknown ``\\command`` cannot raise.
 """
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,13 +27,35 @@ def new_figure(**kwargs):
     return fig
 
 
+@contextlib.contextmanager
+def literal_text():
+    """Within it, new matplotlib text is drawn literally and missing glyphs draw quietly.
+
+    - ``text.parse_math`` off: a label with two ``$`` would otherwise be set as math (``$5 and $10`` in
+      italics) and ``$$`` or an unknown ``\\command`` would raise, losing the picture.
+    - "Glyph ... missing from font" warnings ignored: a token in a script the font lacks (CJK, emoji) would
+      print one red stderr line per glyph above the widget. A fallback picture showing a box for it is
+      enough; the live widget draws the text with the browser's fonts."""
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+        yield
+
+
 def figure_png(fig, dpi: float | None = None) -> bytes:
-    """PNG bytes of a figure from ``new_figure`` (the static fallback GitHub and nbviewer show)."""
+    """PNG bytes of a figure from ``new_figure`` (the static fallback GitHub and nbviewer show), every text
+    in it drawn literally (``literal_text``), whether or not it was made inside ``literal_text``."""
     import io
 
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or fig.dpi)
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    with literal_text():  # tick labels are made while drawing: they read the rcParams then
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi or fig.dpi)
     return buf.getvalue()
 
 
