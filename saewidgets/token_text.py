@@ -86,4 +86,6 @@ def readable_tokens(tokenizer, activations, texts=None) -> list[str]:
         for r, (_, end) in enumerate(spans):
             if end > prev:
                 out[lo + r], prev = text[prev:end], int(end)
+            elif end >= 0:  # a byte-level piece of a character the previous token already shows (emoji, CJK)
+                out[lo + r] = ""
     return out

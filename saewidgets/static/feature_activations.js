@@ -42,6 +42,8 @@
  * @property {boolean} _has_model           built from a model: the prompt box is shown (hidden otherwise)
  * @property {string} _logits_note          why there are no logit effects (an encoder); the section is hidden
  * @property {string} _status              a message from Python (errors, "computing")
+ * @property {string} _note                what was left out (from_sae's token cap), shown above the tokens
+ * @property {string} _prompt_note         what was left out of the prompt (the model's context)
  * @property {boolean} [_offline]
  */
 
@@ -132,6 +134,7 @@ function buildView(model) {
     { class: "saew-widget saew-fa" },
     h("div", { class: "saew-row saew-fa-head" }, v.title, v.statsLine),
     h("div", { class: "saew-row" }, h("label", { text: "Latent" }), v.input, v.go, v.status),
+    h("div", { class: "saew-note saew-fa-cap", text: model.get("_note") || "" }),
     h("div", { class: "saew-fa-chipline" }, chipLabel, v.chips),
     h(
       "div",

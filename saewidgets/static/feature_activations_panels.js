@@ -241,7 +241,7 @@ function drawPrompt(v, j) {
   const toks = v.model.get("_prompt_tokens") || [];
   v.promptOut.replaceChildren();
   if (!toks.length) return;
-  v.promptNote.textContent = "";
+  v.promptNote.textContent = v.model.get("_prompt_note") || "";
   const acts = v.arr("_prompt_acts");
   const [m, scale] = [acts.shape[1] || 0, scaleOf(v, j)];
   toks.forEach((t, r) => {

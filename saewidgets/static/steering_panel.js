@@ -10,6 +10,9 @@
  * @property {string} prompt
  * @property {number[]} latents          [L] latent ids, one slider each
  * @property {string[]} labels           [L] their names
+ * @property {number[]} available        every latent passed; the picker gives sliders to at most max_sliders
+ * @property {string[]} available_labels their names
+ * @property {number} max_sliders
  * @property {number[]} strengths        [L] in units of each latent's typical max activation; set here
  * @property {"add" | "clamp"} mode
  * @property {number} temperature
@@ -24,8 +27,9 @@
  * @property {boolean} [_offline]
  */
 
-/** One slider per latent: through `values` (offline, a grid), else over -5..5 (fixed there if `fixed`). */
-function buildSliders(model, values, fixed) {
+/** One slider per latent: through `values` (offline, a grid), else over -5..5 (fixed there if `fixed`).
+ * `remove(id)`: a button that takes the latent's slider away (the picker can give it back). */
+function buildSliders(model, values, fixed, remove) {
   const labels = model.get("labels");
   return model.get("latents").map((id, j) => {
     const out = h("output", { class: "saew-steer-value" });
@@ -42,6 +46,12 @@ function buildSliders(model, values, fixed) {
     show();
     const name = h("span", { class: "saew-steer-label", text: labels[j] });
     const row = h("div", { class: "saew-row saew-steer-latent" }, name, input, out);
+    if (remove) {
+      const x = h("button", { type: "button", class: "saew-steer-remove", text: "×" });
+      x.setAttribute("aria-label", `remove the slider of ${labels[j]}`);
+      x.addEventListener("click", () => remove(id));
+      row.append(x);
+    }
     return { id, input, strength, show, row };
   });
 }
@@ -53,7 +63,7 @@ function buildView(model) {
   // notebook's saved widget state, as on the docs site): the kernel's last generation, sliders fixed there.
   const snapshot = offline && !(grid.values && grid.values.length);
   const values = offline && !snapshot ? grid.values : null;
-  const v = { model, grid, offline, values, inFlight: false, pending: null };
+  const v = { model, grid, offline, values, snapshot, inFlight: false, pending: null, toldOffline: false };
   v.status = h("span", { class: "saew-steer-status saew-muted", role: "status" });
   v.prompt = h("input", { type: "text", class: "saew-steer-prompt", "aria-label": "prompt" });
   v.prompt.value = model.get("prompt");
@@ -67,7 +77,8 @@ function buildView(model) {
     input.value = model.get(name);
     return { name, input, label: h("label", { class: "saew-muted" }, label + " ", input) };
   });
-  v.sliders = buildSliders(model, values, snapshot);
+  v.sliderBox = h("div", { class: "saew-steer-sliders" });
+  v.picker = buildPicker(v);
   v.left = h("div", { class: "saew-steer-text", "data-kind": "unsteered" });
   v.right = h("div", { class: "saew-steer-text", "data-kind": "steered" });
   const note = snapshot
@@ -75,22 +86,101 @@ function buildView(model) {
     : offline
       ? `Offline snapshot: strengths from a precomputed grid (${values.join(", ")}), one latent at a time.`
       : "Strengths are multiples of each latent's typical maximum activation (99.9th percentile).";
+  const [nShown, nAll] = [model.get("latents").length, (model.get("available") || []).length];
+  const more =
+    offline && nAll > nShown
+      ? ` Sliders for ${nShown} of ${nAll.toLocaleString("en-US")} latents were exported; the others need a running kernel.`
+      : "";
   const column = (head, text) => h("div", {}, h("div", { class: "saew-steer-head", text: head }), text);
   v.root = h(
     "div",
     { class: "saew-widget saew-steer" },
     h("div", { class: "saew-row" }, h("label", { class: "saew-muted", text: "Prompt " }), v.prompt, v.mode),
     h("div", { class: "saew-row" }, ...v.numbers.map((n) => n.label), v.status),
-    ...v.sliders.map((s) => s.row),
+    v.picker.row,
+    v.sliderBox,
     h(
       "div",
       { class: "saew-steer-columns" },
       column("unsteered", v.left),
       column("steered (same seed)", v.right),
     ),
-    h("p", { class: "saew-note", text: note }),
+    h("p", { class: "saew-note", text: note + more }),
   );
   return v;
+}
+
+/** Latents beyond the slidered ones: a search box and a list (both keyboard operable) to give one a slider.
+ * Enter in the box or the list, or the button, adds the chosen latent. Hidden when every latent has one. */
+function buildPicker(v) {
+  const { model } = v;
+  const p = {};
+  p.search = h("input", { type: "search", class: "saew-steer-search", "aria-label": "find a latent" });
+  p.search.placeholder = "find a latent (id or label)";
+  p.list = h("select", { class: "saew-steer-pick", "aria-label": "latents without a slider" });
+  p.add = h("button", { type: "button", text: "add slider" });
+  p.count = h("span", { class: "saew-muted saew-steer-count" });
+  p.row = h("div", { class: "saew-row saew-steer-picker" }, p.search, p.list, p.add, p.count);
+  p.refresh = () => {
+    const [all, names, shown] = [
+      model.get("available") || [],
+      model.get("available_labels") || [],
+      model.get("latents"),
+    ];
+    p.row.hidden = all.length <= shown.length;
+    p.count.textContent = `${shown.length} of ${all.length.toLocaleString("en-US")} latents have sliders`;
+    const q = p.search.value.trim().toLowerCase();
+    const matches = [];
+    for (let k = 0; k < all.length && matches.length < 200; k++)
+      if (!shown.includes(all[k]) && (!q || String(all[k]) === q || names[k].toLowerCase().includes(q)))
+        matches.push(h("option", { value: String(all[k]), text: `${all[k]}: ${names[k]}` }));
+    p.list.replaceChildren(...matches);
+  };
+  const pick = () => {
+    if (!p.list.value) return;
+    if (v.offline) return tellOffline(v);
+    const shown = model.get("latents");
+    const max = model.get("max_sliders") || 12;
+    if (shown.length >= max) {
+      v.status.textContent = `At most ${max} sliders: remove one (×) first.`;
+      return;
+    }
+    save(model, { latents: [...shown, Number(p.list.value)] });
+  };
+  p.search.addEventListener("input", p.refresh);
+  p.search.addEventListener("keydown", (e) => e.key === "Enter" && pick());
+  p.list.addEventListener("keydown", (e) => e.key === "Enter" && pick());
+  p.add.addEventListener("click", pick);
+  return p;
+}
+
+/** Offline, the first edit that needs the kernel says so (once: not one more note per edit). */
+function tellOffline(v) {
+  if (v.toldOffline) return;
+  v.toldOffline = true;
+  v.model.send({ type: "offline" });
+}
+
+/** (Re)build the sliders for the current `latents` (the picker changed them, or the first render). */
+function showSliders(v) {
+  const { model } = v;
+  const remove =
+    (model.get("available") || []).length > 1
+      ? (id) => {
+          if (v.offline) return tellOffline(v);
+          const rest = model.get("latents").filter((i) => i !== id);
+          if (rest.length) save(model, { latents: rest });
+        }
+      : null;
+  v.sliders = buildSliders(model, v.values, v.snapshot, remove);
+  v.sliderBox.replaceChildren(...v.sliders.map((s) => s.row));
+  v.sliders.forEach((s, j) =>
+    s.input.addEventListener("input", () => {
+      s.show();
+      moved(v, j);
+    }),
+  );
+  v.picker.refresh();
 }
 
 function draw(v) {
@@ -140,19 +230,14 @@ function generated(v) {
 export default {
   render({ model, el }) {
     const v = buildView(model);
-    const setting = (name, value) =>
-      v.offline ? model.send({ type: "offline" }) : save(model, { [name]: value });
+    const setting = (name, value) => (v.offline ? tellOffline(v) : save(model, { [name]: value }));
     v.prompt.addEventListener("change", () => setting("prompt", v.prompt.value));
     v.mode.addEventListener("change", () => setting("mode", v.mode.value));
     for (const { name, input } of v.numbers)
       input.addEventListener("change", () => setting(name, Number(input.value)));
-    v.sliders.forEach((s, j) =>
-      s.input.addEventListener("input", () => {
-        s.show();
-        moved(v, j);
-      }),
-    );
+    showSliders(v);
     const stops = [
+      listen(model, ["change:latents"], () => showSliders(v)),
       listen(model, ["change:generations"], () => generated(v)),
       listen(model, ["change:steered", "change:unsteered"], () => draw(v)),
     ];

@@ -12,6 +12,8 @@ latent computes it in Python and appends it to the candidates; typing a prompt r
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import traitlets
 
@@ -63,6 +65,8 @@ class FeatureActivations(SaeWidget):
     _status = traitlets.Unicode("").tag(sync=True)  # a message from Python (errors, "computing")
     _has_model = traitlets.Bool(False).tag(sync=True)  # built from a model: the prompt box is shown
     _logits_note = traitlets.Unicode("").tag(sync=True)  # why there are no logit effects (an encoder)
+    _note = traitlets.Unicode("").tag(sync=True)  # what from_sae left out (its max_tokens cap)
+    _prompt_note = traitlets.Unicode("").tag(sync=True)  # what the prompt view left out (the context)
 
     _html_private = (
         "_d_sae",
@@ -94,6 +98,8 @@ class FeatureActivations(SaeWidget):
         "_status",
         "_has_model",
         "_logits_note",
+        "_note",
+        "_prompt_note",
     )
 
     def __init__(self, **kwargs):
@@ -131,6 +137,9 @@ class FeatureActivations(SaeWidget):
         features.check_sae_hook(sae, getattr(acts, "hook", None) or hook, "FeatureActivations")
         if max_tokens is not None and len(acts) > max_tokens:
             acts = acts.head(max_tokens)
+        note = _cap_note(texts, acts, max_tokens)
+        if note:
+            warnings.warn(f"FeatureActivations: {note}", stacklevel=2)
         tokens = features.readable_tokens(tok, acts)
         W_U = features.unembedding(model)
         w = cls.from_activations(
@@ -144,6 +153,7 @@ class FeatureActivations(SaeWidget):
             **panel_kwargs,
         )
         w._ctx.update(model=model, hook=hook, tokenizer=tok)
+        w._note = note
         w._has_model = True
         if why_no_logits(model) is not None:  # the full reason: saewidgets.models.why_no_logits(model)
             w._logits_note = "this model has no next-token head (an encoder, or a model loaded without one)"
@@ -288,7 +298,17 @@ class FeatureActivations(SaeWidget):
         except Exception as e:
             self._status = f"Could not run the prompt: {e}"
             return
+        n_all = _n_tokens(ctx.get("tokenizer"), text)
+        shown = len(out["tokens"])
+        note = ""
+        if n_all > shown:
+            note = (
+                f"showing the first {shown:,} of {n_all:,} tokens (the model's context); split the text to see "
+                "the rest"
+            )
+            # (harvest has warned in Python that the text was truncated)
         with self.hold_sync():
+            self._prompt_note = note
             self._prompt_top_ids, self._prompt_top_vals = out["top_ids"], out["top_vals"]
             self._prompt_acts = self._prompt_dense[:, self.candidates].T.copy()  # [c, m]
             self._prompt_tokens = list(out["tokens"])
@@ -355,6 +375,26 @@ class FeatureActivations(SaeWidget):
         ax_h.set_ylabel("tokens", fontsize=8)
         ax_h.tick_params(labelsize=7)
         return figure_png(fig, dpi=80)
+
+
+def _n_tokens(tokenizer, text: str) -> int:
+    """Tokens in ``text`` without special tokens (0 if it cannot be counted)."""
+    try:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    except Exception:
+        return 0
+
+
+def _cap_note(texts, acts, max_tokens) -> str:
+    """What ``from_sae``'s ``max_tokens`` left out of ``texts``, in words ("" if nothing)."""
+    if max_tokens is None or len(acts) < max_tokens or hasattr(texts, "acts"):
+        return ""
+    n_texts = len(getattr(texts, "texts", texts)) if hasattr(texts, "__len__") else None
+    n_docs = len(np.unique(np.asarray(acts.doc_ids)))
+    if n_texts is not None and n_docs >= n_texts:
+        return ""  # every document is there (the last one whole or not: harvest warns about that)
+    of = f" ({n_docs:,} of {n_texts:,} documents)" if n_texts is not None else ""
+    return f"showing the first {len(acts):,} tokens{of}: pass a larger max_tokens (None: all) to see more"
 
 
 def _panel_traits(p: dict, logit_idx: np.ndarray) -> dict:
