@@ -156,3 +156,16 @@ def test_a_picture_that_fails_costs_the_picture_not_the_widget():
         data["text/plain"].startswith("FrontierPlot(")
         and "ValueError: cannot draw this" in data["text/plain"]
     )
+
+
+def test_the_widgets_page_counts_and_names_every_widget():
+    import re
+    from pathlib import Path
+
+    from saewidgets import widgets
+
+    names = [n for n in widgets.__all__ if n[0].isupper()]
+    page = (Path(__file__).resolve().parent.parent / "docs" / "widgets.md").read_text()
+    words = {4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine", 10: "Ten"}
+    assert page.split("\n\n")[1].startswith(f"{words[len(names)]} anywidget components")
+    assert [n for n in names if not re.search(rf"^- \*\*{n}\*\* — ", page, re.M)] == []
