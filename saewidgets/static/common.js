@@ -4,6 +4,7 @@
 //
 //   DOM        h, svg
 //   model      listen, save
+//   keyboard   keepKeys (keys a widget uses stay out of Jupyter's shortcuts)
 //   data       typed, arrays
 //   numbers    num (the one number formatter), ticks (the one tick helper)
 //   colours    heat (activation ramp), seriesStyle (series colours from Python's _palette.py)
@@ -69,6 +70,38 @@ function h(tag, attrs = {}, ...children) {
   }
   for (const child of children) node.append(child);
   return node;
+}
+
+/** Keys a form control uses for itself: a slider steps on arrows, PageUp/PageDown, Home/End; a text field
+ * moves its caret on them and commits on Enter. */
+const CONTROL_KEYS = [
+  "ArrowLeft",
+  "ArrowRight",
+  "ArrowUp",
+  "ArrowDown",
+  "PageUp",
+  "PageDown",
+  "Home",
+  "End",
+  "Enter",
+];
+
+/**
+ * Keep the keys this widget uses away from Jupyter's keyboard shortcuts (call once in render, on ``el``).
+ * JupyterLab and Notebook 7 listen for keydown on the document, in the bubbling phase, and run their
+ * command-mode shortcuts for a focused element inside an output (ArrowUp/ArrowDown select another cell,
+ * Enter edits one...), calling preventDefault: a focused <input type=range> would never step, a text field
+ * would never commit on Enter. A keydown stops at ``el`` when the widget handled it (its own handler called
+ * preventDefault: a focused bar, point or token moving on arrows) or when it is a CONTROL_KEYS key on a
+ * form control without Ctrl/Meta/Alt. Everything else still reaches Jupyter: Tab, Escape, Shift+Enter (run
+ * the cell), Ctrl+S and the like, and keys with nothing focused in the widget.
+ */
+function keepKeys(el) {
+  el.addEventListener("keydown", (e) => {
+    const control = e.target.closest?.("input, select, textarea");
+    const plain = !(e.ctrlKey || e.metaKey || e.altKey || (e.shiftKey && e.key === "Enter"));
+    if (e.defaultPrevented || (control && plain && CONTROL_KEYS.includes(e.key))) e.stopPropagation();
+  });
 }
 
 const SVG_NS = "http://www.w3.org/2000/svg";

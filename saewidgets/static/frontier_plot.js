@@ -2,7 +2,7 @@
 // (from the _palette trait), each architecture's Pareto front (computed in Python, `_fronts`) as a line.
 // Hover or focus a point for its details; click it or press Enter to set `selected` (synced to Python).
 //
-// Uses from common.js: h, svg, listen, save, num, ticks; from markers.js: markerPath, seriesMarker;
+// Uses from common.js: h, svg, listen, save, num, ticks, keepKeys; from markers.js: markerPath, seriesMarker;
 // from frontier_plot_select.js (selection, tooltip, keyboard): select, markSelected, showTip, hideTip, move.
 
 /**
@@ -157,13 +157,25 @@ function drawAxes(v, sx, sy, pw, ph) {
       "text-anchor": "middle",
       text: xLabel,
     }),
-    svg("text", {
-      class: "saew-fp-ylabel",
-      transform: `translate(14 ${FP_M.top + ph / 2}) rotate(-90)`,
-      "text-anchor": "middle",
-      text: yLabel,
-    }),
+    svg(
+      "text",
+      {
+        class: "saew-fp-ylabel",
+        transform: `translate(14 ${FP_M.top + ph / 2}) rotate(-90)`,
+        "text-anchor": "middle",
+        text: fit(yLabel, ph),
+      },
+      svg("title", { text: yLabel }),
+    ),
   );
+}
+
+/** ``text`` shortened with "…" to fit ``px`` pixels at the axis labels' 12 px (about 7 px a character, wide
+ * letters included): SVG text has no CSS ellipsis, and a long metric name would run past the plot over the
+ * controls. The full text goes in a <title> beside it (a tooltip). */
+function fit(text, px) {
+  const n = Math.floor(px / 7);
+  return text.length <= n ? text : `${text.slice(0, n - 1)}…`;
 }
 
 /** Each architecture's front as a line, then one focusable marker per visible point. */
@@ -283,6 +295,7 @@ function draw(v) {
 export default {
   /** @param {{ model: { get(key: keyof Model): any }, el: HTMLElement }} ctx */
   render({ model, el }) {
+    keepKeys(el);
     const v = buildView(model);
     el.append(v.root);
     v.metricSelect.addEventListener("change", () => save(model, { y_metric: v.metricSelect.value }));
