@@ -169,3 +169,16 @@ def test_the_widgets_page_counts_and_names_every_widget():
     words = {4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine", 10: "Ten"}
     assert page.split("\n\n")[1].startswith(f"{words[len(names)]} anywidget components")
     assert [n for n in names if not re.search(rf"^- \*\*{n}\*\* — ", page, re.M)] == []
+
+
+def test_a_steering_panel_cell_prints_no_warnings(model, sea_sae):
+    """A SteeringPanel cell and a slider move print nothing above the widget (the bridge's KV-cache call
+    passes an argument transformers deprecates with a FutureWarning: ``generation._cached_forward``)."""
+    from saewidgets.widgets.steering_panel import SteeringPanel
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        panel = SteeringPanel(model, sea_sae, "blocks.3.hook_resid_post", [0], max_new_tokens=6, seed=1)
+        panel.strengths = [4.0]
+        panel._repr_mimebundle_()
+    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []
