@@ -58,3 +58,20 @@ def test_from_sae_says_what_its_cap_left_out(model, corpus):
     assert "_note" in w._html_private
     whole = FeatureActivations.from_sae(sae, model, HOSTILE, HOOK)
     assert whole._note == ""
+
+
+def test_logit_effect_tokens_that_are_part_of_a_character_show_their_bytes(model):
+    from saewidgets.widgets.feature_activations import vocab_piece
+
+    ids = model.tokenizer("🎉", add_special_tokens=False)["input_ids"]
+    pieces = [vocab_piece(model.tokenizer, i) for i in ids]
+    assert not any("\ufffd" in p for p in pieces)
+    assert "".join(pieces) == "\\xf0\\x9f\\x8e\\x89"  # the UTF-8 bytes of U+1F389
+    assert (
+        vocab_piece(model.tokenizer, model.tokenizer(" sea", add_special_tokens=False)["input_ids"][0])
+        == " sea"
+    )
+
+
+def test_no_replacement_character_anywhere_in_the_widget(widget):
+    assert not any("\ufffd" in v for v in widget._vocab)  # token table and logit-effect tokens
