@@ -193,7 +193,7 @@ class SteeringPanel(SaeWidget):
             seed=self.seed,
         )
 
-    def precompute_grid(self, grid: tuple[float, ...] = GRID, progress: bool = True) -> dict:
+    def precompute_grid(self, grid: tuple[float, ...] = GRID, progress: bool = False) -> dict:
         """Steered text for each slidered latent (``latents``, at most ``MAX_SLIDERS``; not every one
         ``available``) alone at each strength in ``grid``, for the offline page. The unsteered text is
         generated once and stands for every strength 0. ``progress``: a tqdm bar over the generations."""
