@@ -86,22 +86,38 @@ const CONTROL_KEYS = [
   "Enter",
 ];
 
+/** A keydown a widget keeps: a CONTROL_KEYS key without Ctrl/Meta/Alt (Shift+Enter runs the cell). */
+const keptKey = (e) =>
+  CONTROL_KEYS.includes(e.key) && !(e.ctrlKey || e.metaKey || e.altKey || (e.shiftKey && e.key === "Enter"));
+
 /**
  * Keep the keys this widget uses away from Jupyter's keyboard shortcuts (call once in render, on ``el``).
- * JupyterLab and Notebook 7 listen for keydown on the document, in the bubbling phase, and run their
- * command-mode shortcuts for a focused element inside an output (ArrowUp/ArrowDown select another cell,
- * Enter edits one...), calling preventDefault: a focused <input type=range> would never step, a text field
- * would never commit on Enter. A keydown stops at ``el`` when the widget handled it (its own handler called
- * preventDefault: a focused bar, point or token moving on arrows) or when it is a CONTROL_KEYS key on a
- * form control without Ctrl/Meta/Alt. Everything else still reaches Jupyter: Tab, Escape, Shift+Enter (run
- * the cell), Ctrl+S and the like, and keys with nothing focused in the widget.
+ * JupyterLab and Notebook 7 run their command-mode shortcuts for a focused element inside an output
+ * (ArrowUp/ArrowDown select another cell, Enter edits one...) from a keydown listener on the document, and
+ * call preventDefault: a focused <input type=range> would never step, a text field never commit on Enter.
+ * JupyterLab listens in the bubbling phase: a keydown stops at ``el`` when the widget handled it (its own
+ * handler called preventDefault: a focused bar, point or token moving on arrows) or when it is a kept key
+ * on a form control. Notebook 7 listens in the capture phase, before any element below the document sees
+ * the key: there a window capture listener (one per page) marks the focused element inside a widget with
+ * Lumino's data-lm-suppress-shortcuts for the duration of a kept key, which makes Lumino skip its
+ * shortcuts. Everything else still reaches Jupyter: Tab, Escape, Shift+Enter (run the cell), Ctrl+S, and
+ * keys with nothing focused in a widget.
  */
 function keepKeys(el) {
   el.addEventListener("keydown", (e) => {
     const control = e.target.closest?.("input, select, textarea");
-    const plain = !(e.ctrlKey || e.metaKey || e.altKey || (e.shiftKey && e.key === "Enter"));
-    if (e.defaultPrevented || (control && plain && CONTROL_KEYS.includes(e.key))) e.stopPropagation();
+    if (e.defaultPrevented || (control && keptKey(e))) e.stopPropagation();
   });
+  if (window.saewKeepKeys) return;
+  window.saewKeepKeys = true;
+  const mark = "data-lm-suppress-shortcuts";
+  const onKey = (e) => {
+    const t = e.target;
+    if (!t?.closest?.(".saew-widget") || !keptKey(e) || t.hasAttribute(mark)) return;
+    t.setAttribute(mark, "");
+    setTimeout(() => t.removeAttribute(mark)); // after this keydown's dispatch, Jupyter's included
+  };
+  window.addEventListener("keydown", onKey, true);
 }
 
 const SVG_NS = "http://www.w3.org/2000/svg";

@@ -2,7 +2,7 @@
 // One request in flight at a time: while the kernel generates, slider moves only update `pending`,
 // and the latest value is sent when the answer arrives, so no backlog builds.
 //
-// Uses from common.js: h, listen, save, num.
+// Uses from common.js: h, listen, save, num, keepKeys.
 
 /**
  * The synced traits (saewidgets/widgets/steering_panel.py); L latents.
@@ -229,9 +229,11 @@ function generated(v) {
 
 export default {
   render({ model, el }) {
+    keepKeys(el);
     const v = buildView(model);
     const setting = (name, value) => (v.offline ? tellOffline(v) : save(model, { [name]: value }));
     v.prompt.addEventListener("change", () => setting("prompt", v.prompt.value));
+    v.prompt.addEventListener("keydown", (e) => e.key === "Enter" && setting("prompt", v.prompt.value));
     v.mode.addEventListener("change", () => setting("mode", v.mode.value));
     for (const { name, input } of v.numbers)
       input.addEventListener("change", () => setting(name, Number(input.value)));

@@ -1,6 +1,6 @@
 """A real JupyterLab server for the widget tests, driven through its UI by Playwright.
 
-The server runs as a child process on a free loopback port with no token, in a temporary root
+Notebook 7 (Lab(root, app="notebook")) is driven the same way. The server runs as a child process on a free loopback port with no token, in a temporary root
 folder, and is stopped by its PID. The news/update toast is silenced through the environment's
 settings overrides (as ENVIRONMENT.md describes).
 """
@@ -36,7 +36,10 @@ def write_notebook(path: Path, cells: list[str]) -> Path:
 
 
 class Lab:
-    def __init__(self, root: Path):
+    """JupyterLab (app "jupyterlab") or Notebook 7 (app "notebook"): the same server, options and UI toolkit."""
+
+    def __init__(self, root: Path, app: str = "jupyterlab"):
+        self.app = app
         settings = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings"
         settings.mkdir(parents=True, exist_ok=True)
         if not (settings / "overrides.json").is_file():
@@ -55,7 +58,7 @@ class Lab:
             [
                 sys.executable,
                 "-m",
-                "jupyterlab",
+                app,
                 "--no-browser",
                 f"--port={self.port}",
                 "--ip=127.0.0.1",
@@ -109,7 +112,10 @@ def menu(page, *path: str) -> None:
 def open_and_run(page, lab: Lab, name: str, timeout_ms: int = 180_000) -> None:
     # A workspace of its own: JupyterLab restores the last layout of a workspace, so in a shared one an
     # earlier test's notebook could be the current tab when "Run All" is clicked.
-    page.goto(f"{lab.url}/lab/workspaces/{Path(name).stem}/tree/{name}")
+    if lab.app == "notebook":  # Notebook 7: one notebook per page, no workspaces
+        page.goto(f"{lab.url}/notebooks/{name}")
+    else:
+        page.goto(f"{lab.url}/lab/workspaces/{Path(name).stem}/tree/{name}")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     lab.wait_for_idle_kernel(
