@@ -10,6 +10,7 @@ from saewidgets.widgets import DiffBars, NPMIScatter
 from saewidgets.widgets.frontier_plot import FrontierPlot
 from saewidgets.widgets.steering_panel import SteeringPanel
 
+from .conftest import ARTIFACTS
 from .test_feature_activations import synthetic
 
 LONG = "Supercalifragilisticexpialidocious" * 6  # one 204-character word
@@ -72,6 +73,14 @@ def test_npmi_scatter_at_600px(page, tmp_path):
     sim = dc.decoder_similarity(type("Dec", (), {"W_dec": torch.randn(12, 16)})(), r)
     w = NPMIScatter(r, sim, labels={2: LONG, 3: LONG.upper()})
     pg = narrow(page, w.to_html(tmp_path / "npmi.html"), "npmi")
+    assert (spilled := spills(pg)) == [], spilled
+    box = pg.locator(".saew-dc-svg").first.bounding_box()  # brush every pair: the table of pairs fills
+    pg.mouse.move(box["x"] + 2, box["y"] + 2)
+    pg.mouse.down()
+    pg.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2, steps=5)
+    pg.mouse.up()
+    assert pg.locator(".saew-ns-table tr").count() > 3
+    pg.screenshot(path=str(ARTIFACTS / "layout_600_npmi_table.png"), full_page=True)
     assert (spilled := spills(pg)) == [], spilled
 
 
