@@ -2,16 +2,19 @@
 spills out of its widget box, and one token's bidi control cannot reorder the tokens after it."""
 
 import numpy as np
+import pytest
 import torch
 from test_datacentric_widgets import make_emb, random_docs
 
 from saewidgets import datacentric as dc
+from saewidgets.cli import main
 from saewidgets.widgets import DiffBars, NPMIScatter
 from saewidgets.widgets.frontier_plot import FrontierPlot
 from saewidgets.widgets.steering_panel import SteeringPanel
 
 from .conftest import ARTIFACTS
 from .test_feature_activations import synthetic
+from .test_report import STEERABLE
 
 LONG = "Supercalifragilisticexpialidocious" * 6  # one 204-character word
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: reverses the text after it, up to the end of the paragraph
@@ -136,3 +139,21 @@ def test_a_right_to_left_override_in_a_token_stays_in_its_token(page, tmp_path):
         assert rlo["left"] < abc["left"] < d["left"], f"tokens out of order on screen: {rlo, abc, d}"
         lefts = abc["letters"][-3:]  # a, b, c
         assert lefts == sorted(lefts), f"'abc' drawn reversed: {abc}"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["demo", *STEERABLE, "--out", str(out)]) == 0
+    return out
+
+
+def test_report_tables_at_600px(report, page):
+    pg = narrow(page, report / "report.html", "report")
+    assert pg.locator(".saew-report-table").count() >= 1
+    wide = pg.evaluate(
+        """() => [...document.querySelectorAll('.saew-report-table')]
+          .filter(t => t.getBoundingClientRect().right > window.innerWidth + 1).length"""
+    )
+    assert wide == 0
+    assert pg.evaluate("() => document.documentElement.scrollWidth") <= 601
