@@ -134,7 +134,9 @@ class SteeringPanel(SaeWidget):
             self._realigning = False
         self.regenerate()
 
-    def _texts(self, strengths: list[float]) -> tuple[str, str]:
+    def _texts(self, strengths: list[float], unsteered: bool = True) -> tuple[str, str]:
+        """(unsteered, steered) texts, in one batch with one seed; ``unsteered=False``: ("", steered) only
+        (all strengths 0: the unsteered text itself)."""
         from ..steering import compare
 
         active = {i: s for i, s in zip(self.latents, strengths) if s}
@@ -149,8 +151,12 @@ class SteeringPanel(SaeWidget):
             max_new_tokens=self.max_new_tokens,
             temperature=self.temperature,
             seed=self.seed,
+            unsteered=unsteered,
         )
         return c.unsteered, c.steered
+
+    def _steered(self, strengths: list[float]) -> str:
+        return self._texts(strengths, unsteered=False)[1]
 
     def regenerate(self) -> None:
         """Run the model with the current settings (the latest values win; called on every change)."""
@@ -174,24 +180,6 @@ class SteeringPanel(SaeWidget):
         finally:
             self.generations += 1
             self.busy = False
-
-    def _steered(self, strengths: list[float]) -> str:
-        """The steered half of ``_texts`` alone (all strengths 0: the unsteered text, same seed)."""
-        from ..steering import generate
-
-        active = {i: s for i, s in zip(self.latents, strengths) if s}
-        return generate(
-            self._model,
-            self.prompt,
-            sae=self._sae,
-            hook=self._hook,
-            strengths=active,
-            mode=self.mode,
-            units=self._units,
-            max_new_tokens=self.max_new_tokens,
-            temperature=self.temperature,
-            seed=self.seed,
-        )
 
     def precompute_grid(self, grid: tuple[float, ...] = GRID, progress: bool = False) -> dict:
         """Steered text for each slidered latent (``latents``, at most ``MAX_SLIDERS``; not every one
