@@ -1,7 +1,6 @@
 """DiffBars, NPMIScatter, ClusterBrowser, RetrievalBox: trait state from hand-made results, bad input,
 escaping in the offline page, re-running retrieval from Python, and linking to a FeatureActivations."""
 
-import base64
 import re
 
 import numpy as np
@@ -9,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 import traitlets
+from displayed import static_png
 from fakes import ReluSAE
 
 from saewidgets import datacentric as dc
@@ -299,7 +299,7 @@ def test_offline_pages_escape_text_and_reach_for_nothing(tmp_path, diff_result, 
         urls = re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^\s\"'<>\\]*", page)
         assert all(u.startswith("http://www.w3.org/") for u in urls), urls  # only the SVG namespace name
         data, _ = w._repr_mimebundle_()
-        assert base64.b64decode(data["image/png"])[:4] == b"\x89PNG"
+        assert static_png(w)[:4] == b"\x89PNG"
         assert data["text/plain"].startswith(type(w).__name__)
 
 

@@ -1,10 +1,10 @@
 """FrontierPlot: trait state, per-architecture Pareto fronts (lower- and higher-is-better), validation, repr."""
 
-import base64
 import json
 import math
 
 import pytest
+from displayed import static_png
 
 from saewidgets.widgets.frontier_plot import (
     FrontierPlot,
@@ -125,11 +125,11 @@ def test_from_json_reads_a_frontier_file(tmp_path):
     assert len(FrontierPlot.from_json(tmp_path / "bare.json").points) == 6
 
 
-def test_repr_mimebundle_has_text_and_png():
+def test_display_has_text_and_a_static_png():
     w = FrontierPlot(POINTS, y_metric="delta_ce", y_log=True, selected=1)
     data, _ = w._repr_mimebundle_()
     assert data["text/plain"] == "FrontierPlot(6 SAEs, 2 architectures, y=delta_ce, selected=1)"
-    png = base64.b64decode(data["image/png"])
+    png = static_png(w)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
 
 

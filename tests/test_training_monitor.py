@@ -1,9 +1,9 @@
 """TrainingMonitor: rows packed into one binary array, throttled sends, sweeps grouped per SAE, mimebundle."""
 
-import base64
 import time
 
 import numpy as np
+from displayed import static_png
 
 from saewidgets.widgets.training_monitor import (
     COLUMNS,
@@ -172,7 +172,7 @@ def test_from_history_plain_rows_and_mimebundle():
     assert mon.rows.shape == (12, len(COLUMNS)) and mon.status == "finished"
     data, _ = mon._repr_mimebundle_()
     assert data["text/plain"].startswith("TrainingMonitor(1 SAE, 12 rows, finished, last: step 120, L0 130.0")
-    png = base64.b64decode(data["image/png"])
+    png = static_png(mon)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     assert "application/vnd.jupyter.widget-view+json" in data
     mon.update(fake_row(130))  # a finished monitor keeps accepting rows (e.g. a resumed run)

@@ -5,13 +5,13 @@ matplotlib's mathtext raise, so the notebook showed a ValueError and the widget'
 widget; CJK or emoji printed one "Glyph ... missing from font" warning per character above it.
 """
 
-import base64
 import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from displayed import displayed, static_png
 from matplotlib.figure import Figure
 
 from saewidgets import datacentric as dc
@@ -119,11 +119,10 @@ def hostile_widgets():
 def test_hostile_text_draws_literally_without_warnings(widget, drawn):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data, _ = widget._repr_mimebundle_()
-    assert "no static picture" not in data["text/plain"]
-    assert base64.b64decode(data["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
-    glyphs = [str(w.message) for w in caught if "missing from font" in str(w.message)]
-    assert not glyphs, glyphs[:3]
+        live, static = displayed(widget)
+    assert "no static picture" not in live.data["text/plain"] + static.data["text/html"]
+    assert static_png(widget)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [str(w.message) for w in caught], [str(w.message)[:200] for w in caught][:3]
     assert drawn, "no figure was drawn"
     with_dollars = [(s, parse) for s, parse in drawn if "$" in s]
     # ClusterBrowser's picture draws cluster sizes and latent ids only: no user text reaches it
@@ -150,11 +149,14 @@ def test_a_picture_that_fails_costs_the_picture_not_the_widget():
             raise ValueError("cannot draw this")
 
     w = Broken([{"architecture": "relu", "l0": 4.0, "fvu": 0.2}])
-    data, _ = w._repr_mimebundle_()
-    assert "image/png" not in data and "application/vnd.jupyter.widget-view+json" in data
+    live, static = displayed(w)
+    assert "application/vnd.jupyter.widget-view+json" in live.data
+    assert live.data["text/plain"].startswith("FrontierPlot(")
+    # the static view says why it has no picture instead
+    assert "<img" not in static.data["text/html"]
     assert (
-        data["text/plain"].startswith("FrontierPlot(")
-        and "ValueError: cannot draw this" in data["text/plain"]
+        "FrontierPlot(" in static.data["text/html"]
+        and "ValueError: cannot draw this" in static.data["text/html"]
     )
 
 

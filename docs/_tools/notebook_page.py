@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from saewidgets.widgets._static_view import static_view_key
 from widget_frames import (
     VIEW_MIME,
     anywidget_page,
@@ -79,6 +80,8 @@ def _output(out: dict, states: dict, assets: PageAssets, title: str) -> str | No
     if kind == "error":
         raise RuntimeError(f"{title}: a cell raised {out['ename']}: {out['evalue']}")
     data = out.get("data", {})
+    if _drawn_live(static_view_key(out.get("metadata", {})), states):
+        return None  # a widget's static picture: the page draws that widget live (an iframe) instead
     view = data.get(VIEW_MIME)
     if view and view.get("model_id") in states:
         return _widget(view["model_id"], states, assets, title)
@@ -92,6 +95,13 @@ def _output(out: dict, states: dict, assets: PageAssets, title: str) -> str | No
         text = clean_text(text)
         return fenced(text, "text") if text else None
     return None
+
+
+def _drawn_live(static_key: str | None, states: dict) -> bool:
+    """Whether the widget whose static output has this key is in the saved state (so drawn as an iframe)."""
+    return bool(static_key) and any(
+        m.get("state", {}).get("_static_key") == static_key for m in states.values()
+    )
 
 
 def _widget(model_id: str, states: dict, assets: PageAssets, title: str) -> str:

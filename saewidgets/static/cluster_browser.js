@@ -2,7 +2,7 @@
 // bars), excerpts of the most central documents (corpus text: textContent only). Click a card (or focus it,
 // Enter) to set `selected_cluster`; click a latent to set `selected_latent`.
 //
-// Uses from common.js: h, listen, save, arrays, keepKeys;
+// Uses from common.js: h, listen, save, arrays, startView;
 // from datacentric.js: dcPct, dcLatentName, dcLatentButton, dcStatus.
 
 /**
@@ -147,7 +147,7 @@ function onKey(v, c, e) {
 
 export default {
   render({ model, el }) {
-    keepKeys(el);
+    startView(model, el);
     const v = buildView(model);
     el.append(v.root);
     // the cards are redrawn with the data: their events are handled here, once, for whichever card they reach

@@ -4,6 +4,7 @@
 //
 //   DOM        h, svg
 //   model      listen, save
+//   start      startView (every render calls it first: keepKeys, hideStaticView)
 //   keyboard   keepKeys (keys a widget uses stay out of Jupyter's shortcuts)
 //   data       typed, arrays
 //   numbers    num (the one number formatter), ticks (the one tick helper)
@@ -103,6 +104,36 @@ const keptKey = (e) =>
  * shortcuts. Everything else still reaches Jupyter: Tab, Escape, Shift+Enter (run the cell), Ctrl+S, and
  * keys with nothing focused in a widget.
  */
+/** What every widget's render does first: keyboard inside Jupyter, and hide the static picture. */
+function startView(model, el) {
+  keepKeys(el);
+  hideStaticView(model);
+}
+
+/**
+ * A displayed widget leaves a second output, its static picture (widgets/_static_view.py), for pages where
+ * this live view cannot run (nbconvert HTML offline, GitHub). Here it runs, so hide that output: one CSS
+ * rule per widget in one style element of the document, because the picture's output may arrive after
+ * render (the kernel sends it second) and is replaced when the picture is redrawn. The output area goes
+ * too where the browser knows :has() (JupyterLab and Notebook 7 use jp-OutputArea-child, the classic
+ * notebook output_area); each selector is its own rule so one a browser rejects cannot drop the others.
+ */
+function hideStaticView(model) {
+  const key = model.get("_static_key");
+  if (!/^[0-9a-f]{32}$/.test(key ?? "")) return; // an offline page (to_html) has no static twin
+  const id = "saew-static-views";
+  let style = document.getElementById(id);
+  if (!style) {
+    style = document.createElement("style");
+    style.id = id;
+    document.head.append(style);
+  }
+  const cls = `.saew-static-${key}`;
+  if (style.textContent.includes(cls)) return;
+  for (const selector of [cls, `.jp-OutputArea-child:has(${cls})`, `.output_area:has(${cls})`])
+    style.append(`${selector} { display: none !important; }\n`);
+}
+
 function keepKeys(el) {
   el.addEventListener("keydown", (e) => {
     const control = e.target.closest?.("input, select, textarea");

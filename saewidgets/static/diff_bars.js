@@ -2,7 +2,7 @@
 // fires in, the permutation null as a shaded band ±null behind the bars. Rows beyond the band are solid,
 // rows inside it faded. Click a row (or focus it, Enter) to set `selected_latent`; arrows move between rows.
 //
-// Uses from common.js: h, listen, save, arrays, num, ticks, keepKeys;
+// Uses from common.js: h, listen, save, arrays, num, ticks, startView;
 // from datacentric.js: dcPct, dcPp, dcLatentName, dcStatus.
 
 /**
@@ -178,7 +178,7 @@ function onKey(v, id, key) {
 
 export default {
   render({ model, el }) {
-    keepKeys(el);
+    startView(model, el);
     const v = buildView(model);
     el.append(v.root);
     // the rows are redrawn with the data: their events are handled here, once, for whichever row they reach

@@ -3,7 +3,7 @@
 // shapes below). Corpus text is untrusted: it only ever goes into textContent (h(..., {text})), never
 // innerHTML.
 //
-// Uses from common.js: h, listen, save, arrays, num, heat, keepKeys;
+// Uses from common.js: h, listen, save, arrays, num, heat, startView;
 // from feature_activations_panels.js (tooltip, histogram, logit effects, examples, prompt): showTip, hideTip,
 // onTokensKey, drawHist, drawLogits, drawExamples, drawPrompt, submitPrompt.
 
@@ -284,7 +284,7 @@ function drawLatent(v, tokens) {
 
 export default {
   render({ model, el }) {
-    keepKeys(el);
+    startView(model, el);
     const t0 = performance.now();
     const v = buildView(model);
     el.append(v.root);

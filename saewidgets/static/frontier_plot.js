@@ -2,7 +2,7 @@
 // (from the _palette trait), each architecture's Pareto front (computed in Python, `_fronts`) as a line.
 // Hover or focus a point for its details; click it or press Enter to set `selected` (synced to Python).
 //
-// Uses from common.js: h, svg, listen, save, num, ticks, keepKeys; from markers.js: markerPath, seriesMarker;
+// Uses from common.js: h, svg, listen, save, num, ticks, startView; from markers.js: markerPath, seriesMarker;
 // from frontier_plot_select.js (selection, tooltip, keyboard): select, markSelected, showTip, hideTip, move.
 
 /**
@@ -295,7 +295,7 @@ function draw(v) {
 export default {
   /** @param {{ model: { get(key: keyof Model): any }, el: HTMLElement }} ctx */
   render({ model, el }) {
-    keepKeys(el);
+    startView(model, el);
     const v = buildView(model);
     el.append(v.root);
     v.metricSelect.addEventListener("change", () => save(model, { y_metric: v.metricSelect.value }));

@@ -2,7 +2,7 @@
 // Drag a rectangle to brush pairs into `selected_pairs` (listed in a table); a click without a drag picks
 // the nearest point: that pair, and its first latent as `selected_latent`. Hover shows the pair.
 //
-// Uses from common.js: h, svg, listen, save, arrays, num, ticks, keepKeys;
+// Uses from common.js: h, svg, listen, save, arrays, num, ticks, startView;
 // from datacentric.js: dcLatentName, dcLatentButton, dcStatus.
 
 /**
@@ -239,7 +239,7 @@ function brushed(v, d) {
 
 export default {
   render({ model, el }) {
-    keepKeys(el);
+    startView(model, el);
     const v = buildView(model);
     el.append(v.root);
     const { plot } = v;

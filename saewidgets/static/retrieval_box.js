@@ -3,7 +3,7 @@
 // weighted score sum_r w_r a_r / p90_r (hover: which latents made it); otherwise the plain text.
 // Text: textContent only.
 //
-// Uses from common.js: h, listen, save, arrays, num, heat, keepKeys;
+// Uses from common.js: h, listen, save, arrays, num, heat, startView;
 // from datacentric.js: dcLatentName, dcLatentButton, dcStatus.
 
 /**
@@ -194,7 +194,7 @@ function markSelected(v) {
 
 export default {
   render({ model, el }) {
-    keepKeys(el);
+    startView(model, el);
     const v = buildView(model);
     el.append(v.root);
     const { temp, kInput } = v;

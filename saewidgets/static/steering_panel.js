@@ -2,7 +2,7 @@
 // One request in flight at a time: while the kernel generates, slider moves only update `pending`,
 // and the latest value is sent when the answer arrives, so no backlog builds.
 //
-// Uses from common.js: h, listen, save, num, keepKeys.
+// Uses from common.js: h, listen, save, num, startView.
 
 /**
  * The synced traits (saewidgets/widgets/steering_panel.py); L latents.
@@ -229,7 +229,7 @@ function generated(v) {
 
 export default {
   render({ model, el }) {
-    keepKeys(el);
+    startView(model, el);
     const v = buildView(model);
     const setting = (name, value) => (v.offline ? tellOffline(v) : save(model, { [name]: value }));
     v.prompt.addEventListener("change", () => setting("prompt", v.prompt.value));

@@ -3,7 +3,7 @@
 // arrive as one float32 array [n_rows, n_columns]; redraws are coalesced to at most one per ~100 ms and
 // one animation frame.
 //
-// Uses from common.js: h, svg, listen, save, typed, num, ticks, seriesStyle, keepKeys.
+// Uses from common.js: h, svg, listen, save, typed, num, ticks, seriesStyle, startView.
 
 /**
  * The synced traits (saewidgets/widgets/training_monitor.py).
@@ -267,7 +267,7 @@ function draw(v) {
 
 export default {
   render({ model, el }) {
-    keepKeys(el);
+    startView(model, el);
     // lets a test (or a person in devtools) drive the offline page
     if (model.get("_offline")) el.saewModel = model;
     const v = buildView(model);

@@ -8,8 +8,9 @@
   kernel. Interactions that need Python (a new prompt, regenerating text) say so in the page.
   ``render_document`` does the same for several widgets (``widget.html_part()``) between your own HTML, as
   the demo's report does; ``static/offline.js`` mounts every ``data-saew-widget`` container either way.
-- ``_repr_mimebundle_`` adds a readable ``text/plain`` and, where a widget draws one, a static ``image/png``
-  so GitHub and nbviewer show something (drawn with matplotlib: ``_fallback.py``).
+- ``_repr_mimebundle_`` gives a readable ``text/plain``; displaying a widget adds a second output, its static
+  picture (drawn with matplotlib: ``_fallback.py``), which the live view hides and every page without one
+  (nbconvert HTML offline, GitHub, nbviewer) shows: ``_static_view.py`` says why it is an output of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -24,6 +26,8 @@ from typing import NamedTuple
 import anywidget
 import numpy as np
 import traitlets
+
+from ._static_view import static_view_bundle
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -65,6 +69,16 @@ class SaeWidget(anywidget.AnyWidget):
     """Base class: subclasses set ``_esm`` / ``_css`` (via ``static_text``) and may override ``_summary``
     (one line of text/plain) and ``_png`` (a static picture, bytes)."""
 
+    # names this widget's static output (``_static_view.py``); the live view hides the output of that name
+    _static_key = traitlets.Unicode(read_only=True).tag(sync=True)
+    # a widget whose picture changes after display (a training monitor) shows an output even before it has
+    # one, and calls ``refresh_static_view`` when it has
+    _static_view_updates = False
+
+    @traitlets.default("_static_key")
+    def _new_static_key(self) -> str:
+        return uuid.uuid4().hex
+
     def _summary(self) -> str:
         return type(self).__name__
 
@@ -77,12 +91,39 @@ class SaeWidget(anywidget.AnyWidget):
             return None
         data, metadata = bundle
         data["text/plain"] = self._summary()
-        png, problem = self._static_png()
-        if png:
-            data["image/png"] = base64.b64encode(png).decode()
-        elif problem:
-            data["text/plain"] += f"\n(no static picture: {problem})"
         return data, metadata
+
+    def _ipython_display_(self, **kwargs):
+        """Two outputs: the live view, then the static picture (``_static_view.py``)."""
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_()
+        if bundle is None:
+            return
+        display(bundle[0], metadata=bundle[1], raw=True)
+        static = self._static_view()
+        if static is not None:
+            handle = display(static[0], metadata=static[1], raw=True, display_id=True)
+            if self._static_view_updates:
+                self.__dict__.setdefault("_static_view_handles", []).append(handle)
+
+    def _static_view(self) -> tuple[dict, dict] | None:
+        """(data, metadata) of the static output, or None when the widget draws no picture (and none will
+        come). A picture that failed to draw leaves the summary and why in its place."""
+        png, problem = self._static_png()
+        if not png and not problem and not self._static_view_updates:
+            return None
+        summary = self._summary() + (f"\n(no static picture: {problem})" if problem else "")
+        return static_view_bundle(self._static_key, png, summary)
+
+    def refresh_static_view(self) -> None:
+        """Redraw the static picture in every output this widget was displayed in, so an exported notebook
+        keeps the widget as it ended (a finished training run), not as it began."""
+        handles = self.__dict__.get("_static_view_handles", [])
+        if handles:
+            data, metadata = self._static_view()
+            for handle in handles:
+                handle.update(data, metadata=metadata, raw=True)
 
     def _static_png(self) -> tuple[bytes | None, str]:
         """(the fallback picture or None, why there is none). A picture that fails to draw (text matplotlib

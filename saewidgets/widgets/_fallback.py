@@ -40,6 +40,8 @@ def literal_text():
 
     with matplotlib.rc_context({"text.parse_math": False}), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+        # a very long label leaves no room for margins: the picture is drawn anyway, nothing to tell the reader
+        warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
         yield
 
 

@@ -118,6 +118,7 @@ class TrainingMonitor(SaeWidget):
 
     _esm = static_text("common.js", "training_monitor.js")
     _css = static_text("base.css", "training_monitor.css")
+    _static_view_updates = True  # its picture is redrawn when the run finishes (finish)
 
     rows = Array()
     """float32 [n_rows, n_columns]: every history row received so far (as of the last send)."""
@@ -195,6 +196,7 @@ class TrainingMonitor(SaeWidget):
     def finish(self, interrupted: bool = False) -> None:
         """Send the final rows and mark the run finished (or interrupted)."""
         self._flush(status="interrupted" if interrupted else "finished")
+        self.refresh_static_view()
 
     # -- conveniences ---------------------------------------------------------------------------------------
     def train(self, sae, activations, cfg=None, **kwargs):

@@ -5,11 +5,9 @@ keepKeys, ArrowRight/PageUp/Home/End on a focused slider and Enter in a text fie
 preventDefault-ed) there, so the slider never stepped and the prompt never reached the kernel.
 """
 
-import importlib.util
-
 import pytest
 
-from .jupyterlab import Lab, menu, open_and_run, write_notebook
+from .jupyterlab import APPS, drop_own_errors, menu, open_and_run, start, write_notebook
 from .test_jupyterlab import SETUP
 
 PANEL = """
@@ -19,20 +17,14 @@ echo = ipywidgets.Label("kernel: waiting")
 panel.observe(lambda c: setattr(echo, "value", f"kernel: {panel.strengths} {panel.prompt!r}"), ["strengths", "prompt"])
 display(panel, echo)
 """
-APPS = ["jupyterlab", "notebook"]
-# Notebook 7.6.5 logs this console error on its own page load (no widget involved; likely the settings
-# override for JupyterLab's notification plugin, which Notebook 7 does not load): not ours to fail on.
-NB7_OWN_ERROR = "Cannot read properties of undefined (reading 'schema')"
 
 
 @pytest.fixture(scope="module", params=APPS)
 def server(request, tmp_path_factory):
-    if request.param == "notebook" and importlib.util.find_spec("notebook") is None:
-        pytest.fail("Notebook 7 is not installed: pip install -c constraints.txt -e '.[notebooks]'")
     root = tmp_path_factory.mktemp(request.param)
     for theme in ("light", "dark"):
         write_notebook(root / f"keys_{theme}.ipynb", [SETUP, PANEL])
-    s = Lab(root, app=request.param)
+    s = start(request.param, root)
     yield s
     s.stop()
 
@@ -74,8 +66,7 @@ def test_sliders_and_prompt_work_from_the_keyboard(server, page, theme):
         seen.append(pg.evaluate("() => document.activeElement.getAttribute('aria-label')"))
     assert seen[:2] == ["steering mode", "temperature"], seen
     assert pg.evaluate("() => !!document.activeElement.closest('.saew-steer')")
-    if server.app == "notebook":
-        p.errors[:] = [e for e in p.errors if e != NB7_OWN_ERROR]
+    drop_own_errors(server, p.errors)
     pg.locator(".saew-widget").first.screenshot(
         path=str(
             p.shot(f"keyboard_{server.app}_{theme}").with_name(f"keyboard_{server.app}_{theme}_panel.png")

@@ -1,8 +1,9 @@
-"""Every widget in a real JupyterLab: rendered by a notebook run, and talking back to the kernel."""
+"""Every widget in a real JupyterLab and Notebook 7: rendered by a notebook run, talking back to the kernel, and
+its static picture (a second output, for pages with no live view) hidden by the live view."""
 
 import pytest
 
-from .jupyterlab import Lab, menu, open_and_run, write_notebook
+from .jupyterlab import APPS, drop_own_errors, menu, open_and_run, start, write_notebook
 
 SETUP = """
 import torch, ipywidgets, saewidgets as sw
@@ -47,12 +48,12 @@ display(panel, echo)
 """
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab")
+@pytest.fixture(scope="module", params=APPS)
+def lab(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp(request.param)
     for theme in ("light", "dark"):  # one notebook (so one session and kernel) per test
         write_notebook(root / f"widgets_{theme}.ipynb", [SETUP, FEATURES, FRONTIER, STEERING])
-    server = Lab(root)
+    server = start(request.param, root)
     yield server
     server.stop()
 
@@ -97,7 +98,18 @@ def test_widgets_render_and_reach_the_kernel(lab, page, theme):
     # a click on a frontier point reaches the kernel, whose observer writes back into a Label
     pg.locator(".saew-fp-point").nth(5).click()
     pg.get_by_text("kernel: selected jumprelu_1").wait_for(timeout=60_000)
+    # the static pictures of the monitor (redrawn when it finished), the feature view and the frontier are
+    # in the page, each hidden with its output area: the live views above them drew
+    statics = pg.locator(".saew-static")
+    assert statics.count() == 3
+    shown = statics.evaluate_all(
+        "els => els.filter(e => getComputedStyle(e).display !== 'none'"
+        " || getComputedStyle(e.closest('.jp-OutputArea-child')).display !== 'none').length"
+    )
+    assert shown == 0
+    drop_own_errors(lab, p.errors)
     for i, name in enumerate(("monitor", "features", "frontier", "steering")):
         widget = pg.locator(".saew-widget").nth(i)
         widget.scroll_into_view_if_needed()
-        widget.screenshot(path=str(p.shot(f"jupyterlab_{theme}").with_name(f"jupyterlab_{theme}_{name}.png")))
+        shot = f"{lab.app}_{theme}_{name}.png"
+        widget.screenshot(path=str(p.shot(f"{lab.app}_{theme}").with_name(shot)))
