@@ -2,7 +2,7 @@
 // (static_text("common.js", "x.js")), because an anywidget ESM is loaded as one module: there are no imports,
 // so each widget file lists at its top the helpers it uses from here.
 //
-//   DOM        h, svg
+//   DOM        h, svg, quoted
 //   model      listen, save
 //   start      startView (every render calls it first: keepKeys, hideStaticView)
 //   keyboard   keepKeys (keys a widget uses stay out of Jupyter's shortcuts)
@@ -71,6 +71,15 @@ function h(tag, attrs = {}, ...children) {
   }
   for (const child of children) node.append(child);
   return node;
+}
+
+/**
+ * A token between quotes, as JSON writes it ("\n" for a newline), its characters in a <bdi>: a right-to-left
+ * override or an RTL word inside the token cannot carry the closing quote (or anything after) with it.
+ * Spread into h(): h("span", {}, ...quoted(token)).
+ */
+function quoted(text) {
+  return ['"', h("bdi", { text: JSON.stringify(text).slice(1, -1) }), '"'];
 }
 
 /** Keys a form control uses for itself: a slider steps on arrows, PageUp/PageDown, Home/End; a text field

@@ -3,7 +3,7 @@
 // box. Concatenated before feature_activations.js, whose view `v` (buildView) these functions take; j is the
 // shown latent's index among the candidates (-1: not precomputed).
 //
-// Uses from common.js: h, svg, num, heat;
+// Uses from common.js: h, svg, quoted, num, heat;
 // from feature_activations.js: vocab, candIndex, column, scaleOf, show, count.
 
 const FA_HIST = { W: 300, H: 120, PAD: 22 };
@@ -42,7 +42,7 @@ function showTip(v, target) {
     top = topList(arr("_top_ids"), arr("_top_vals"), r, cur);
   }
   v.tip.replaceChildren(
-    h("div", { class: "saew-fa-tip-tok", text: JSON.stringify(text) }),
+    h("div", { class: "saew-fa-tip-tok" }, ...quoted(text)),
     h("div", { class: "saew-fa-tip-val", text: `latent ${cur}: ${num(value, { fixed: 3 })}` }),
     h("div", { class: "saew-muted", text: where }),
     h("div", { class: "saew-fa-tip-h", text: "top latents at this token" }),
@@ -155,7 +155,7 @@ function drawLogits(v, j) {
         h(
           "div",
           { class: "saew-fa-logrow" },
-          h("span", { class: "saew-fa-logtok", text: JSON.stringify(voc[ids.values[at]] ?? "") }),
+          h("span", { class: "saew-fa-logtok" }, ...quoted(voc[ids.values[at]] ?? "")),
           h("span", { class: "saew-fa-logbar", style: `width: ${((40 * Math.abs(x)) / vmax).toFixed(1)}px` }),
           h("span", { class: "saew-fa-logval", text: two(x) }),
         ),

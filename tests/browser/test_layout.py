@@ -141,6 +141,34 @@ def test_a_right_to_left_override_in_a_token_stays_in_its_token(page, tmp_path):
         assert lefts == sorted(lefts), f"'abc' drawn reversed: {abc}"
 
 
+def test_a_right_to_left_override_cannot_move_a_logit_tokens_closing_quote(page, tmp_path):
+    """A logit token is shown quoted, as JSON writes it; before the token was a <bdi> of its own, the
+    override inside it carried the closing quote to the left ("x"zy on screen)."""
+    w = synthetic(400)
+    w._vocab = [(f"x{RLO}yz", " abc", " def")[i % 3] for i in range(len(w._vocab))]
+    pg = narrow(page, w.to_html(tmp_path / "bidi_logits.html"), "bidi_logits")
+    quotes = pg.evaluate(
+        """() => [...document.querySelectorAll('.saew-fa-logtok')].map(t => {
+          const walk = document.createTreeWalker(t, NodeFilter.SHOW_TEXT), range = document.createRange();
+          const chars = [];
+          for (let node; (node = walk.nextNode()); )
+            for (let k = 0; k < node.length; k++) {
+              range.setStart(node, k); range.setEnd(node, k + 1);
+              const r = range.getBoundingClientRect();
+              chars.push({ c: node.data[k], left: r.left, right: r.right });
+            }
+          return chars;
+        })"""
+    )
+    with_rlo = [q for q in quotes if any(ch["c"] == RLO for ch in q)]
+    assert with_rlo, "no logit token with the override was drawn"
+    for chars in with_rlo:
+        first, last = chars[0], chars[-1]
+        assert first["c"] == last["c"] == '"'
+        assert first["left"] <= min(ch["left"] for ch in chars) + 0.5, chars
+        assert last["right"] >= max(ch["right"] for ch in chars) - 0.5, chars
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
