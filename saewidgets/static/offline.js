@@ -35,6 +35,7 @@ function makeModel(state, el) {
       listeners.set(event, cb ? (listeners.get(event) || []).filter((f) => f !== cb) : []);
     },
     send: () => {
+      if (el.querySelector(":scope > .saew-offline-note")) return; // said once per widget is enough
       const note = document.createElement("p");
       note.className = "saew-offline-note";
       note.textContent = "This needs a running Python kernel; this page is an offline snapshot.";

@@ -45,3 +45,16 @@ def test_offline_page_renders_state_arrays_and_interactions(tmp_path, page):
     browser_page.click("#inc")
     browser_page.click("#inc")
     assert browser_page.inner_text("#out").endswith("|2")
+
+
+def test_a_widget_that_asks_the_kernel_offline_is_told_once(tmp_path, page):
+    """Every message to Python (model.send) in an offline page says it needs a kernel, once per widget: the
+    note used to be appended again on every edit."""
+    from saewidgets.widgets._base import static_text
+
+    Probe._esm = static_text("common.js") + ESM
+    pg = page().open(Probe(values=np.zeros(1, dtype=np.float32)).to_html(tmp_path / "send.html"))
+    for _ in range(3):
+        pg.evaluate("() => document.querySelector('[data-saew-widget]').saewModel.send({ type: 'prompt' })")
+    notes = pg.locator(".saew-offline-note")
+    assert notes.count() == 1 and "needs a running Python kernel" in notes.inner_text()
