@@ -248,6 +248,30 @@ def section(anchor: str, title: str, intro: str) -> str:
 # ---------------------------------------------------------------------------------------------- assembly
 
 
+def feature_view(sae, activations, model, latents: list[int]):
+    """The report's FeatureActivations: the first ``FEATURE_TOKENS`` held-out tokens, ``latents`` first.
+    Logit-effect tokens are vocabulary pieces (``token_text.vocab_piece``): a byte of a character shows as
+    its bytes, not as U+FFFD."""
+    from functools import partial
+
+    from .features import readable_tokens, unembedding
+    from .token_text import vocab_piece
+    from .widgets.feature_activations import FeatureActivations
+
+    view = activations.head(FEATURE_TOKENS)
+    features = FeatureActivations.from_activations(
+        sae,
+        view,
+        readable_tokens(model.tokenizer, view),
+        W_U=unembedding(model),
+        decode=partial(vocab_piece, model.tokenizer),
+        latent=latents[0] if latents else None,
+        n_latents=N_LATENTS,
+    )
+    features.add_latents(latents[1:])
+    return features
+
+
 def write_report(
     out_dir: str | Path,
     *,
@@ -267,10 +291,8 @@ def write_report(
     text and its harvest (used to score latents against the planted labels, and shown in the feature view);
     ``info`` the header's facts (see ``header_html``)."""
     from ._files import write_bytes_atomic, write_json_atomic
-    from .features import readable_tokens, unembedding
     from .steering import typical_max
     from .widgets._base import render_document, static_text
-    from .widgets.feature_activations import FeatureActivations
     from .widgets.frontier_plot import FrontierPlot
     from .widgets.steering_panel import SteeringPanel
 
@@ -283,18 +305,7 @@ def write_report(
 
     frontier = FrontierPlot(points, y_metric="fvu", selected=k, title=title)
 
-    view = activations.head(FEATURE_TOKENS)
-    tokens = readable_tokens(model.tokenizer, view)
-    features = FeatureActivations.from_activations(
-        sae,
-        view,
-        tokens,
-        W_U=unembedding(model),
-        decode=lambda i: model.tokenizer.decode([i]),
-        latent=latents[0] if latents else None,
-        n_latents=N_LATENTS,
-    )
-    features.add_latents(latents[1:])
+    features = feature_view(sae, activations, model, latents)
 
     steer = steer_latents(rows)
     panel = None
@@ -372,7 +383,7 @@ def write_report(
         "model": info["model"],
         "hook": info["hook"],
         "saes": {p["name"]: {key: _plain(v) for key, v in p.items()} for p in points},
-        "feature_view": {"sae": name, "latents": rows, "n_tokens": len(view)},
+        "feature_view": {"sae": name, "latents": rows, "n_tokens": int(features.tokens.shape[0])},
         "steering": {
             "latents": [r["latent"] for r in steer],
             "grid": list(STEER_GRID),

@@ -6,6 +6,8 @@ and shows ``##`` continuations (BERT: "baseclasses(abc##s)"), nor for SentencePi
 "\u2581" turns into nothing. A fast tokenizer's character offsets locate every token in its document
 (``token_spans``), and ``readable_tokens`` shows the document's own text instead: the space before a word
 stays with it, ``##`` pieces join their word, and a document's strings concatenate to its text.
+A vocabulary token on its own (a logit effect: no document around it) is ``vocab_piece``: a byte-level piece
+of a character is shown as its bytes, never as U+FFFD.
 
 Pure numpy plus the tokenizer; no torch.
 """
@@ -89,3 +91,32 @@ def readable_tokens(tokenizer, activations, texts=None) -> list[str]:
             elif end >= 0:  # a byte-level piece of a character the previous token already shows (emoji, CJK)
                 out[lo + r] = ""
     return out
+
+
+def _gpt2_byte_decoder() -> dict[str, int]:
+    """GPT-2's byte-level BPE alphabet: the printable character standing for each byte, reversed."""
+    keep = [*range(ord("!"), ord("~") + 1), *range(ord("\u00a1"), ord("\u00ac") + 1)]
+    keep += range(ord("\u00ae"), ord("\u00ff") + 1)
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            chars[chr(b)] = b
+        else:
+            chars[chr(256 + extra)], extra = b, extra + 1
+    return chars
+
+
+_BYTE_DECODER = _gpt2_byte_decoder()
+
+
+def vocab_piece(tokenizer, i: int) -> str:
+    """One vocabulary token as text for the logit-effect lists. A byte-level BPE token holding part of a
+    character (a piece of an emoji or CJK character) decodes to U+FFFD alone; it is shown as its bytes,
+    e.g. "\\xf0\\x9f", instead."""
+    text = tokenizer.decode([int(i)])
+    if "\ufffd" not in text:
+        return text
+    piece = tokenizer.convert_ids_to_tokens(int(i))
+    if not isinstance(piece, str) or any(c not in _BYTE_DECODER for c in piece):
+        return text  # not a byte-level token: keep what the tokenizer says
+    return bytes(_BYTE_DECODER[c] for c in piece).decode("utf-8", "backslashreplace")

@@ -61,7 +61,7 @@ def test_from_sae_says_what_its_cap_left_out(model, corpus):
 
 
 def test_logit_effect_tokens_that_are_part_of_a_character_show_their_bytes(model):
-    from saewidgets.widgets.feature_activations import vocab_piece
+    from saewidgets.token_text import vocab_piece
 
     ids = model.tokenizer("🎉", add_special_tokens=False)["input_ids"]
     pieces = [vocab_piece(model.tokenizer, i) for i in ids]

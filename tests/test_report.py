@@ -144,3 +144,27 @@ def test_render_document_shares_one_esm_per_widget_class():
     assert page.count('id="saew-esm-') == 1 and page.count('data-saew-esm="saew-esm-0"') == 2
     assert page.count(static_text("frontier_plot.css")) == 1 and page.count(static_text("base.css")) == 1
     assert "<title>two &lt;plots&gt;</title>" in page and EVIL not in page
+
+
+def test_the_feature_view_shows_a_byte_token_in_the_logit_effects_as_its_bytes(model):
+    """A latent whose decoder row is the unembedding of a byte-level piece of a character pushes that piece
+    up. Decoded one id at a time it was U+FFFD in the report; it shows its bytes (``token_text.vocab_piece``)."""
+    from saewidgets.features import unembedding
+    from saewidgets.token_text import vocab_piece
+
+    W_U = unembedding(model).detach().float()  # [d_model, vocab]
+    pieces = [i for i in range(W_U.shape[1]) if "\ufffd" in model.tokenizer.decode([i])]
+    unit = W_U / W_U.norm(dim=0, keepdim=True)
+    # the byte piece its own direction ranks highest (within the 10 tokens a logit list shows)
+    rank, piece = min((int(((unit[:, b] @ W_U) > (unit[:, b] @ W_U)[b]).sum()), b) for b in pieces)
+    assert rank < 10
+    acts = sw.harvest(model, sw.load_corpus("storyteller", n_docs=4, seed=2), "blocks.1.hook_resid_post")
+    torch.manual_seed(0)
+    sae = sw.build_sae(sw.SAEConfig("relu", d_in=W_U.shape[0], d_sae=8))
+    with torch.no_grad():
+        sae.W_dec[0] = unit[:, piece]
+    w = report.feature_view(sae, acts, model, [0])
+    assert not [t for t in w._vocab if "\ufffd" in t]
+    assert vocab_piece(model.tokenizer, piece) in w._vocab and vocab_piece(model.tokenizer, piece).startswith(
+        "\\x"
+    )

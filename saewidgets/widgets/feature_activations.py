@@ -18,6 +18,7 @@ import numpy as np
 import traitlets
 
 from .. import features
+from ..token_text import vocab_piece
 from ._base import Array, SaeWidget, static_text
 from ._fallback import figure_png, new_figure
 
@@ -375,35 +376,6 @@ class FeatureActivations(SaeWidget):
         ax_h.set_ylabel("tokens", fontsize=8)
         ax_h.tick_params(labelsize=7)
         return figure_png(fig, dpi=80)
-
-
-def _gpt2_byte_decoder() -> dict[str, int]:
-    """GPT-2's byte-level BPE alphabet: the printable character standing for each byte, reversed."""
-    keep = [*range(ord("!"), ord("~") + 1), *range(ord("\u00a1"), ord("\u00ac") + 1)]
-    keep += range(ord("\u00ae"), ord("\u00ff") + 1)
-    chars, extra = {}, 0
-    for b in range(256):
-        if b in keep:
-            chars[chr(b)] = b
-        else:
-            chars[chr(256 + extra)], extra = b, extra + 1
-    return chars
-
-
-_BYTE_DECODER = _gpt2_byte_decoder()
-
-
-def vocab_piece(tokenizer, i: int) -> str:
-    """One vocabulary token as text for the logit-effect lists. A byte-level BPE token holding part of a
-    character (a piece of an emoji or CJK character) decodes to U+FFFD alone; it is shown as its bytes,
-    e.g. "\\xf0\\x9f", instead."""
-    text = tokenizer.decode([int(i)])
-    if "\ufffd" not in text:
-        return text
-    piece = tokenizer.convert_ids_to_tokens(int(i))
-    if not isinstance(piece, str) or any(c not in _BYTE_DECODER for c in piece):
-        return text  # not a byte-level token: keep what the tokenizer says
-    return bytes(_BYTE_DECODER[c] for c in piece).decode("utf-8", "backslashreplace")
 
 
 def _n_tokens(tokenizer, text: str) -> int:
