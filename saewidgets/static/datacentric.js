@@ -37,11 +37,16 @@ function dcLatentButton(labels, id, onPick, extraClass = "") {
 
 /** The status line under a widget: what is selected, a clear button, and where to read it in Python. */
 function dcStatus(model, status, text, pythonName, onClear, hint) {
+  const cleared = (e) => {
+    const widget = status.closest(".saew-widget");
+    onClear(); // this button goes: from the keyboard (e.detail 0), focus goes to the widget's tab stop
+    if (e.detail === 0) (widget?.querySelector("[tabindex='0']") ?? widget?.querySelector("button"))?.focus();
+  };
   status.replaceChildren();
   if (text) {
     status.append(
       h("span", { class: "saew-dc-selected-text", text }),
-      h("button", { class: "saew-dc-clear", type: "button", text: "clear", onclick: onClear }),
+      h("button", { class: "saew-dc-clear", type: "button", text: "clear", onclick: cleared }),
     );
     if (!model.get("_offline"))
       status.append(h("span", { class: "saew-note", text: `→ ${pythonName} in Python` }));

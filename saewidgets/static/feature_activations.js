@@ -170,6 +170,7 @@ function drawChips(v) {
   const c = candidates(v);
   const cur = v.model.get("latent");
   const order = c.map((id, j) => j).sort((a, b) => scaleOf(v, b) - scaleOf(v, a));
+  const focused = v.chips.contains(document.activeElement) && document.activeElement.dataset.latent;
   v.chips.replaceChildren(
     ...order.map((j) => {
       const s = stat(v, j);
@@ -184,6 +185,7 @@ function drawChips(v) {
       return chip;
     }),
   );
+  if (focused) v.chips.querySelector(`[data-latent="${focused}"]`)?.focus(); // the keyboard stays on it
 }
 
 /** The title, the latent's stats, and the colour legend. */
@@ -297,8 +299,11 @@ export default {
     v.pager.addEventListener("click", (e) => {
       const button = e.target.closest("[data-step]");
       if (!button) return;
+      const focused = button === document.activeElement;
       v.page += Number(button.dataset.step);
-      drawTokens(v, candIndex(v));
+      drawTokens(v, candIndex(v)); // a new pager: keep the keyboard on it (on Prev once Next is off)
+      const same = v.pager.querySelector(`[data-step="${button.dataset.step}"]:enabled`);
+      if (focused) (same ?? v.pager.querySelector("[data-step]:enabled"))?.focus();
     });
     v.runPrompt.addEventListener("click", () => submitPrompt(v));
     // tooltips for every token span (table, examples, prompt), however often they are redrawn

@@ -9,6 +9,13 @@ function select(v, i) {
   markSelected(v);
 }
 
+/** The clear button goes with the selection: pressed from the keyboard (no pointer, e.detail 0), focus
+ * goes to the points' tab stop rather than to the page, where the next key would reach Jupyter. */
+function clear(v, e) {
+  select(v, null);
+  if (e.detail === 0) v.nodes.get(v.order[0])?.focus();
+}
+
 /** Roving tabindex: only `target` (the selected point, else the first by L0) is reached by Tab. */
 function setTabStop(v, target) {
   for (const [i, node] of v.nodes) node.setAttribute("tabindex", i === target ? "0" : "-1");
@@ -27,7 +34,7 @@ function markSelected(v) {
     const text = `selected: ${p.name ?? sel} (#${sel}) · L0 ${num(Number(p.l0))} · ${metric} ${value}`;
     v.status.append(
       h("span", { class: "saew-fp-selected-text", text }),
-      h("button", { class: "saew-fp-clear", text: "clear", onclick: () => select(v, null) }),
+      h("button", { class: "saew-fp-clear", text: "clear", onclick: (e) => clear(v, e) }),
     );
     const where = "→ widget.selected_point in Python";
     if (!model.get("_offline")) v.status.append(h("span", { class: "saew-note", text: where }));

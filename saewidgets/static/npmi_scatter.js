@@ -1,6 +1,7 @@
 // NPMIScatter: one SVG circle per latent pair, x = decoder cosine similarity, y = NPMI (the paper's Fig. 3).
 // Drag a rectangle to brush pairs into `selected_pairs` (listed in a table); a click without a drag picks
-// the nearest point: that pair, and its first latent as `selected_latent`. Hover shows the pair.
+// the nearest point: that pair, and its first latent as `selected_latent`. Hover shows the pair. From the
+// keyboard: focus the plot, arrows move a cursor between points, Enter or space selects, Escape clears.
 //
 // Uses from common.js: h, svg, listen, save, arrays, num, ticks, startView;
 // from datacentric.js: dcLatentName, dcLatentButton, dcStatus.
@@ -30,6 +31,7 @@ const NS_M = { left: 56, right: 14, top: 12, bottom: 44 };
 const NS_PW = NS_W - NS_M.left - NS_M.right;
 const NS_PH = NS_H - NS_M.top - NS_M.bottom;
 const NS_TABLE_ROWS = 50;
+const NS_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "Enter", " ", "Escape"];
 
 const isSet = (x) => x !== null && x !== undefined;
 
@@ -43,10 +45,13 @@ function domain(values, extra, lo0, hi0) {
 
 function buildView(model) {
   const v = { model, arr: arrays(model), circles: [], px: new Float32Array(0), py: new Float32Array(0) };
+  v.cursor = -1; // the point the keyboard is on
   v.title = h("div", { class: "saew-dc-title" });
-  const label = "latent pairs: decoder cosine similarity against NPMI; drag to select pairs";
-  const size = { viewBox: `0 0 ${NS_W} ${NS_H}` };
-  v.plot = svg("svg", { class: "saew-dc-svg saew-ns-svg", ...size, role: "img", "aria-label": label });
+  const label =
+    "latent pairs: decoder cosine similarity against NPMI; drag to select pairs, " +
+    "or arrow keys to move between points (left, right: similarity; up, down: NPMI) and Enter to select";
+  const size = { viewBox: `0 0 ${NS_W} ${NS_H}`, tabindex: "0", role: "group", "aria-label": label };
+  v.plot = svg("svg", { class: "saew-dc-svg saew-ns-svg", ...size });
   v.tip = h("div", { class: "saew-dc-tip saew-ns-tip", role: "tooltip" });
   v.tip.hidden = true;
   const plotBox = h("div", { class: "saew-ns-plot" }, v.plot, v.tip);
@@ -119,7 +124,10 @@ function draw(v) {
   }
   points.append(...v.circles);
   v.brush = svg("rect", { class: "saew-ns-brush", visibility: "hidden" });
-  v.plot.append(points, v.brush);
+  const ring = { r: 7, fill: "none", stroke: "currentColor", "stroke-width": 1.5, visibility: "hidden" };
+  v.ring = svg("circle", { class: "saew-ns-cursor", ...ring });
+  v.plot.append(points, v.ring, v.brush);
+  if (v.cursor >= n) v.cursor = -1;
   const total = model.get("_n_pairs");
   const of = total > n ? ` of ${total} (the highest NPMI)` : "";
   v.info.textContent = `${n} pair(s)${of}. Drag a rectangle to select pairs; click a point for one pair.`;
@@ -155,6 +163,9 @@ function markSelected(v) {
 /** The selected pairs (indices idx), highest NPMI first, at most NS_TABLE_ROWS of them. */
 function drawTable(v, idx) {
   const { model, arr, table } = v;
+  const f = document.activeElement; // a latent pressed in the table: the keyboard stays on it
+  const was =
+    table.contains(f) && `tr[data-i="${f.closest("tr")?.dataset.i}"] [data-latent="${f.dataset.latent}"]`;
   table.replaceChildren();
   if (!idx.length) return;
   const [xs, ys, npmi, sim, co] = ["_x", "_y", "_npmi", "_sim", "_co"].map((key) => arr(key).values);
@@ -177,6 +188,7 @@ function drawTable(v, idx) {
   table.append(h("table", { class: "saew-dc-table" }, head, h("tbody", {}, ...rows)));
   const more = `… and ${idx.length - NS_TABLE_ROWS} more (all in widget.selected_pairs)`;
   if (idx.length > NS_TABLE_ROWS) table.append(h("div", { class: "saew-note", text: more }));
+  if (was) table.querySelector(was)?.focus();
 }
 
 /** A pointer event's position in viewBox coordinates. */
@@ -213,16 +225,47 @@ function showTip(v, i) {
   tip.style.top = `${Math.max(0, v.py[i] * s - tip.offsetHeight / 2)}px`;
 }
 
+/** Pair i, and its first latent. */
+function pickPair(v, i) {
+  const [xs, ys] = [v.arr("_x").values, v.arr("_y").values];
+  save(v.model, { selected_pairs: [[xs[i], ys[i]]], selected_latent: xs[i] });
+}
+
+/** Keys on the focused plot: arrows move the cursor (left / right by similarity, up / down by NPMI: the
+ * pairs come highest NPMI first), Home / End to the lowest / highest similarity; Enter or space selects the
+ * pair under the cursor, Escape clears the selection. */
+function onKey(v, e) {
+  const n = v.px.length;
+  if (!NS_KEYS.includes(e.key) || !n) return;
+  e.preventDefault();
+  if (e.key === "Escape") return save(v.model, { selected_pairs: [], selected_latent: null });
+  if (v.cursor >= 0 && (e.key === "Enter" || e.key === " ")) return pickPair(v, v.cursor);
+  const byX = Array.from(v.px.keys()).sort((a, b) => v.px[a] - v.px[b] || a - b);
+  const at = byX.indexOf(v.cursor);
+  const step = {
+    ArrowLeft: byX[at - 1],
+    ArrowRight: byX[at + 1],
+    ArrowUp: v.cursor - 1,
+    ArrowDown: v.cursor + 1,
+  };
+  const next = v.cursor < 0 ? 0 : { ...step, Home: byX[0], End: byX.at(-1) }[e.key];
+  if (!(next >= 0 && next < n)) return;
+  v.cursor = next;
+  for (const [key, value] of [
+    ["cx", v.px[next]],
+    ["cy", v.py[next]],
+    ["visibility", "visible"],
+  ])
+    v.ring.setAttribute(key, value);
+  showTip(v, next);
+}
+
 /** A drag's end: a click (under 4 units) picks the nearest pair or clears; a drag brushes a rectangle. */
 function brushed(v, d) {
   const [xs, ys] = [v.arr("_x").values, v.arr("_y").values];
   if (Math.abs(d.x1 - d.x) < 4 && Math.abs(d.y1 - d.y) < 4) {
     const i = nearest(v, d.x, d.y, 8);
-    save(
-      v.model,
-      i < 0 ? { selected_pairs: [] } : { selected_pairs: [[xs[i], ys[i]]], selected_latent: xs[i] },
-    );
-    return;
+    return i < 0 ? save(v.model, { selected_pairs: [] }) : pickPair(v, i);
   }
   const [lx, hx, ly, hy] = [
     Math.min(d.x, d.x1),
@@ -270,6 +313,11 @@ export default {
     });
     plot.addEventListener("pointerleave", () => {
       if (!drag) v.tip.hidden = true;
+    });
+    plot.addEventListener("keydown", (e) => onKey(v, e));
+    plot.addEventListener("blur", () => {
+      v.ring.setAttribute("visibility", "hidden");
+      v.tip.hidden = true;
     });
     const traits = ["_x", "_npmi", "_sim", "npmi_line", "similarity_line", "title", "_labels"];
     const events = traits.map((name) => `change:${name}`);
