@@ -383,7 +383,7 @@ def write_report(
         "model": info["model"],
         "hook": info["hook"],
         "saes": {p["name"]: {key: _plain(v) for key, v in p.items()} for p in points},
-        "feature_view": {"sae": name, "latents": rows, "n_tokens": int(features.tokens.shape[0])},
+        "feature_view": {"sae": name, "latents": rows, "n_tokens": min(len(activations), FEATURE_TOKENS)},
         "steering": {
             "latents": [r["latent"] for r in steer],
             "grid": list(STEER_GRID),
