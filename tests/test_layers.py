@@ -49,6 +49,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("frontier", "example_windows", "token_text", "toy", "generation"),
     ("metrics", "features", "steering"),
     ("concepts", "sweeps"),
+    ("evals",),  # SAEBench-style metrics, checked against the planted labels (concepts)
     ("datacentric",),
     ("widgets",),  # no torch at import time (see test_widgets_do_not_import_torch)
     ("report",),
