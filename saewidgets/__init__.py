@@ -21,7 +21,7 @@ _EXPORTS = {
     "CachedActivations": "activation_set",
     "SAEConfig": "config",
     "TrainConfig": "config",
-    "build_sae": "sae",
+    "build_sae": "matryoshka",  # sae.build_sae, imported from where every architecture is registered
     "train": "training",
     "evaluate": "metrics",
     "generate": "generation",

@@ -14,7 +14,8 @@ from safetensors.torch import load_file
 from torch import Tensor
 
 from .config import SAEConfig
-from .sae import SAE, build_sae
+from .matryoshka import build_sae  # sae.build_sae, with MatryoshkaSAE registered
+from .sae import SAE
 
 # File names of a SAE folder, from SAELens ``sae_lens/constants.py``
 CFG_FILE = "cfg.json"
@@ -32,7 +33,7 @@ def _file_shapes(arch: str, d_in: int, d_sae: int) -> dict[str, tuple[int, ...]]
         shapes["b_enc"] = (d_sae,)
     if arch == "jumprelu":
         shapes["threshold"] = (d_sae,)
-    if arch == "batchtopk":  # a SAELens *training* checkpoint: one scalar threshold (float64 there)
+    if arch in ("batchtopk", "matryoshka_batchtopk"):  # SAELens *training* checkpoints: one scalar threshold
         shapes["topk_threshold"] = ()
     return shapes
 

@@ -15,7 +15,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
-ARCHITECTURES = ("relu", "gated", "topk", "batchtopk", "jumprelu")
+ARCHITECTURES = ("relu", "gated", "topk", "batchtopk", "jumprelu", "matryoshka")
 JUMPRELU_SPARSITY = ("l0", "tanh", "target_l0")
 DTYPES = ("float32", "float64", "bfloat16", "float16")
 
@@ -25,14 +25,16 @@ class SAEConfig:
     """One sparse autoencoder. ``SAEConfig(architecture="topk", d_in=64, d_sae=512, k=16)``."""
 
     architecture: str
-    """One of "relu", "gated", "topk", "batchtopk", "jumprelu"."""
+    """One of "relu", "gated", "topk", "batchtopk", "jumprelu", "matryoshka" (BatchTopK with nested
+    dictionaries, ``matryoshka.py``)."""
     d_in: int
     """Width of the activations the SAE reads (the model's d_model at the hook)."""
     d_sae: int
     """Number of latents (dictionary size), usually 4-32 x d_in."""
 
     k: int = 32
-    """topk / batchtopk: latents kept per token (batchtopk: on average over the batch). 0 < k <= d_sae."""
+    """topk / batchtopk / matryoshka: latents kept per token (batchtopk and matryoshka: on average over the
+    batch). 0 < k <= d_sae."""
     l1_coefficient: float = 2.0
     """relu / gated: weight of the decoder-norm-weighted L1 penalty, for sqrt(d_in)-normalised inputs. 2 is
     where ReLU's frontier bends (bench/recipes.py, docs/sae.md "Recipes": L0 ~23 at FVU 0.16 on synthetic data,
@@ -65,8 +67,13 @@ class SAEConfig:
     auxk_coefficient: float = 1 / 32
     """topk / batchtopk: weight alpha of the AuxK loss (Gao et al. 2024, App. A.2: 1/32)."""
     batchtopk_threshold_lr: float = 0.01
-    """batchtopk: rate of the exponential moving average that estimates the inference threshold (SAELens
-    ``topk_threshold_lr``). 0 < value <= 1."""
+    """batchtopk / matryoshka: rate of the exponential moving average that estimates the inference threshold
+    (SAELens ``topk_threshold_lr``). 0 < value <= 1."""
+
+    matryoshka_widths: tuple[int, ...] | None = None
+    """matryoshka: the nested dictionary sizes m_1 < m_2 < ... < m_n = d_sae; latents 0..m_i-1 alone must
+    reconstruct x (Bussmann et al. 2025, arXiv 2503.17547, §3). SAELens's name (``matryoshka_widths``). None:
+    doubling up to d_sae, (d_sae // 8, d_sae // 4, d_sae // 2, d_sae) (``SAEConfig.matryoshka_prefixes``)."""
 
     normalize_decoder: bool = False
     """Keep decoder rows at unit norm (Towards Monosemanticity): init at norm 1, project the parallel part
@@ -90,7 +97,7 @@ class SAEConfig:
         _choice("architecture", self.architecture, ARCHITECTURES)
         _positive_int("d_in", self.d_in)
         _positive_int("d_sae", self.d_sae)
-        if self.architecture in ("topk", "batchtopk"):
+        if self.architecture in ("topk", "batchtopk", "matryoshka"):
             _positive_int("k", self.k)
             if self.k > self.d_sae:
                 raise ValueError(
@@ -122,11 +129,22 @@ class SAEConfig:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"SAEConfig.{name} must be True or False; got {getattr(self, name)!r}")
         _choice("dtype", self.dtype, DTYPES)
+        if self.matryoshka_widths is not None:
+            self.matryoshka_widths = _widths(self.matryoshka_widths, self.d_sae)
+
+    @property
+    def matryoshka_prefixes(self) -> tuple[int, ...]:
+        """matryoshka: the prefix sizes in use: ``matryoshka_widths``, or else doubling up to d_sae."""
+        if self.matryoshka_widths is not None:
+            return self.matryoshka_widths
+        return tuple(
+            sorted({m for m in (self.d_sae // 8, self.d_sae // 4, self.d_sae // 2) if m > 0} | {self.d_sae})
+        )
 
     @property
     def sparsity_knob(self) -> str:
         """The field a sparsity sweep should vary for this architecture (e.g. "k" or "l1_coefficient")."""
-        if self.architecture in ("topk", "batchtopk"):
+        if self.architecture in ("topk", "batchtopk", "matryoshka"):
             return "k"
         if self.architecture == "jumprelu":
             return "target_l0" if self.jumprelu_sparsity == "target_l0" else "l0_coefficient"
@@ -154,6 +172,26 @@ class SAEConfig:
 def _choice(name: str, value: Any, allowed: tuple[str, ...], owner: str = "SAEConfig") -> None:
     if value not in allowed:
         raise ValueError(f"{owner}.{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+
+
+def _widths(value: Any, d_sae: int) -> tuple[int, ...]:
+    """matryoshka_widths as a tuple of ints (cfg.json gives a list), strictly increasing, ending at d_sae."""
+    ok = isinstance(value, (list, tuple)) and len(value) > 0
+    items = (
+        tuple(int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v for v in value)
+        if ok
+        else ()
+    )
+    if not (ok and all(type(v) is int and v > 0 for v in items)):
+        raise ValueError(
+            f"SAEConfig.matryoshka_widths must be a non-empty list of integers > 0, or None; got {value!r}"
+        )
+    if any(a >= b for a, b in zip(items, items[1:])) or items[-1] != d_sae:
+        raise ValueError(
+            f"SAEConfig.matryoshka_widths must be strictly increasing and end at d_sae={d_sae} (the whole "
+            f"dictionary is the outer doll); got {list(items)}"
+        )
+    return items
 
 
 def _plain_numbers(cfg: Any) -> None:

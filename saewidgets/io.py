@@ -55,20 +55,27 @@ __all__ = ["save_sae", "load_sae", "load_sparsity", "load_gemma_scope", "to_jump
 # (``handle_config_defaulting`` in sae_lens/loading/pretrained_sae_loaders.py) and would drop the metadata block.
 SAELENS_FORMAT_VERSION = "6.0.0"
 # Our architecture -> SAELens's. SAELens serves BatchTopK as a JumpReLU whose threshold is the BatchTopK threshold
-# for every latent (BatchTopKTrainingSAEConfig.get_inference_config_class -> JumpReLUSAEConfig).
+# for every latent (BatchTopKTrainingSAEConfig.get_inference_config_class -> JumpReLUSAEConfig), and
+# Matryoshka (MatryoshkaBatchTopKTrainingSAEConfig, a BatchTopK subclass) the same way.
 TO_SAELENS = {
     "relu": "standard",
     "gated": "gated",
     "topk": "topk",
     "batchtopk": "jumprelu",
     "jumprelu": "jumprelu",
+    "matryoshka": "jumprelu",
 }
+_THRESHOLD_EMA = (
+    "batchtopk",
+    "matryoshka",
+)  # ours with BatchTopK's one inference threshold, saved as JumpReLU
 FROM_SAELENS = {
     "standard": "relu",
     "gated": "gated",
     "topk": "topk",
     "batchtopk": "batchtopk",
     "jumprelu": "jumprelu",
+    "matryoshka_batchtopk": "matryoshka",  # a training checkpoint: cfg.json has k and matryoshka_widths
 }
 _V5_METADATA = (
     "model_name",
@@ -108,8 +115,10 @@ def save_sae(
     model_name = model_name if model_name is not None else getattr(sae, "model_name", None)
     meta = {**(getattr(sae, "metadata", None) or {}), **(metadata or {})}
     meta.update(sae_lens_version=SAELENS_FORMAT_VERSION, hook_name=hook, model_name=model_name)
-    if cfg.architecture == "batchtopk":  # as SAELens's own inference save records it
-        meta["training_architecture"] = "batchtopk"
+    if cfg.architecture in _THRESHOLD_EMA:  # as SAELens's own inference save records it
+        meta["training_architecture"] = {"matryoshka": "matryoshka_batchtopk"}.get(
+            cfg.architecture, "batchtopk"
+        )
     arch = TO_SAELENS[cfg.architecture]
     raw = {
         "architecture": arch,
@@ -335,9 +344,9 @@ def _tensors_for_saving(sae: SAE) -> dict[str, Tensor]:
         f"convert it back with sae.to(torch.{cfg.dtype}), or build it with SAEConfig(dtype=...) set to "
         "the dtype you want saved",
     )
-    if cfg.architecture == "batchtopk" and float(sae.threshold) > 0:
+    if cfg.architecture in _THRESHOLD_EMA and float(sae.threshold) > 0:
         state = to_jumprelu(sae).state_dict()
-    elif cfg.architecture == "batchtopk":
+    elif cfg.architecture in _THRESHOLD_EMA:
         warnings.warn(
             "BatchTopKSAE.threshold is not estimated yet (0): SAELens will read this SAE as a JumpReLU "
             "with threshold 0, i.e. a plain ReLU SAE. Run training-mode forward passes first.",
@@ -395,10 +404,10 @@ def _ours(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SAEConfig,
                 f"saewidgets.config; make the two agree with the weights' shapes"
             )
     _check_tensors(tensors, _file_shapes(TO_SAELENS[cfg.architecture], cfg.d_in, cfg.d_sae), where)
-    if cfg.architecture == "batchtopk":  # one threshold copied to every latent -> the scalar buffer
+    if cfg.architecture in _THRESHOLD_EMA:  # one threshold copied to every latent -> the scalar buffer
         thr = tensors.pop("threshold")
         if not bool((thr == thr[0]).all()):
-            raise ValueError(f"{where}: a batchtopk SAE needs the same threshold for every latent")
+            raise ValueError(f"{where}: a {cfg.architecture} SAE needs the same threshold for every latent")
         tensors["threshold"] = thr[0].clone()
     return cfg, tensors
 
@@ -443,10 +452,13 @@ def _from_saelens(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SA
             f"{where}/{CFG_FILE}: d_in and d_sae must be integers; got {raw['d_in']!r} and {raw['d_sae']!r}"
         ) from None
     ours, extra = FROM_SAELENS[arch], {}
-    if ours in ("topk", "batchtopk"):
+    if ours in ("topk", *_THRESHOLD_EMA):
         if k is None or float(k) != int(k):
             raise ValueError(f"{where}: a {arch} SAE needs an integer k in cfg.json; got {k!r}")
         extra["k"] = int(k)
+    if ours == "matryoshka":  # SAELens appends d_sae to widths that stop short of it (with a warning)
+        widths = list(raw.get("matryoshka_widths") or [])
+        extra["matryoshka_widths"] = widths + [d_sae] if not widths or widths[-1] != d_sae else widths
     dtype = str(raw.get("dtype") or "float32").removeprefix("torch.")
     try:
         cfg = SAEConfig(
@@ -470,7 +482,7 @@ def _from_saelens(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SA
     t = {name: v.to(getattr(torch, dtype)) for name, v in t.items()}
     if scale is not None:  # (acts * s) @ W_dec == acts @ (s[:, None] * W_dec)
         t["W_dec"] = t["W_dec"] * scale.to(t["W_dec"].dtype)[:, None]
-    if ours in ("topk", "batchtopk") and raw.get("rescale_acts_by_decoder_norm", False):
+    if ours in ("topk", *_THRESHOLD_EMA) and raw.get("rescale_acts_by_decoder_norm", False):
         # SAELens picks the top k of pre * ||W_dec_i|| and decodes (acts / ||W_dec_i||) @ W_dec: the same SAE as
         # scaling W_enc's columns and b_enc by the norms and W_dec's rows to unit norm (its _fold_norm_topk).
         norms = t["W_dec"].norm(dim=1).clamp_min(1e-8)  # [d_sae]
@@ -479,7 +491,7 @@ def _from_saelens(raw: dict, tensors: dict[str, Tensor], where: str) -> tuple[SA
             t["b_enc"] * norms,
             t["W_dec"] / norms[:, None],
         )
-    if ours == "batchtopk":
+    if ours in _THRESHOLD_EMA:
         t["threshold"] = t.pop("topk_threshold").clamp_min(0)
     elif ours == "jumprelu":  # SAELens compares pre with threshold.relu(); ours with theta, so clamp it
         t["threshold"] = t["threshold"].clamp_min(0)

@@ -319,5 +319,10 @@ SAE_CLASSES: dict[str, type[SAE]] = {
 
 
 def build_sae(cfg: SAEConfig, seed: int = 0) -> SAE:
-    """A freshly initialised SAE of the class ``cfg.architecture`` names, drawn from ``seed``."""
+    """A freshly initialised SAE of the class ``cfg.architecture`` names, drawn from ``seed``. Classes in
+    modules above this one (matryoshka.py) join ``SAE_CLASSES`` when imported (saewidgets.build_sae does)."""
+    if cfg.architecture not in SAE_CLASSES:
+        raise ValueError(
+            f"no SAE class registered for {cfg.architecture!r}: import saewidgets.{cfg.architecture}"
+        )
     return SAE_CLASSES[cfg.architecture](cfg, seed)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .config import SAEConfig, TrainConfig
+from .matryoshka import build_sae  # sae.build_sae, with MatryoshkaSAE registered
 from .metrics import evaluate
-from .sae import SAE, build_sae
+from .sae import SAE
 from .training import train_sweep
 
 

@@ -28,7 +28,7 @@ def random_sae(arch, **kw):
             p.copy_(torch.randn_like(p) * (0.3 if name == "r_mag" else 1.0))
             if name == "threshold":
                 p.abs_()
-    if arch == "batchtopk":
+    if arch in ("batchtopk", "matryoshka"):
         sae.train()
         sae(torch.randn(32, D_IN))
     return sae.eval()
@@ -61,7 +61,9 @@ def test_cfg_json_is_saelens_v6(arch, tmp_path):
     sae = random_sae(arch)
     save_sae(sae, tmp_path / "sae", hook=HOOK, model_name="storyteller")
     raw = json.loads((tmp_path / "sae" / "cfg.json").read_text())
-    assert raw["architecture"] == {"relu": "standard", "batchtopk": "jumprelu"}.get(arch, arch)
+    assert raw["architecture"] == {"relu": "standard", "batchtopk": "jumprelu", "matryoshka": "jumprelu"}.get(
+        arch, arch
+    )
     assert (raw["d_in"], raw["d_sae"], raw["dtype"], raw["device"]) == (D_IN, D_SAE, "float32", "cpu")
     assert raw["apply_b_dec_to_input"] is True and raw["normalize_activations"] == "none"
     assert raw["metadata"]["hook_name"] == HOOK and raw["metadata"]["model_name"] == "storyteller"
@@ -76,7 +78,7 @@ def test_cfg_json_is_saelens_v6(arch, tmp_path):
         base | {"b_gate", "r_mag", "b_mag"}
         if arch == "gated"
         else base | {"b_enc", "threshold"}
-        if arch in ("jumprelu", "batchtopk")
+        if arch in ("jumprelu", "batchtopk", "matryoshka")
         else base | {"b_enc"}
     )
 
@@ -379,9 +381,10 @@ def test_gemma_scope_2_bad_folders(case, match, tmp_path):
 
 # ---- bad input ------------------------------------------------------------------------------------------------
 def test_unknown_architecture(tmp_path):
-    folder = write_folder(tmp_path / "s", v6_cfg("matryoshka_batchtopk"), rand_tensors("standard"))
+    folder = write_folder(tmp_path / "s", v6_cfg("matching_pursuit"), rand_tensors("standard"))
     with pytest.raises(
-        ValueError, match="matryoshka_batchtopk.*supported: batchtopk, gated, jumprelu, standard, topk"
+        ValueError,
+        match="matching_pursuit.*supported: batchtopk, gated, jumprelu, matryoshka_batchtopk, standard, topk",
     ):
         load_sae(folder)
 

@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_kernels",),  # fused encoder/decoder kernels; sae and ste call them
     ("ste",),  # JumpReLU's straight-through estimators
     ("sae",),  # the SAE architectures, one page of maths
+    ("matryoshka",),  # BatchTopK with nested dictionaries: a subclass of sae's, registered with build_sae
     ("activation_set",),  # leaf data types for activations: what training consumes and a cache returns
     ("training",),
     ("zoo",),  # the bundled story world, tokenizer and model assets (its two training scripts are at the top)

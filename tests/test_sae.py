@@ -10,6 +10,7 @@ from torch import nn
 
 from saewidgets.config import ARCHITECTURES, SAEConfig
 from saewidgets.io import to_jumprelu
+from saewidgets.matryoshka import MatryoshkaSAE
 from saewidgets.sae import (
     MIN_THRESHOLD,
     BatchTopKSAE,
@@ -31,6 +32,7 @@ CLASSES = {
     "topk": TopKSAE,
     "batchtopk": BatchTopKSAE,
     "jumprelu": JumpReLUSAE,
+    "matryoshka": MatryoshkaSAE,
 }
 BASE_KEYS = {"W_enc", "W_dec", "b_enc", "b_dec"}
 STATE_KEYS = {
@@ -39,6 +41,7 @@ STATE_KEYS = {
     "topk": BASE_KEYS,
     "batchtopk": BASE_KEYS | {"threshold"},
     "jumprelu": BASE_KEYS | {"threshold"},
+    "matryoshka": BASE_KEYS | {"threshold"},
 }
 
 
@@ -99,8 +102,8 @@ def test_interface(arch):
     assert set(sae.state_dict()) == STATE_KEYS[arch]
 
     assert _num(sae.loss(x, sparsity_scale=0.0).sparsity) == 0.0
-    no_dead = sae.loss(x)  # without a dead mask only gated has an aux term
-    assert (_num(no_dead.aux) > 0) == (arch == "gated")
+    no_dead = sae.loss(x)  # without a dead mask only gated (and matryoshka's inner prefixes) have an aux term
+    assert (_num(no_dead.aux) > 0) == (arch in ("gated", "matryoshka"))
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)

@@ -37,6 +37,7 @@ def small(arch: str, d_in: int = 16, d_sae: int = 64, **kw) -> torch.nn.Module:
     extra = {
         "topk": dict(k=4),
         "batchtopk": dict(k=4),
+        "matryoshka": dict(k=4),
         "jumprelu": dict(jumprelu_bandwidth=0.05, jumprelu_init_threshold=0.05),
     }
     return build_sae(SAEConfig(arch, d_in=d_in, d_sae=d_sae, **(extra.get(arch, {}) | kw)))
