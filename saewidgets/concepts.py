@@ -11,6 +11,10 @@ carries the concept when it fires there. For latent ``i`` and label ``y``:
 A concept is named ``"dialogue"`` (a binary label), or ``"tone=sad"`` / ``"topic=sea"`` (a label with
 a value). At the token level a row is positive when its token overlaps one of the sentences
 ``spans`` gives for that concept; at the document level when the document carries it.
+
+Word concepts are finer: ``word_labels`` marks the tokens of the words that realise a planted word concept,
+a parent of :data:`HIERARCHY` (``"animal"``) or one of its children (``"animal=cat"``), so absorption (a
+child's latent firing where the parent's latent does not) can be scored against the truth.
 """
 
 from __future__ import annotations
@@ -21,6 +25,19 @@ import numpy as np
 
 from .features import activation_rows, encode_batches
 from .token_text import token_spans
+from .zoo.word_concepts import CHILD_FORMS, HIERARCHY, word_spans
+
+__all__ = [
+    "HIERARCHY",
+    "parse_concept",
+    "document_labels",
+    "token_labels",
+    "word_labels",
+    "latent_scores",
+    "latent_scores_many",
+    "best_latents",
+    "concept_table",
+]
 
 
 def parse_concept(concept: str) -> tuple[str, object]:
@@ -72,20 +89,58 @@ def token_labels(activations, corpus, tokenizer, concept: str) -> np.ndarray:
     _check_alignment(activations, corpus)
     key, _ = parse_concept(concept)
     in_docs = document_labels(corpus, concept)
+    # "topic" has spans in every document: only those of documents that carry the concept count
+    return _rows_in_spans(
+        activations,
+        corpus.texts,
+        tokenizer,
+        lambda doc: corpus[doc].spans.get(key, ()) if in_docs[doc] else (),
+    )
+
+
+def word_labels(activations, corpus, tokenizer, concept: str) -> np.ndarray:
+    """[n_rows] bool: rows whose token overlaps a word realising a planted word concept.
+
+    ``concept`` is a parent of :data:`HIERARCHY` (``"animal"``: any animal noun) or one of its children
+    (``"animal=cat"``: "cat" or "cats"); the words are found by ``zoo.word_concepts.word_spans``. Rows and
+    ``tokenizer`` are as for :func:`token_labels`; a word split into several tokens marks all of them.
+    """
+    _check_alignment(activations, corpus)
+    if concept not in HIERARCHY and concept not in CHILD_FORMS:
+        raise KeyError(_unknown_word_concept(concept))
+    texts = corpus.texts
+    return _rows_in_spans(activations, texts, tokenizer, lambda doc: word_spans(texts[doc]).get(concept, ()))
+
+
+def _unknown_word_concept(concept) -> str:
+    parent = concept.partition("=")[0] if isinstance(concept, str) else None
+    if parent in HIERARCHY:
+        known = f"the children of {parent!r} are {list(HIERARCHY[parent])}"
+    else:
+        known = f"word concepts are the parents {list(HIERARCHY)} and their children, e.g. 'animal=cat'"
+    hint = " (sentence concepts such as 'dialogue' go to token_labels)" if parent not in HIERARCHY else ""
+    return f"unknown word concept {concept!r}: {known}{hint}"
+
+
+def _rows_in_spans(activations, texts, tokenizer, spans_of) -> np.ndarray:
+    """[n_rows] bool: rows whose token overlaps one of ``spans_of(doc)`` (character spans in ``texts[doc]``).
+
+    Shared by the sentence and word labels, so both locate tokens the same way; a row whose token cannot be
+    located (``token_spans`` gives -1) is never positive.
+    """
     doc_ids = activations.doc_ids.numpy()
     positions = activations.positions.numpy()
     token_ids = activations.token_ids.numpy()
     out = np.zeros(len(doc_ids), dtype=bool)
-    rows_of = np.flatnonzero(in_docs[doc_ids])
-    texts = corpus.texts
-    for doc in np.unique(doc_ids[rows_of]):
-        spans = corpus[int(doc)].spans.get(key, ())
-        if not spans:
+    for doc in np.unique(doc_ids):
+        spans = np.asarray(spans_of(int(doc)), dtype=np.int64).reshape(-1, 2)  # [k, 2]
+        if not len(spans):
             continue
         rows = np.flatnonzero(doc_ids == doc)  # contiguous: harvest keeps a document's rows together
         offsets = token_spans(tokenizer, token_ids[rows], doc_ids[rows], positions[rows], texts)  # [rows, 2]
-        for row, (start, end) in zip(rows, offsets):
-            out[row] = start >= 0 and any(start < s_end and s_start < end for s_start, s_end in spans)
+        start, end = offsets[:, :1], offsets[:, 1:]  # [rows, 1]
+        overlaps = (start < spans[None, :, 1]) & (spans[None, :, 0] < end)  # [rows, k]
+        out[rows] = (offsets[:, 0] >= 0) & overlaps.any(1)
     return out
 
 

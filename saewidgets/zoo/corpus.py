@@ -37,11 +37,14 @@ import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate
 
 from . import lexicon as lex
-from .lexicon import IRREGULAR_PLURALS, NAMES, NUMBER_WORDS, PRONOUNS
+from .lexicon import NAMES, NUMBER_WORDS, PRONOUNS
 from .lexicon_topics import TOPIC_FRIEND_TEMPLATES, TOPIC_TEMPLATES, TOPIC_WORDS
+from .word_concepts import plural as inflect
+from .word_concepts import word_spans
 
 __all__ = [
     "Document",
@@ -96,6 +99,12 @@ class Document:
     text: str
     labels: dict
     spans: dict
+
+    @cached_property  # not a field: equality, repr and the existing labels stay as they were
+    def words(self) -> dict:
+        """``{concept: ((start, end), ...)}`` of the words realising each planted word concept
+        (``"animal"``, ``"animal=cat"``, ...; see :mod:`.word_concepts`)."""
+        return word_spans(self.text)
 
 
 class Corpus(collections.abc.Sequence):
@@ -378,7 +387,7 @@ def _fill(
                 word = _draw(rng, key, lists)
             chosen[key + second] = word
         word = chosen[key + second]
-        return _plural(word) if plural else word
+        return inflect(word) if plural else word
 
     text = _A_BEFORE_VOWEL.sub(r"\1n ", _SLOT.sub(slot, template))
     first = 1 if text.startswith('"') else 0
@@ -394,16 +403,3 @@ def _draw(rng: random.Random, key: str, lists: Sequence[Mapping[str, Sequence[st
         if key in table:
             return rng.choice(table[key])
     raise KeyError(f"template slot {{{key}}} has no word list")
-
-
-def _plural(phrase: str) -> str:
-    head, _, last = phrase.rpartition(" ")
-    if last in IRREGULAR_PLURALS:
-        last = IRREGULAR_PLURALS[last]
-    elif last.endswith(("s", "x", "z", "ch", "sh")):
-        last += "es"
-    elif last.endswith("y") and last[-2:-1] not in "aeiou":
-        last = last[:-1] + "ies"
-    else:
-        last += "s"
-    return f"{head} {last}" if head else last
