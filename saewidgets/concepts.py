@@ -33,6 +33,7 @@ __all__ = [
     "document_labels",
     "token_labels",
     "word_labels",
+    "planted_label_rows",
     "latent_scores",
     "latent_scores_many",
     "best_latents",
@@ -128,20 +129,50 @@ def _rows_in_spans(activations, texts, tokenizer, spans_of) -> np.ndarray:
     Shared by the sentence and word labels, so both locate tokens the same way; a row whose token cannot be
     located (``token_spans`` gives -1) is never positive.
     """
+    return _rows_in_span_sets(activations, texts, tokenizer, lambda doc: {"": spans_of(doc)}, [""])[""]
+
+
+def _rows_in_span_sets(activations, texts, tokenizer, spans_of, names) -> dict[str, np.ndarray]:
+    """``_rows_in_spans`` for many concepts at once: ``spans_of(doc)`` gives {name: spans}; each document's
+    tokens are located once, whatever the number of concepts."""
     doc_ids = activations.doc_ids.numpy()
     positions = activations.positions.numpy()
     token_ids = activations.token_ids.numpy()
-    out = np.zeros(len(doc_ids), dtype=bool)
+    out = {name: np.zeros(len(doc_ids), dtype=bool) for name in names}
     for doc in np.unique(doc_ids):
-        spans = np.asarray(spans_of(int(doc)), dtype=np.int64).reshape(-1, 2)  # [k, 2]
-        if not len(spans):
+        found = {n: s for n, s in spans_of(int(doc)).items() if n in out and len(s)}
+        if not found:
             continue
         rows = np.flatnonzero(doc_ids == doc)  # contiguous: harvest keeps a document's rows together
         offsets = token_spans(tokenizer, token_ids[rows], doc_ids[rows], positions[rows], texts)  # [rows, 2]
         start, end = offsets[:, :1], offsets[:, 1:]  # [rows, 1]
-        overlaps = (start < spans[None, :, 1]) & (spans[None, :, 0] < end)  # [rows, k]
-        out[rows] = (offsets[:, 0] >= 0) & overlaps.any(1)
+        for name, spans in found.items():
+            spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)  # [k, 2]
+            overlaps = (start < spans[None, :, 1]) & (spans[None, :, 0] < end)  # [rows, k]
+            out[name][rows] = (offsets[:, 0] >= 0) & overlaps.any(1)
     return out
+
+
+def planted_label_rows(activations, corpus, tokenizer, sentence=(), words=()) -> dict[str, np.ndarray]:
+    """{name: [n_rows] bool} for many concepts in one pass over the documents: each of ``sentence`` as
+    ``token_labels`` gives it (``"dialogue"``, ``"topic=sea"``), each of ``words`` as ``word_labels`` gives
+    it, named ``"word:<concept>"``. What an evaluation over every planted concept needs (``evals.planted``):
+    calling the two functions once per concept would locate every document's tokens once per concept."""
+    _check_alignment(activations, corpus)
+    for concept in words:
+        if concept not in HIERARCHY and concept not in CHILD_FORMS:
+            raise KeyError(_unknown_word_concept(concept))
+    in_docs = {c: document_labels(corpus, c) for c in sentence}
+    keys = {c: parse_concept(c)[0] for c in sentence}
+    texts = corpus.texts
+
+    def spans_of(doc: int) -> dict:
+        spans = {c: corpus[doc].spans.get(keys[c], ()) for c in sentence if in_docs[c][doc]}
+        found = word_spans(texts[doc])
+        return spans | {f"word:{c}": found[c] for c in words if c in found}
+
+    names = [*sentence, *(f"word:{c}" for c in words)]
+    return _rows_in_span_sets(activations, texts, tokenizer, spans_of, names)
 
 
 def latent_scores(sae, activations, labels, threshold: float = 0.0, batch_size: int = 4096) -> dict:

@@ -69,3 +69,12 @@ def test_bad_labels_say_what_is_wrong(toy, labels, message):
 def test_rows_without_documents_need_a_held_out_set(toy):
     with pytest.raises(ValueError, match="pass test_rows"):
         sparse_probing(perfect(), toy.x, toy.parent)
+
+
+def test_many_concepts_at_once_give_what_each_gives_alone(toy):
+    from saewidgets.evals.sparse_probing import sparse_probing_many
+
+    sets = {"parent": toy.parent, "child1": toy.children["child1"]}
+    many = sparse_probing_many(perfect(), toy.x, sets, toy.test, ks=(1, 3))
+    for name, y in sets.items():
+        assert many[name] == sparse_probing(perfect(), toy.x, y, toy.test, ks=(1, 3)), name

@@ -208,3 +208,18 @@ def test_bad_input_is_explained(model, harvest40):
     with pytest.raises(TypeError, match="text must be a str"):
         word_spans(None)
     assert concepts.HIERARCHY is HIERARCHY
+
+
+def test_planted_label_rows_equal_the_one_concept_functions(model, harvest40):
+    """Many concepts in one pass give exactly what token_labels and word_labels give one at a time."""
+    from saewidgets.concepts import planted_label_rows, token_labels, word_labels
+
+    corpus, acts = harvest40
+    tokenizer = model.tokenizer
+    sentence, words = ["dialogue", "topic=sea", "tone=sad", "colour"], ["colour", "colour=red", "animal"]
+    rows = planted_label_rows(acts, corpus, tokenizer, sentence=sentence, words=words)
+    for c in sentence:
+        assert (rows[c] == token_labels(acts, corpus, tokenizer, c)).all(), c
+    for c in words:
+        assert (rows[f"word:{c}"] == word_labels(acts, corpus, tokenizer, c)).all(), c
+    assert rows["word:colour"].any() and rows["colour"].sum() > rows["word:colour"].sum()

@@ -51,7 +51,7 @@ CHILD_PRECISION = 0.9  # planted truth: a latent this specific to one child is t
 def main_latents(sae, x, y, train, max_k: int = 10, batch_size: int = 4096, seed: int = 0) -> list[int]:
     """The parent's main latents: top latents by mean difference, grown while the k-sparse probe's training
     F1 rises by more than ``SPLIT_F1_JUMP`` (at least one, at most ``max_k``)."""
-    order = np.argsort(-mean_differences(sae, x, y, train, batch_size), kind="stable")[:max_k]
+    order = np.argsort(-mean_differences(sae, x, y, train, batch_size)[0], kind="stable")[:max_k]
     cols = latent_columns(sae, x, order, batch_size)[train]
     best, chosen = -1.0, order[:1].tolist()
     for k in range(1, len(order) + 1):

@@ -52,16 +52,25 @@ def scores(y_true, y_pred) -> dict:
     return {"balanced_accuracy": (recall_pos + recall_neg) / 2, "f1": f1}
 
 
-def fit_logistic(x, y, seed: int = 0) -> tuple[np.ndarray, float]:
+def fit_logistic(x, y, seed: int = 0, max_rows: int = 20_000) -> tuple[np.ndarray, float]:
     """(w [d], b): an L2-regularised logistic regression of ``y`` on ``x`` [n, d], balanced class weights,
-    features standardised for the fit (the returned weights act on the raw features)."""
+    features standardised for the fit (the returned weights act on the raw features).
+
+    Above ``max_rows`` rows every positive row is kept and a seeded sample of the negative ones: with the
+    classes weighted to balance anyway, the fit barely changes and a probe on 70,000 rows of 128 dimensions
+    costs a quarter of the time."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.asarray(x, np.float64)
+    x, y = np.asarray(x, np.float64), np.asarray(y, bool)
+    if len(y) > max_rows:
+        pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+        keep_neg = np.random.default_rng(seed).choice(neg, max(max_rows - len(pos), 1), replace=False)
+        rows = np.sort(np.concatenate([pos, keep_neg])) if len(keep_neg) < len(neg) else np.arange(len(y))
+        x, y = x[rows], y[rows]
     mu, sd = x.mean(0), x.std(0)
     sd[sd == 0] = 1.0
     model = LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed)
-    model.fit((x - mu) / sd, np.asarray(y, bool))
+    model.fit((x - mu) / sd, y)
     w = model.coef_[0] / sd
     return w, float(model.intercept_[0] - (mu * w).sum())
 

@@ -14,7 +14,7 @@ label is token-level (``concepts.token_labels`` / ``word_labels``), so the split
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -22,19 +22,22 @@ from ..features import activation_rows, encode_batches
 from .probes import check_labels, diff_in_means, fit_logistic, scores, split_by_document
 
 
-def mean_differences(sae, activations, labels, rows=None, batch_size: int = 4096) -> np.ndarray:
-    """[d_sae] float64: mean latent activation on positive minus negative rows (only ``rows``, a bool mask,
-    when given), from one batched pass of the SAE."""
+def mean_differences(sae, activations, label_sets, rows=None, batch_size: int = 4096) -> np.ndarray:
+    """[C, d_sae] float64: for each of the C label sets ([n] bool; a single [n] array gives C = 1), the mean
+    latent activation on its positive rows minus on its negative rows (only ``rows``, a bool mask, when
+    given), from one batched pass of the SAE whatever C."""
     x = activation_rows(activations)
-    y = np.asarray(labels, bool)
-    keep = np.ones(len(y), bool) if rows is None else np.asarray(rows, bool)
-    pos_sum = neg_sum = 0.0
+    y = np.asarray(label_sets, bool).reshape(-1, len(x))  # [C, n]
+    keep = np.ones(len(x), bool) if rows is None else np.asarray(rows, bool)
+    pos = (y & keep).astype(np.float64)  # [C, n]
+    pos_sum = all_sum = 0.0
     for start, a in encode_batches(sae, x, batch_size):
         a = a.double().cpu().numpy()  # [b, d_sae]
-        yb, kb = y[start : start + len(a)], keep[start : start + len(a)]
-        pos_sum = pos_sum + a[yb & kb].sum(0)
-        neg_sum = neg_sum + a[~yb & kb].sum(0)
-    return pos_sum / max(1, (y & keep).sum()) - neg_sum / max(1, (~y & keep).sum())
+        pos_sum = pos_sum + pos[:, start : start + len(a)] @ a  # [C, d_sae]
+        all_sum = all_sum + keep[start : start + len(a)] @ a  # [d_sae]
+    n_pos = pos.sum(1, keepdims=True)
+    n_neg = keep.sum() - n_pos
+    return pos_sum / np.maximum(n_pos, 1) - (all_sum - pos_sum) / np.maximum(n_neg, 1)
 
 
 def latent_columns(sae, activations, latents: Sequence[int], batch_size: int = 4096) -> np.ndarray:
@@ -45,6 +48,14 @@ def latent_columns(sae, activations, latents: Sequence[int], batch_size: int = 4
     for start, a in encode_batches(sae, x, batch_size):
         out[start : start + len(a)] = a[:, idx].cpu().numpy()
     return out
+
+
+def _test_rows(activations, test_rows, seed: int) -> np.ndarray:
+    if test_rows is not None:
+        return np.asarray(test_rows, bool)
+    if not hasattr(activations, "doc_ids"):
+        raise ValueError("pass test_rows (held-out rows, bool [n]) or an ActivationSet with doc_ids")
+    return split_by_document(activations.doc_ids.numpy(), seed=seed)
 
 
 def sparse_probing(
@@ -62,31 +73,51 @@ def sparse_probing(
     held-out rows (default: 30 % of the documents of an ActivationSet, ``split_by_document``). Returns
     ``{"sae": {k: {"balanced_accuracy", "f1", "latents"}}, "linear_probe": {...}, "diff_in_means": {...},
     "n_train", "n_test", "positives_test"}``; the top-1 latent is ``result["sae"][1]["latents"][0]``."""
+    return sparse_probing_many(sae, activations, {"": labels}, test_rows, ks, seed, batch_size)[""]
+
+
+def sparse_probing_many(
+    sae,
+    activations,
+    label_sets: Mapping[str, np.ndarray],
+    test_rows=None,
+    ks: Sequence[int] = (1, 2, 5, 20),
+    seed: int = 0,
+    batch_size: int = 4096,
+) -> dict[str, dict]:
+    """``sparse_probing`` of several concepts ({name: [n] bool}) from two passes of the SAE in all."""
     x = activation_rows(activations)
-    y = check_labels(labels, len(x))
-    if test_rows is None:
-        if not hasattr(activations, "doc_ids"):
-            raise ValueError("pass test_rows (held-out rows, bool [n]) or an ActivationSet with doc_ids")
-        test_rows = split_by_document(activations.doc_ids.numpy(), seed=seed)
-    test = np.asarray(test_rows, bool)
+    names = list(label_sets)
+    ys = [check_labels(label_sets[n], len(x), f"labels {n!r}" if n else "labels") for n in names]
+    test = _test_rows(activations, test_rows, seed)
     train = ~test
-    for name, part in (("training", train), ("held-out", test)):
-        check_labels(y[part], int(part.sum()), f"labels of the {name} rows")
+    for n, y in zip(names, ys):
+        for part, side in ((train, "training"), (test, "held-out")):
+            check_labels(y[part], int(part.sum()), f"labels {n + ' ' if n else ''}of the {side} rows")
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
         raise ValueError(f"ks must be positive integers, got {ks}")
-    d_sae = int(sae.W_dec.shape[0])
-    order = np.argsort(-mean_differences(sae, x, y, train, batch_size), kind="stable")[: min(ks[-1], d_sae)]
-    cols = latent_columns(sae, x, order, batch_size)  # [n, k_max]
-    out: dict = {"sae": {}, "n_train": int(train.sum()), "n_test": int(test.sum())}
-    out["positives_test"] = int(y[test].sum())
-    for k in ks:
-        kk = min(k, len(order))
-        w, b = fit_logistic(cols[train, :kk], y[train], seed)
-        out["sae"][k] = {**scores(y[test], cols[test, :kk] @ w + b > 0), "latents": order[:kk].tolist()}
+    k_max = min(ks[-1], int(sae.W_dec.shape[0]))
+    diffs = mean_differences(sae, x, np.stack(ys), train, batch_size)  # [C, d_sae]
+    orders = np.argsort(-diffs, axis=1, kind="stable")[:, :k_max]  # [C, k_max]
+    union, where = np.unique(orders, return_inverse=True)
+    cols = latent_columns(sae, x, union, batch_size)  # [n, U]: every concept's top latents, one pass
     raw = np.asarray(x.detach().cpu().float().numpy() if hasattr(x, "detach") else x, np.float32)
-    w, b = fit_logistic(raw[train], y[train], seed)
-    out["linear_probe"] = scores(y[test], raw[test] @ w + b > 0)
-    direction, threshold = diff_in_means(raw[train], y[train])
-    out["diff_in_means"] = scores(y[test], raw[test] @ direction > threshold)
-    return out
+    results = {}
+    for c, (name, y) in enumerate(zip(names, ys)):
+        mine = cols[:, where.reshape(orders.shape)[c]]  # [n, k_max], in this concept's order
+        out: dict = {"sae": {}, "n_train": int(train.sum()), "n_test": int(test.sum())}
+        out["positives_test"] = int(y[test].sum())
+        for k in ks:
+            kk = min(k, k_max)
+            w, b = fit_logistic(mine[train, :kk], y[train], seed)
+            out["sae"][k] = {
+                **scores(y[test], mine[test, :kk] @ w + b > 0),
+                "latents": orders[c, :kk].tolist(),
+            }
+        w, b = fit_logistic(raw[train], y[train], seed)
+        out["linear_probe"] = scores(y[test], raw[test] @ w + b > 0)
+        direction, threshold = diff_in_means(raw[train], y[train])
+        out["diff_in_means"] = scores(y[test], raw[test] @ direction > threshold)
+        results[name] = out
+    return results
