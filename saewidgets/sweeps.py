@@ -32,12 +32,15 @@ class Sweep:
         return [dataclasses.replace(base, **{base.sparsity_knob: v}) for v in self.values]
 
 
-# Tuned on the storyteller model (blocks.1.hook_resid_post, d_sae 1024, 1M tokens each, lr 3e-3): both
-# span L0 ~5-100. JumpReLU uses a bandwidth and initial threshold suited to sqrt(d_in)-normalised inputs
-# (the paper's 0.001 assumes unit-norm inputs) and a 10x threshold LR (TrainConfig.threshold_lr_scale).
+# Tuned on the storyteller model (blocks.1.hook_resid_post, d_sae 1024, 1M tokens each, lr 3e-3): ReLU and
+# JumpReLU span L0 ~5-100. JumpReLU uses a bandwidth and initial threshold suited to sqrt(d_in)-normalised
+# inputs (the paper's 0.001 assumes unit-norm inputs) and a 10x threshold LR (TrainConfig.threshold_lr_scale).
+# Two Matryoshka SAEs (its L0 is k) put the architecture Gemma Scope 2 trains on the same frontier, and give
+# `saewidgets eval` a nested dictionary to compare on absorption.
 DEMO_SWEEPS = (
     Sweep("relu", [0.5, 1.0, 2.0, 4.0, 8.0]),
     Sweep("jumprelu", [0.03, 0.1, 0.3, 1.0], dict(jumprelu_bandwidth=0.05, jumprelu_init_threshold=0.1)),
+    Sweep("matryoshka", [16, 48]),
 )
 DEMO_TRAIN = TrainConfig(n_tokens=1_000_000, batch_size=4096, lr=3e-3, threshold_lr_scale=10.0, log_every=25)
 

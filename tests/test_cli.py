@@ -32,7 +32,8 @@ def test_demo_runs_offline_and_writes_frontier_and_saes(tmp_path, capsys):
     assert summary["greedy_sample"].startswith("Once upon a time")
     frontier = json.loads((tmp_path / "frontier.json").read_text())
     names = [p["name"] for p in frontier["points"]]
-    assert len(names) == 9 and {p["architecture"] for p in frontier["points"]} == {"relu", "jumprelu"}
+    assert len(names) == 11
+    assert {p["architecture"] for p in frontier["points"]} == {"relu", "jumprelu", "matryoshka"}
     assert all({"l0", "fvu", "delta_ce", "dead_fraction"} <= set(p) for p in frontier["points"])
     sae = load_sae(tmp_path / "saes" / names[0])
     assert (
