@@ -9,6 +9,7 @@ on the reference and fails, with its hint, on typical wrong answers. One module 
 from ._core import ExerciseError  # noqa: F401
 from .datacentric import *  # noqa: F401,F403  (09: NPMI from counts, Jaccard similarity)
 from .diagnostics import *  # noqa: F401,F403  (03: L2 ratio, firing density, dead and dense latents)
+from .evals import *  # noqa: F401,F403  (11: a k-sparse probe, one token's absorption fraction)
 from .frontier import *  # noqa: F401,F403  (06: Pareto front, a metric at matched L0)
 from .gated_topk import *  # noqa: F401,F403  (04: TopK activation, Gated encoder, AuxK loss)
 from .interpret import *  # noqa: F401,F403  (07: logit effects, precision and recall)

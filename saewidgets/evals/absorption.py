@@ -63,9 +63,10 @@ def main_latents(sae, x, y, train, max_k: int = 10, batch_size: int = 4096, seed
     return chosen
 
 
-def _fractions(contrib, total, main, cos) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: (absorption fraction, full absorption), SAEBench's rules on contributions [r, d_sae] to the
-    probe projections ``total`` [r]."""
+def absorption_fractions(contrib, total, main, cos) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: (absorption fraction, full absorption), SAEBench's rules on each latent's contribution
+    ``contrib`` [r, d_sae] to the probe projections ``total`` [r]; ``main`` the main latents' indices, ``cos``
+    [d_sae] each decoder row's cosine with the probe direction."""
     main_mask = np.zeros(contrib.shape[1], bool)
     main_mask[main] = True
     main_proj = contrib[:, main_mask].sum(1)
@@ -140,7 +141,7 @@ def absorption(
             continue
         a = a.double().cpu().numpy()[pick]  # [r, d_sae]
         r = rows[pick]
-        frac[r], full[r] = _fractions(a * along, (raw[r] - b_dec) @ p, main, cos)
+        frac[r], full[r] = absorption_fractions(a * along, (raw[r] - b_dec) @ p, main, cos)
         fires_main[r] = (a[:, main] > SILENT).any(1)
         for name, latents in kid_latents.items():
             on_child = kids[name][r]
