@@ -2,6 +2,7 @@
 
 saewidgets demo                 the embedded default end to end (the README's main job)
 saewidgets harvest --hook H     harvest activations into an on-disk cache
+saewidgets eval DIR [DIR ...]   every metric of saved SAEs -> eval.json and eval.html (saewidgets/evaluation.py)
 """
 
 from __future__ import annotations
@@ -199,6 +200,29 @@ def harvest_cmd(args: argparse.Namespace) -> None:
     print(f"{len(cache):,} tokens x {cache.d_in} at {cache.hook} in {cache.path}")
 
 
+def _eval_parser(sub) -> None:
+    from .evaluation import EVAL_CORPUS_SEED
+
+    s = sub.add_parser(
+        "eval",
+        help="evaluate saved SAEs: eval.json and an offline page",
+        description="Every metric of saved SAEs (save_sae or SAELens folders) on held-out storyteller text: "
+        "L0, FVU, dCE, dead fraction, truth F1, sparse probing, absorption, autointerp, and the stability "
+        "of SAEs alike. Writes OUT/eval.json and OUT/eval.html.",
+    )
+    s.add_argument("dirs", nargs="+", metavar="DIR", help="SAE folders, e.g. OUT/saes/* of the demo")
+    s.add_argument("--model", default="storyteller")
+    s.add_argument("--hook", default=None, help="the hook of SAEs whose files name none")
+    s.add_argument("--n-docs", type=int, default=1000, help="held-out documents")
+    s.add_argument(
+        "--seed", type=int, default=0, help=f"metrics' seed; the corpus's is {EVAL_CORPUS_SEED} + this"
+    )
+    s.add_argument("--n-latents", type=int, default=100, help="latents scored by autointerp")
+    s.add_argument("--ce-docs", type=int, default=100, help="of the documents, this many for dCE (0: none)")
+    s.add_argument("--out", default="eval_out", help="folder for eval.json and eval.html")
+    s.add_argument("--device", default=None)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="saewidgets", description="Sparse autoencoders you can look inside.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -228,9 +252,15 @@ def main(argv: list[str] | None = None) -> int:
             s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
         else:
             s.add_argument("--cache-dir", required=True)
+    _eval_parser(sub)
     args = p.parse_args(argv)
     try:
-        demo(args) if args.command == "demo" else harvest_cmd(args)
+        if args.command == "eval":
+            from .evaluation import eval_cmd
+
+            eval_cmd(args)
+        else:
+            demo(args) if args.command == "demo" else harvest_cmd(args)
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         print(f"saewidgets {args.command}: {e}", file=sys.stderr)
         return 2

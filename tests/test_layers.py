@@ -46,14 +46,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("activation_cache",),
     ("activations",),  # harvest: model + corpus -> ActivationSet
     # what is done with activations and models
-    # torch-free maths, toy data, sampling, token strings
-    ("frontier", "example_windows", "token_text", "toy", "generation"),
+    # torch-free maths, toy data, sampling, token strings, metric names and directions
+    ("frontier", "example_windows", "token_text", "toy", "generation", "metric_info"),
     ("metrics", "features", "steering"),
     ("concepts", "sweeps"),
     ("evals",),  # SAEBench-style metrics, checked against the planted labels (concepts)
     ("datacentric",),
     ("widgets",),  # no torch at import time (see test_widgets_do_not_import_torch)
-    ("report",),
+    ("report", "eval_page", "evaluation"),  # offline pages (demo, saewidgets eval) and what fills them
     ("__init__",),  # the public facade: `import saewidgets as sw`
     # entry points: nothing in the library imports them
     ("cli", "notebook", "checks", "zoo.train_storyteller", "zoo.train_reader_sae"),

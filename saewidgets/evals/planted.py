@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..concepts import HIERARCHY, latent_scores_many, planted_label_rows
+from ..metric_info import SUMMARY_KEYS as SUMMARY_KEYS  # name -> higher is better; kept torch-free there
 from .absorption import absorption
 from .autointerp import label_oracle_autointerp
 from .probes import split_by_document
@@ -26,17 +27,6 @@ from .sparse_probing import sparse_probing_many
 
 MIN_ROWS = 10  # positives needed on each side of the split for a concept to be scored
 KS = (1, 2, 5, 20)
-SUMMARY_KEYS = {  # name -> higher is better (FrontierPlot puts any of them on its y-axis)
-    "truth_f1": True,
-    "probing_f1_k1": True,
-    "probing_f1_k5": True,
-    "probe_ceiling_f1": True,
-    "diff_in_means_f1": True,
-    "absorption": False,
-    "full_absorption": False,
-    "planted_absorption": False,
-    "autointerp": True,
-}
 
 
 def planted_labels(activations, corpus, tokenizer) -> dict[str, np.ndarray]:

@@ -8,7 +8,9 @@ figures.
 
 ``frontier.pareto_front`` (torch-free maths) treats lower as better on both axes. For metrics where higher is
 better (``ce_loss_score``, ``explained_variance``, ``cossim``) ``pareto_fronts`` hands it the negated value, so
-the front is still "fewest active latents for the best fidelity" whichever way the metric points.
+the front is still "fewest active latents for the best fidelity" whichever way the metric points. The
+``saewidgets eval`` numbers (``truth_f1``, ``absorption``, ``autointerp``, ...) take their direction and axis label
+from ``metric_info``, beside the reconstruction metrics here.
 """
 
 from __future__ import annotations
@@ -21,11 +23,15 @@ from pathlib import Path
 import traitlets
 
 from ..frontier import pareto_front
+from ..metric_info import EVAL_METRICS
 from . import _palette as palette
 from ._base import SaeWidget, static_text
 from ._fallback import figure_png, new_figure
 
-HIGHER_IS_BETTER = frozenset({"ce_loss_score", "explained_variance", "cossim", "kl_score", "kl_div_score"})
+HIGHER_IS_BETTER = frozenset(
+    {"ce_loss_score", "explained_variance", "cossim", "kl_score", "kl_div_score"}
+    | {key for key, m in EVAL_METRICS.items() if m.higher_is_better}
+)
 """Metrics where a larger value is better; every other key is lower-is-better on the front."""
 
 LABELS = {
@@ -36,6 +42,7 @@ LABELS = {
     "explained_variance": "explained variance",
     "dead_fraction": "dead fraction",
     "kl": "KL divergence",
+    **{key: m.label for key, m in EVAL_METRICS.items()},
 }
 """Axis labels for the usual keys; any other key is labelled by its name."""
 
@@ -140,7 +147,9 @@ class FrontierPlot(SaeWidget):
     _metrics = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _labels = traitlets.Dict().tag(sync=True)
     _palette = traitlets.Dict(palette.PALETTE).tag(sync=True)  # colours and markers: widgets/_palette.py
-    _html_private = ("_fronts", "_metrics", "_labels", "_palette")
+    # the y label's "higher/lower is better", live and offline (the JS has a fallback without eval keys)
+    _higher_is_better = traitlets.List(traitlets.Unicode(), sorted(HIGHER_IS_BETTER)).tag(sync=True)
+    _html_private = ("_fronts", "_metrics", "_labels", "_palette", "_higher_is_better")
 
     def __init__(self, points=(), y_metric: str = "fvu", **kwargs):
         points = [
@@ -203,7 +212,6 @@ class FrontierPlot(SaeWidget):
         """The offline page has no kernel to recompute fronts when the metric changes: send them all."""
         state = super()._state_for_html()
         state["_fronts_by_metric"] = {m: pareto_fronts(self.points, m) for m in self._metrics}
-        state["_higher_is_better"] = sorted(HIGHER_IS_BETTER)
         return state
 
     @property
