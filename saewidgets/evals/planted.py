@@ -4,8 +4,11 @@
 ``tone=sad``, ``topic=sea``, ...; ``concepts.token_labels``) and the word concepts of the planted hierarchy
 (``word:animal``, ``word:colour=red``, ...; ``concepts.word_labels``). ``evaluate_planted`` runs:
 
-- ``truth_f1``: for each probed concept the best single latent's F1 as a classifier of it, averaged -- the
-  planted truth the other metrics are judged against (Bricken et al. 2023's specificity/sensitivity);
+- ``truth_f1``: for each word concept of the hierarchy (parents and children with enough rows), the best
+  single latent's F1 as a classifier of its tokens, averaged -- the planted truth the other metrics are
+  judged against (Bricken et al. 2023's specificity/sensitivity). Word concepts only: a sentence concept
+  labels every token of its sentence, which no token-level latent can match, and a dense random latent
+  scores as well on them as a trained one (``truth`` still lists every concept's best F1);
 - sparse probing of each probed concept (sentence concepts and word parents) at k = 1, 2, 5, 20, with the
   linear-probe ceiling and the difference-in-means baseline, averaged over concepts;
 - absorption of each word parent into its children;
@@ -58,8 +61,9 @@ def evaluate_planted(
         raise ValueError(
             "no planted concept has enough rows on both sides of the split: harvest more documents"
         )
-    scores = latent_scores_many(sae, activations, {n: usable[n] for n in probed}, batch_size=batch_size)
-    truth = {n: float(scores[n]["f1"].max()) for n in probed}
+    scores = latent_scores_many(sae, activations, usable, batch_size=batch_size)
+    truth = {n: float(scores[n]["f1"].max()) for n in usable}
+    words = [n for n in usable if n.startswith("word:")]
     probing = sparse_probing_many(
         sae, activations, {n: usable[n] for n in probed}, test, ks=KS, seed=seed, batch_size=batch_size
     )
@@ -82,7 +86,7 @@ def evaluate_planted(
         return float(np.mean(values)) if values else float("nan")
 
     summary = {
-        "truth_f1": mean(truth.values()),
+        "truth_f1": mean(truth[n] for n in words),
         "probing_f1_k1": mean(p["sae"][1]["f1"] for p in probing.values()),
         "probing_f1_k5": mean(p["sae"][5]["f1"] for p in probing.values()),
         "probe_ceiling_f1": mean(p["linear_probe"]["f1"] for p in probing.values()),
