@@ -13,7 +13,7 @@ a value). At the token level a row is positive when its token overlaps one of th
 ``spans`` gives for that concept; at the document level when the document carries it.
 
 Word concepts are finer: ``word_labels`` marks the tokens of the words that realise a planted word concept,
-a parent of :data:`HIERARCHY` (``"animal"``) or one of its children (``"animal=cat"``), so absorption (a
+a parent of ``HIERARCHY`` (``"animal"``) or one of its children (``"animal=cat"``), so absorption (a
 child's latent firing where the parent's latent does not) can be scored against the truth.
 """
 
@@ -102,7 +102,7 @@ def token_labels(activations, corpus, tokenizer, concept: str) -> np.ndarray:
 def word_labels(activations, corpus, tokenizer, concept: str) -> np.ndarray:
     """[n_rows] bool: rows whose token overlaps a word realising a planted word concept.
 
-    ``concept`` is a parent of :data:`HIERARCHY` (``"animal"``: any animal noun) or one of its children
+    ``concept`` is a parent of ``HIERARCHY`` (``"animal"``: any animal noun) or one of its children
     (``"animal=cat"``: "cat" or "cats"); the words are found by ``zoo.word_concepts.word_spans``. Rows and
     ``tokenizer`` are as for :func:`token_labels`; a word split into several tokens marks all of them.
     """

@@ -27,23 +27,6 @@ from typing import NamedTuple
 EVAL_CORPUS_SEED = 3000
 """The held-out corpus is ``load_corpus("storyteller", n_docs, seed=EVAL_CORPUS_SEED + seed)``."""
 
-RECONSTRUCTION_KEYS = (
-    "l0",
-    "fvu",
-    "explained_variance",
-    "cossim",
-    "l2_ratio",
-    "relative_reconstruction_bias",
-    "dead_fraction",
-    "dense_fraction",
-    "ce_clean",
-    "ce_sae",
-    "delta_ce",
-    "ce_loss_score",
-    "kl",
-)
-"""The numbers of ``metrics.evaluate`` kept per SAE (its density histogram and counts are left out)."""
-
 MAX_STABILITY_D_SAE = 8192
 """Wider pairs are listed but not matched: the Hungarian matching is cubic in d_sae (~2 s at 4096)."""
 
@@ -189,6 +172,7 @@ def _shape(sae) -> str:
 def _evaluate_one(s: LoadedSAE, acts, lm, corpus, *, seed: int, n_latents: int, ce_docs: int, log) -> dict:
     from .evals.planted import evaluate_planted
     from .metrics import evaluate
+    from .sweeps import POINT_METRICS
 
     t0 = time.time()
     texts = corpus.texts[:ce_docs]
@@ -206,7 +190,7 @@ def _evaluate_one(s: LoadedSAE, acts, lm, corpus, *, seed: int, n_latents: int, 
         "hook": s.hook,
         "trained_on": getattr(s.sae, "model_name", None),
         "n_tokens": m["n_tokens"],
-        **{k: m[k] for k in RECONSTRUCTION_KEYS if k in m},
+        **{k: m[k] for k in POINT_METRICS if k in m},
         **planted["summary"],
         "details": _details(planted, lm.tokenizer),
         "seconds": time.time() - t0,

@@ -45,6 +45,25 @@ DEMO_SWEEPS = (
 DEMO_TRAIN = TrainConfig(n_tokens=1_000_000, batch_size=4096, lr=3e-3, threshold_lr_scale=10.0, log_every=25)
 
 
+POINT_METRICS = (
+    "l0",
+    "fvu",
+    "explained_variance",
+    "cossim",
+    "l2_ratio",
+    "relative_reconstruction_bias",
+    "dead_fraction",
+    "dense_fraction",
+    "ce_clean",
+    "ce_sae",
+    "delta_ce",
+    "ce_loss_score",
+    "kl",
+)
+"""The numbers of ``metrics.evaluate`` a frontier point keeps (its density histogram and counts are left out);
+``saewidgets eval`` keeps the same per SAE."""
+
+
 class FrontierRun(NamedTuple):
     points: list[dict]
     """One dict per SAE: name, architecture, knob, value, l0, fvu, delta_ce, ce_loss_score, dead_fraction, ..."""
@@ -98,21 +117,7 @@ def run_frontier(
             "d_sae": c.d_sae,
             "train_seconds": result.history[-1]["seconds"] if result.history else 0.0,
         }
-        point |= {
-            k: m[k]
-            for k in (
-                "l0",
-                "fvu",
-                "explained_variance",
-                "cossim",
-                "l2_ratio",
-                "relative_reconstruction_bias",
-                "dead_fraction",
-                "dense_fraction",
-            )
-            if k in m
-        }
-        point |= {k: m[k] for k in ("ce_clean", "ce_sae", "delta_ce", "ce_loss_score", "kl") if k in m}
+        point |= {k: m[k] for k in POINT_METRICS if k in m}
         points.append(point)
         densities.append(m["density"])
     return FrontierRun(points, [r.sae for r in results], densities)

@@ -103,7 +103,7 @@ class Document:
     @cached_property  # not a field: equality, repr and the existing labels stay as they were
     def words(self) -> dict:
         """``{concept: ((start, end), ...)}`` of the words realising each planted word concept
-        (``"animal"``, ``"animal=cat"``, ...; see :mod:`.word_concepts`)."""
+        (``"animal"``, ``"animal=cat"``, ...; see ``saewidgets.zoo.word_concepts``)."""
         return word_spans(self.text)
 
 
