@@ -146,3 +146,13 @@ def drop_own_errors(lab: Lab, errors: list[str]) -> None:
     """Forget the console errors the app logs by itself (NB7_OWN_ERROR), keep every other."""
     if lab.app == "notebook":
         errors[:] = [e for e in errors if e != NB7_OWN_ERROR]
+
+
+def run_in_theme(page, lab: Lab, name: str, theme: str) -> None:
+    """Open and run notebook ``name``, then switch the app to JupyterLab's ``theme`` ("light" or "dark")
+    through its menu and wait until the page says so."""
+    open_and_run(page, lab, name)
+    menu(page, "Settings", "Theme", "JupyterLab Dark" if theme == "dark" else "JupyterLab Light")
+    page.wait_for_function(
+        f"() => document.body.dataset.jpThemeLight === '{str(theme == 'light').lower()}'", timeout=20_000
+    )

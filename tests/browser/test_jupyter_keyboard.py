@@ -7,7 +7,7 @@ preventDefault-ed) there, so the slider never stepped and the prompt never reach
 
 import pytest
 
-from .jupyterlab import APPS, drop_own_errors, menu, open_and_run, start, write_notebook
+from .jupyterlab import APPS, drop_own_errors, run_in_theme, start, write_notebook
 from .test_jupyterlab import SETUP
 
 PANEL = """
@@ -37,11 +37,7 @@ def kernel_says(pg, text):
 def test_sliders_and_prompt_work_from_the_keyboard(server, page, theme):
     p = page(theme)
     pg = p.page
-    open_and_run(pg, server, f"keys_{theme}.ipynb")
-    menu(pg, "Settings", "Theme", "JupyterLab Dark" if theme == "dark" else "JupyterLab Light")
-    pg.wait_for_function(
-        f"() => document.body.dataset.jpThemeLight === '{str(theme == 'light').lower()}'", timeout=20_000
-    )
+    run_in_theme(pg, server, f"keys_{theme}.ipynb", theme)
     slider = pg.locator(".saew-steer-slider").first
     slider.focus()
     pg.keyboard.press("ArrowRight")  # one step of 0.1: failed before keepKeys (Jupyter took the key)

@@ -3,7 +3,7 @@ its static picture (a second output, for pages with no live view) hidden by the 
 
 import pytest
 
-from .jupyterlab import APPS, drop_own_errors, menu, open_and_run, start, write_notebook
+from .jupyterlab import APPS, drop_own_errors, run_in_theme, start, write_notebook
 
 SETUP = """
 import torch, ipywidgets, saewidgets as sw
@@ -62,11 +62,7 @@ def lab(request, tmp_path_factory):
 def test_widgets_render_and_reach_the_kernel(lab, page, theme):
     p = page(theme)
     pg = p.page
-    open_and_run(pg, lab, f"widgets_{theme}.ipynb")
-    menu(pg, "Settings", "Theme", "JupyterLab Dark" if theme == "dark" else "JupyterLab Light")
-    pg.wait_for_function(
-        f"() => document.body.dataset.jpThemeLight === '{str(theme == 'light').lower()}'", timeout=20_000
-    )
+    run_in_theme(pg, lab, f"widgets_{theme}.ipynb", theme)
     steered = pg.locator(".saew-steer-text[data-kind='steered']")
     before = steered.inner_text()
     assert before and before == pg.locator(".saew-steer-text[data-kind='unsteered']").inner_text()
