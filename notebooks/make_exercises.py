@@ -3,7 +3,9 @@
 The solution notebooks are the one source of truth: CI executes them. In a learner notebook every block
 between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes ``raise NotImplementedError(...)`` at the same
 indentation, outputs are cleared, and the title cell gets an "Open in Colab" badge pointing at the
-learner notebook on the main branch. ``--check`` exits 1 if a learner notebook is out of date.
+learner notebook on the main branch. After every cell that held a solution block comes a collapsed
+"Solution" markdown cell with that cell's solution source (markers removed), so the hint, the exercise and
+its answer sit together and come from one source. ``--check`` exits 1 if a learner notebook is out of date.
 
     python notebooks/make_exercises.py          # write
     python notebooks/make_exercises.py --check  # verify (the test suite does this)
@@ -41,16 +43,44 @@ def strip_solutions(source: str) -> str:
     return "\n".join(out)
 
 
+def solution_source(source: str) -> str:
+    """The solution cell as the learner should read it: the marker lines dropped, everything else kept."""
+    kept = [
+        line for line in source.splitlines() if line.strip() not in ("# BEGIN SOLUTION", "# END SOLUTION")
+    ]
+    return "\n".join(kept)
+
+
+def solution_cell(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A collapsed markdown cell holding ``cell``'s solution (a <details> block renders closed in Jupyter and Colab)."""
+    code = solution_source(cell.source)
+    fence = "```"
+    while fence in code:  # a fence longer than any run of backticks in the code cannot close early
+        fence += "`"
+    text = f"<details><summary>Solution</summary>\n\n{fence}python\n{code}\n{fence}\n\n</details>"
+    md = nbformat.v4.new_markdown_cell(text)
+    md.id = f"{cell.get('id', 'cell')}-solution"[:64]  # deterministic, so --check compares equal texts
+    return md
+
+
 def exercise_notebook(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     nb = copy.deepcopy(solution)
     title = nb.cells[0]
     if title.cell_type != "markdown" or not title.source.startswith("# "):
         raise ValueError(f"{name}: the first cell must be the markdown title ('# NN · ...')")
     title.source = BADGE.format(url=COLAB.format(name=name)) + "\n\n" + title.source
+    cells = []
     for cell in nb.cells:
+        cells.append(cell)
         if cell.cell_type == "code":
+            has_solution = any(line.strip() == "# BEGIN SOLUTION" for line in cell.source.splitlines())
+            if has_solution:
+                answer = solution_cell(cell)
             cell.source = strip_solutions(cell.source)
             cell.outputs, cell.execution_count = [], None
+            if has_solution:
+                cells.append(answer)
+    nb.cells = cells
     return nb
 
 
