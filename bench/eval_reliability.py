@@ -8,10 +8,10 @@ planted truth, over a sweep of architectures x sparsity settings x seeds on the 
 1. Harvest the storyteller model at blocks.1.hook_resid_post on a training corpus (``--train-seed``) and a
    held-out corpus (``--eval-seed``, another generator seed, so no document is shared).
 2. For each seed, ``sweeps.run_frontier`` trains every (architecture, setting) SAE in one pass
-   (``run_frontier(seed=s)`` initialises SAE i with ``torch.manual_seed(s + i)``; ``TrainConfig.seed = s``
-   orders the batches) and measures L0, FVU and delta CE on the held-out corpus.
+   (``run_frontier(seed=s)`` initialises SAE i from seed s + i; ``TrainConfig.seed = s`` orders the
+   batches) and measures L0, FVU and delta CE on the held-out corpus.
 3. ``evals.planted.evaluate_planted`` scores each SAE on the held-out harvest against the planted labels:
-   ``truth_f1`` (mean over planted concepts of the best single latent's F1) is the truth; sparse probing,
+   ``truth_f1`` (mean over the planted word concepts of the best single latent's F1) is the truth; sparse probing,
    absorption and autointerp are the metrics judged against it, with FVU and delta CE (lower is better). The
    evaluation's own split and probes use the run's seed too, so a metric's seed spread is all the noise a
    rerun with another seed would see. L0 is a setting, not a metric.
@@ -26,9 +26,7 @@ planted truth, over a sweep of architectures x sparsity settings x seeds on the 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import hashlib
 import itertools
 import json
 import math
@@ -77,7 +75,7 @@ QUICK = dict(
     d_sae=128,
     ce_docs=20,
     n_latents=10,
-    eval_split_seed=0,  # one split for every SAE: the raw-activation probes are fitted once, not once a seed
+    eval_split_seed=0,  # one split for every SAE: each raw-activation probe is fitted once (probes._FITS)
 )
 LOWER_IS_BETTER = ("fvu", "delta_ce")  # fidelity metrics from the frontier points
 # summaries of evaluate_planted that read the raw activations, not the SAE: one value per evaluation seed
@@ -138,73 +136,9 @@ def _num(value, fmt: str = ".3f") -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
 
 
-@contextlib.contextmanager
-def reuse_raw_probes():
-    """Fit each logistic probe once per distinct input while inside: ``evaluate_planted`` fits the same probes
-    on the raw activations (sparse probing's linear ceiling, absorption's parent probe) for every SAE, and
-    those fits were ~80 % of its time here. ``fit_logistic`` is deterministic in (x, y, seed, max_rows), so
-    reusing its answer changes no number; the key is a hash of the inputs' bytes."""
-    import importlib
-
-    # by path: saewidgets.evals re-exports functions named like some of its modules (absorption)
-    probes, sparse_probing, absorption = (
-        importlib.import_module(f"saewidgets.evals.{m}") for m in ("probes", "sparse_probing", "absorption")
-    )
-
-    cache: dict[bytes, tuple] = {}
-    fit = probes.fit_logistic
-
-    def cached(x, y, seed: int = 0, max_rows: int = 20_000):
-        import numpy as np
-
-        x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
-        h = hashlib.blake2b(digest_size=20)
-        for part in (x.tobytes(), y.tobytes(), repr((x.shape, x.dtype.str, y.dtype.str, seed, max_rows))):
-            h.update(part if isinstance(part, bytes) else part.encode())
-        key = h.digest()
-        if key not in cache:
-            w, b = fit(x, y, seed, max_rows)
-            cache[key] = (w.copy(), b)
-        w, b = cache[key]
-        return w.copy(), b
-
-    modules = (sparse_probing, absorption)
-    saved = [m.fit_logistic for m in modules]
-    for m in modules:
-        m.fit_logistic = cached
-    try:
-        yield cache
-    finally:
-        for m, f in zip(modules, saved):
-            m.fit_logistic = f
-
-
-@contextlib.contextmanager
-def seeded_builds():
-    """``run_frontier(seed=s)`` calls ``torch.manual_seed(s + i)`` before ``build_sae(cfg)``, but every SAE
-    draws its initial weights from a generator of its own seeded by ``build_sae``'s ``seed`` argument (default
-    0), so without this every seed starts from the same weights. Inside, run_frontier's ``build_sae`` takes
-    the seed run_frontier set (``torch.initial_seed()``, i.e. s + i)."""
-    import torch
-
-    from saewidgets import sweeps
-
-    build = sweeps.build_sae
-
-    def build_seeded(cfg, seed=None):
-        return build(cfg, torch.initial_seed() if seed is None else seed)
-
-    sweeps.build_sae = build_seeded
-    try:
-        yield
-    finally:
-        sweeps.build_sae = build
-
-
 def run(size: dict, *, train_seed: int, eval_seed: int, progress: bool = False) -> dict:
     """Train, evaluate and tabulate; returns everything results.json holds."""
-    with reuse_raw_probes(), seeded_builds():
-        return _run(size, train_seed=train_seed, eval_seed=eval_seed, progress=progress)
+    return _run(size, train_seed=train_seed, eval_seed=eval_seed, progress=progress)
 
 
 def _run(size: dict, *, train_seed: int, eval_seed: int, progress: bool) -> dict:

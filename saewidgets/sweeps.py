@@ -95,8 +95,8 @@ def run_frontier(
     configs = [(sweep, c) for sweep in sweeps for c in sweep.configs(activations.d_in, d_sae)]
     saes = []
     for i, (_, c) in enumerate(configs):
-        torch.manual_seed(seed + i)
-        saes.append(build_sae(c))
+        torch.manual_seed(seed + i)  # anything else a class draws from the global generator
+        saes.append(build_sae(c, seed + i))  # each SAE's initial weights: another seed, another start
     results = train_sweep(saes, activations, cfg, progress=progress)
     points, densities = [], []
     for (_, c), result in zip(configs, results):

@@ -68,7 +68,7 @@ def test_quick_prints_a_reliability_row_per_metric_and_saves_every_sae(tmp_path)
     per_config = blob["seed_stability"]["per_config"]
     assert len(per_config) == 4 and all(s["random_baseline"] < 0.05 for s in per_config)
     # two seeds of a configuration start from different weights, and a few steps leave their decoders far
-    # apart (mean matched cosine ~0.6; with one shared initialisation, as run_frontier alone gives, ~0.93)
+    # apart (mean matched cosine ~0.6; from one shared initialisation it was ~0.93)
     mean_cosine = sum(s["mean_cosine"] for s in per_config) / len(per_config)
     assert mean_cosine < 0.85, per_config
     assert "NaN" not in (tmp_path / "results.json").read_text()  # strict JSON: undefined values are null

@@ -78,3 +78,24 @@ def test_many_concepts_at_once_give_what_each_gives_alone(toy):
     many = sparse_probing_many(perfect(), toy.x, sets, toy.test, ks=(1, 3))
     for name, y in sets.items():
         assert many[name] == sparse_probing(perfect(), toy.x, y, toy.test, ks=(1, 3)), name
+
+
+def test_a_probe_is_fitted_once_per_input_and_its_answer_cannot_be_edited(monkeypatch):
+    from saewidgets.evals import probes
+
+    calls = []
+    fit = probes._fit_logistic
+    monkeypatch.setattr(probes, "_fit_logistic", lambda *a: calls.append(1) or fit(*a))
+    monkeypatch.setattr(probes, "_FITS", type(probes._FITS)())
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 6)).astype(np.float32)
+    y = x[:, 0] + 0.3 * rng.normal(size=300) > 0.5
+    w, b = probes.fit_logistic(x, y)
+    w[:] = 0  # a caller scribbling on its copy must not change the remembered fit
+    again, b2 = probes.fit_logistic(x.astype(np.float64), y)  # same values, other dtype: same fit
+    assert len(calls) == 1 and b2 == b and np.abs(again).max() > 0.1
+    probes.fit_logistic(x, y, seed=1)
+    flipped = x.copy()
+    flipped[0, 0] += 1.0
+    probes.fit_logistic(flipped, y)
+    assert len(calls) == 3  # another seed, another input: fitted afresh

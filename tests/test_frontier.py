@@ -60,3 +60,34 @@ def test_compare_at_matched_l0_interpolates_in_log_l0():
     assert len(rows) == 1 and rows[0]["fvu_relu"] == pytest.approx(0.25) and rows[0]["fvu"] == 0.2
     table = format_table([p | {"knob": "k", "value": 1, "dead_fraction": 0.0} for p in points])
     assert table.splitlines()[0].split()[:4] == ["architecture", "knob", "value", "L0"] and "nan" in table
+
+
+def test_run_frontier_starts_every_sae_and_every_seed_from_its_own_weights(monkeypatch):
+    """run_frontier(seed=s) draws SAE i from seed s + i: two seeds of a sweep are independent runs (before,
+    build_sae's own default seed gave every seed the same start)."""
+    import torch
+
+    from saewidgets import sweeps
+    from saewidgets.activation_set import ActivationSet
+
+    starts = []
+
+    class Stop(Exception):
+        pass
+
+    def record(saes, *args, **kwargs):
+        starts.append([s.W_dec.detach().clone() for s in saes])
+        raise Stop
+
+    monkeypatch.setattr(sweeps, "train_sweep", record)
+    zeros = torch.zeros(64, dtype=torch.long)
+    acts = ActivationSet(
+        torch.randn(64, 16), zeros, zeros, zeros, hook="toy", model_name="toy", norm_scale=1.0
+    )
+    for seed in (0, 0, 1):
+        with pytest.raises(Stop):
+            run_frontier(acts, (Sweep("topk", [4, 8]),), d_sae=32, seed=seed, progress=False)
+    (a0, a1), (b0, b1), (c0, c1) = starts
+    assert torch.equal(a0, b0) and torch.equal(a1, b1)  # reproducible
+    assert not torch.equal(a0, a1)  # two SAEs of one run
+    assert not torch.equal(a0, c0) and not torch.equal(a1, c1)  # seed 1 is another start

@@ -29,7 +29,7 @@
  * @property {Object<string, string>} _labels      key -> axis label
  * @property {Palette} _palette                    colours and markers (common.js, _palette.py)
  * @property {Object<string, Object<string, number[]>>} [_fronts_by_metric]  offline page: _fronts per metric
- * @property {string[]} [_higher_is_better]        offline page: metrics where larger is better
+ * @property {string[]} [_higher_is_better]        metrics where larger is better (the widget and eval.html send it)
  * @property {boolean} [_offline]                  set by the offline page's stand-in model
  */
 
