@@ -7,6 +7,7 @@ on the reference and fails, with its hint, on typical wrong answers. One module 
 """
 
 from ._core import ExerciseError  # noqa: F401
+from .capstone import *  # noqa: F401,F403  (12: training targets, a concept latent, a steering window)
 from .datacentric import *  # noqa: F401,F403  (09: NPMI from counts, Jaccard similarity)
 from .diagnostics import *  # noqa: F401,F403  (03: L2 ratio, firing density, dead and dense latents)
 from .evals import *  # noqa: F401,F403  (11: a k-sparse probe, one token's absorption fraction)
