@@ -28,6 +28,20 @@ def test_checks_pass_on_the_reference(capsys):
     assert capsys.readouterr().out.count("✓") == 2
 
 
+def _plain_npmi(co, cx, cy, n):
+    return torch.log((co / n) / (cx / n * cy / n)) / -torch.log(co / n)
+
+
+def test_the_reference_gives_minus_one_for_pairs_that_never_co_occur():
+    got = checks.npmi_reference(
+        torch.tensor([0.0, 5.0]), torch.tensor([10.0, 10.0]), torch.tensor([20.0, 20.0]), 100.0
+    )
+    assert got[0].item() == -1.0 and torch.isfinite(got).all()
+    x = np.zeros((100, 2), np.float32)
+    x[:10, 0], x[50:70, 1] = 1, 1  # never together
+    assert dc.npmi(x).lookup(0, 1) == -1.0  # the library agrees
+
+
 @pytest.mark.parametrize(
     "wrong, hint",
     [
@@ -40,6 +54,14 @@ def test_checks_pass_on_the_reference(capsys):
         ),
         (lambda co, cx, cy, n: torch.log(co / n)[:2], "one NPMI per pair"),
         (lambda co, cx, cy, n: co * 0, "Expected"),
+        # issue 18: the natural formula gives NaN where co = 0, and the notebook says -1
+        (
+            lambda co, cx, cy, n: torch.log((co / n) / (cx / n * cy / n)) / -torch.log(co / n),
+            r"NaN; NPMI defines that pair as -1",
+        ),
+        (lambda co, cx, cy, n: torch.nan_to_num(_plain_npmi(co, cx, cy, n), nan=0.0), "not 0"),
+        (lambda co, cx, cy, n: -1.0 if co == 0 else _plain_npmi(co, cx, cy, n), "elementwise"),
+        (lambda co, cx, cy, n: torch.nan_to_num(_plain_npmi(co, cx, cy, n), nan=-0.5), "expected NPMI -1"),
     ],
 )
 def test_npmi_check_names_the_mistake(wrong, hint):

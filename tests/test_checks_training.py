@@ -99,6 +99,27 @@ class _Missing(nn.Module):
             _variant(forward=lambda s, x: SAEOutput(s.decode(s.encode(x)) * 0.5, s.encode(x), None)),
             "out.recon",
         ),
+        # pre_acts must be checked by value (issue 18): the library's b_dec and b_enc are non-zero in the check
+        (
+            _variant(forward=lambda s, x: SAEOutput(s.decode(s.encode(x)), s.encode(x), x @ s.W_enc)),
+            "lack both biases",
+        ),
+        (
+            _variant(
+                forward=lambda s, x: SAEOutput(s.decode(s.encode(x)), s.encode(x), x @ s.W_enc + s.b_enc)
+            ),
+            "lack the decoder bias",
+        ),
+        (
+            _variant(
+                forward=lambda s, x: SAEOutput(s.decode(s.encode(x)), s.encode(x), (x - s.b_dec) @ s.W_enc)
+            ),
+            "lack the encoder bias",
+        ),
+        (
+            _variant(forward=lambda s, x: SAEOutput(s.decode(s.encode(x)), s.encode(x), None)),
+            "pre-activations",
+        ),
         (_Transposed, "W_enc has shape"),
         (_Missing, "no parameter 'W_dec'"),
         (object, "subclass torch.nn.Module"),
@@ -182,6 +203,37 @@ def _step_without_zero_grad_before_backward(sae, opt, x, l1):
     return loss.item()
 
 
+def _zero_grad_between_backward_and_step(sae, opt, x, l1):
+    out = sae(x)
+    loss = T.sae_loss_reference(x, out.recon, out.acts, sae.W_dec, l1)
+    loss.backward()
+    opt.zero_grad()
+    opt.step()
+    return loss.item()
+
+
+def _sae_zero_grad_between_backward_and_step(sae, opt, x, l1):
+    out = sae(x)
+    loss = T.sae_loss_reference(x, out.recon, out.acts, sae.W_dec, l1)
+    loss.backward()
+    sae.zero_grad(set_to_none=False)  # zeros instead of None: the step still moves nothing
+    opt.step()
+    return loss.item()
+
+
+def _returns_loss_tensor(sae, opt, x, l1):
+    out = sae(x)
+    loss = T.sae_loss_reference(x, out.recon, out.acts, sae.W_dec, l1)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss  # notebook 02's loop then fails in plt.plot
+
+
+def _returns_detached_tensor(sae, opt, x, l1):
+    return _returns_loss_tensor(sae, opt, x, l1).detach()
+
+
 def _returns_twice(sae, opt, x, l1):
     return 2 * T.train_step_reference(sae, opt, x, l1)
 
@@ -197,6 +249,10 @@ def _returns_twice(sae, opt, x, l1):
         (_returns_nothing, "Return the loss"),
         (T._loss_after_step, "before"),
         (_returns_twice, "return loss.item"),
+        (_zero_grad_between_backward_and_step, r"zero_grad\(\) must come before backward\(\)"),
+        (_sae_zero_grad_between_backward_and_step, r"erased the gradients before opt.step\(\)"),
+        (_returns_loss_tensor, r"Return loss.item\(\) \(a Python float\)"),
+        (_returns_detached_tensor, r"Return loss.item\(\) \(a Python float\)"),
     ],
 )
 def test_train_step_check_names_the_mistake(wrong, hint):

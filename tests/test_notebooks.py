@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 import torch
 
@@ -73,11 +74,35 @@ def test_encoder_check_names_the_mistake(wrong, hint):
         (lambda a, W, c: c * (a * W.pow(2).sum(1)).sum(-1).mean(), "not its square"),
         (lambda a, W, c: c * (a * W.norm(dim=1)).sum(-1), "one number"),
         (lambda a, W, c: torch.tensor(0.0), "Expected"),
+        (lambda a, W, c: (c * a.sum(-1).mean()).item(), "decoder row"),  # a wrong float is still wrong
+        (lambda a, W, c: 1.0, "Expected"),
+        (lambda a, W, c: "5.7", "one number"),
     ],
 )
 def test_l1_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_l1_penalty(wrong)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda t: (
+            t.item()
+        ),  # a Python float (issue 18: was rejected with "Expected 5.71359, got 5.7135896...")
+        lambda t: np.float32(t.item()),
+        lambda t: np.array(t.item()),
+        lambda t: t.reshape(1),
+        lambda t: t.double(),
+    ],
+    ids=["float", "np.float32", "0-d array", "shape [1]", "float64 tensor"],
+)
+def test_l1_check_accepts_the_right_value_as_any_one_number(form, capsys):
+    checks.check_l1_penalty(lambda a, W, c: form(checks.l1_penalty_reference(a, W, c)))
+    out = capsys.readouterr().out
+    assert "✓" in out
+    # the loop in notebook 01 backpropagates through the penalty: a plain number passes, with a warning
+    assert ("no gradient" in out) == (not isinstance(form(torch.ones(())), torch.Tensor))
 
 
 @pytest.mark.parametrize("path", sorted((NOTEBOOKS / "solutions").glob("*.ipynb")), ids=lambda p: p.stem)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 
@@ -31,9 +32,14 @@ def first_match(got, hints, tol: float = 1e-5) -> str | None:
 
 
 def scalar(got, name: str, advice: str = "Reduce over every dimension.") -> torch.Tensor:
-    """The learner's answer as a 0-d float tensor, or an ExerciseError when it is not one number."""
-    if isinstance(got, (int, float)) and not isinstance(got, bool):
+    """The learner's answer as a 0-d float tensor, or an ExerciseError when it is not one number.
+
+    A Python number, a one-element tensor and a numpy scalar (np.float32(...), a 0-d array) all count: the
+    checks compare values, so ``loss.item()`` and ``loss`` are equally right where one number is asked for."""
+    if isinstance(got, (int, float, np.integer, np.floating)) and not isinstance(got, (bool, np.bool_)):
         return torch.tensor(float(got))
+    if isinstance(got, np.ndarray) and got.size == 1 and got.ndim <= 1:
+        return torch.tensor(float(got.reshape(())))
     if isinstance(got, torch.Tensor) and got.numel() == 1 and got.ndim <= 1:
         return got.detach().reshape(())
     shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__

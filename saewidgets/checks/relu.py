@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._core import ExerciseError, close, passed
+from ._core import ExerciseError, close, first_match, passed, scalar
 
 __all__ = ["check_relu_encode", "check_l1_penalty", "relu_encode_reference", "l1_penalty_reference"]
 
@@ -73,13 +73,22 @@ def check_l1_penalty(fn: Callable) -> None:
     acts = torch.relu(torch.randn(16, 12, generator=torch.Generator().manual_seed(1)))
     want = l1_penalty_reference(acts, W_dec, 0.5)
     got = fn(acts, W_dec, 0.5)
-    if isinstance(got, torch.Tensor) and got.ndim == 0 and close(got, want):
-        return passed("l1_penalty")
-    if isinstance(got, torch.Tensor) and got.ndim > 0:
+    if isinstance(got, torch.Tensor) and got.numel() > 1:
         raise ExerciseError(
             f"Return one number (a 0-d tensor), not shape {tuple(got.shape)}: sum over latents, "
             "then average over the batch."
         )
+    # One number, compared by value: a 0-d tensor, a Python float (.item()) or a numpy scalar are all right.
+    value = scalar(got, "l1_penalty", "Sum over latents, then average over the batch.")
+    if close(value, want):
+        passed("l1_penalty")
+        if not isinstance(got, torch.Tensor):
+            print(
+                "  Note: you returned a plain number. The training loop adds this penalty to the loss and "
+                "backpropagates through it, so return the tensor there (drop .item()): a float has no gradient."
+            )
+        return
+    got = value
     hints = [
         (
             0.5 * acts.sum(-1).mean(),
@@ -96,7 +105,4 @@ def check_l1_penalty(fn: Callable) -> None:
             "Use the L2 norm of each decoder row, not its square: W_dec.norm(dim=1).",
         ),
     ]
-    for wrong, hint in hints:
-        if isinstance(got, torch.Tensor) and close(got, wrong):
-            raise ExerciseError(hint)
-    raise ExerciseError(f"Expected {float(want):.5f}, got {got!r}.")
+    raise ExerciseError(first_match(got, hints) or f"Expected {float(want):.5f}, got {float(got):.5f}.")

@@ -176,11 +176,39 @@ def check_relu_sae(cls: type) -> None:
         raise ExerciseError("forward: out.acts should be encode(x).")
     if not close(out.recon, want.recon):
         raise ExerciseError("forward: out.recon should be decode(encode(x)).")
-    if hasattr(out, "pre_acts") and out.pre_acts is not None and close(out.pre_acts, want.acts):
-        raise ExerciseError(
-            "forward: pre_acts are the values *before* the ReLU, (x - b_dec) @ W_enc + b_enc."
-        )
+    _check_pre_acts(getattr(out, "pre_acts", None), x, ref, want)
     passed("MyReLUSAE")
+
+
+def _check_pre_acts(got, x, ref, want) -> None:
+    """forward's pre_acts are (x - b_dec) @ W_enc + b_enc: the library's weights have non-zero b_dec and b_enc
+    (``_library_sae``), so leaving out either bias changes the values and is named."""
+    if got is None:
+        raise ExerciseError(
+            "forward: return the pre-activations too, SAEOutput(recon, acts, pre_acts) with "
+            "pre_acts = (x - b_dec) @ W_enc + b_enc (the values before the ReLU)."
+        )
+    if close(got, want.pre_acts):
+        return
+    with torch.no_grad():
+        hints = [
+            (want.acts, "forward: pre_acts are the values *before* the ReLU, (x - b_dec) @ W_enc + b_enc."),
+            (
+                x @ ref.W_enc,
+                "forward: pre_acts lack both biases: subtract b_dec from x and add b_enc, "
+                "(x - b_dec) @ W_enc + b_enc.",
+            ),
+            (
+                x @ ref.W_enc + ref.b_enc,
+                "forward: pre_acts lack the decoder bias: subtract b_dec from x first, "
+                "(x - b_dec) @ W_enc + b_enc.",
+            ),
+            (
+                (x - ref.b_dec) @ ref.W_enc,
+                "forward: pre_acts lack the encoder bias: add b_enc, (x - b_dec) @ W_enc + b_enc.",
+            ),
+        ]
+    _raise_hint(got, hints, "forward: pre_acts differ from (x - b_dec) @ W_enc + b_enc (before the ReLU).")
 
 
 def _raise_hint(got, hints, default: str) -> None:
@@ -259,6 +287,34 @@ def _loss_after_step(sae, opt, x, l1):
         return sae_loss_reference(x, out.recon, out.acts, sae.W_dec, l1).item()
 
 
+def _gradients_erased_before_step(fn: Callable) -> bool:
+    """Run ``fn`` once on a fresh SAE, watching it: True when backward() computed gradients but opt.step()
+    then found none (zero_grad between backward and step, so the step moved nothing)."""
+    sae = _library_sae(seed=2)
+    opt = torch.optim.Adam(sae.parameters(), lr=1e-2)
+    seen = {"backward": False, "erased": False}
+
+    def on_grad(grad):  # runs when backward() computes a parameter's gradient
+        seen["backward"] = True
+        return grad
+
+    for p in sae.parameters():
+        p.register_hook(on_grad)
+    step = opt.step
+
+    def watched_step(*args, **kwargs):
+        no_grads = all(p.grad is None or not p.grad.any() for p in sae.parameters())
+        seen["erased"] |= seen["backward"] and no_grads
+        return step(*args, **kwargs)
+
+    opt.step = watched_step
+    try:
+        fn(sae, opt, _batch(seed=10, batch=32), 0.5)
+    except Exception:  # noqa: BLE001 -- a diagnosis only; the caller raises the general hint
+        return False
+    return seen["erased"]
+
+
 def check_train_step(fn: Callable) -> None:
     """``fn(sae, opt, x, l1_coefficient)``: one Adam step on the batch x; returns the loss (a float)."""
     want_sae, want_losses = _run_steps(train_step_reference)
@@ -275,6 +331,11 @@ def check_train_step(fn: Callable) -> None:
         raise
     got_p, want_p = dict(got_sae.named_parameters()), dict(want_sae.named_parameters())
     if all(torch.equal(p, q) for p, q in zip(got_sae.parameters(), start.parameters())):
+        if _gradients_erased_before_step(fn):
+            raise ExerciseError(
+                "The parameters did not change: zero_grad() must come before backward() (it erased "
+                "the gradients before opt.step()). Order: opt.zero_grad(), loss.backward(), opt.step()."
+            )
         raise ExerciseError("The parameters did not change: call loss.backward() and then opt.step().")
     if not all(close(got_p[n].detach(), want_p[n].detach(), 1e-4) for n in want_p):
         for variant, hint in (
@@ -295,6 +356,13 @@ def check_train_step(fn: Callable) -> None:
         )
     if any(r is None for r in got_losses):
         raise ExerciseError("Return the loss (loss.item()), so the loop can log it.")
+    if any(isinstance(r, torch.Tensor) for r in got_losses):
+        # A tensor keeps its autograd graph (and the batch) alive for every logged step, and plt.plot of a
+        # list of tensors that require grad fails later ("Can't call numpy() on Tensor that requires grad").
+        raise ExerciseError(
+            "Return loss.item() (a Python float), not the loss tensor: the loop logs one number per step "
+            "and plots them, and a tensor keeps its whole graph alive."
+        )
     got_losses = [scalar(r, "train_step") for r in got_losses]
     if not close(torch.stack(got_losses), torch.tensor(want_losses), 1e-4):
         _, after = _run_steps(_loss_after_step)
