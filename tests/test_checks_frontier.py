@@ -108,3 +108,75 @@ def test_learner_notebook_stubs_fail_their_checks():
         cell = next(c.source for c in nb.cells if name in c.source)
         with pytest.raises(NotImplementedError, match="Your code here"):
             exec(cell, {"checks": checks, "math": math, "np": np})
+
+
+# ---- the widget task: read the lowest-FVU SAE below an L0 off the FrontierPlot ----
+
+
+def _named_points():
+    points = fc._sweep_points(2)
+    for i, p in enumerate(points):
+        p["name"] = f"{p['architecture']}_{i}"
+    return points
+
+
+def test_frontier_reading_accepts_the_name_the_index_and_the_selected_point(capsys):
+    points = _named_points()
+    want = checks.frontier_reading_reference(points, 30.0)
+    assert points[want]["l0"] <= 30.0
+    assert points[want]["fvu"] == min(p["fvu"] for p in points if p["l0"] <= 30.0)
+    checks.check_frontier_reading(points[want]["name"], points, 30.0)
+    checks.check_frontier_reading(" " + points[want]["name"].upper(), points, 30.0)  # as typed
+    checks.check_frontier_reading(want, points, 30.0)  # plot.selected
+    checks.check_frontier_reading(np.int64(want), points, 30.0)
+    checks.check_frontier_reading(dict(points[want]), points, 30.0)  # plot.selected_point
+    assert capsys.readouterr().out.count("✓") == 5
+
+
+def _index(points, pred, key="fvu"):
+    return min((i for i, p in enumerate(points) if pred(p)), key=lambda i: points[i][key])
+
+
+@pytest.mark.parametrize(
+    "pick, hint",
+    [
+        (
+            lambda pts: _index(pts, lambda p: True),
+            "above the limit",
+        ),  # the lowest FVU of all: too many latents
+        (
+            lambda pts: _index(pts, lambda p: p["l0"] <= 30 and p["architecture"] == "relu"),
+            "another architecture",
+        ),
+        (lambda pts: None, "click the point"),
+        (lambda pts: "jumprelu_99", "No SAE is called"),
+        (lambda pts: 99, "not a point"),
+        (lambda pts: 2.5, "Expected a point"),
+    ],
+)
+def test_frontier_reading_names_the_mistake(pick, hint):
+    points = _named_points()
+    with pytest.raises(checks.ExerciseError, match=hint):
+        checks.check_frontier_reading(pick(points), points, 30.0)
+
+
+def test_frontier_reading_says_when_the_y_menu_shows_the_wrong_metric():
+    points = _named_points()
+    inside = [i for i, p in enumerate(points) if p["l0"] <= 30.0]
+    lowest_ce = max(inside, key=lambda i: points[i]["fvu"])  # make the worst-FVU SAE the best in delta CE
+    points[lowest_ce]["delta_ce"] = -1.0
+    with pytest.raises(checks.ExerciseError, match="y menu to fvu"):
+        checks.check_frontier_reading(lowest_ce, points, 30.0)
+
+
+def test_frontier_reading_refuses_a_limit_below_every_sae():
+    with pytest.raises(ValueError, match="no SAE has L0"):
+        checks.check_frontier_reading(0, _named_points(), 0.5)
+
+
+def test_learner_notebook_reading_task_is_a_stub():
+    """The learner types the answer: the shipped cell raises before its check, the solution cell is answered."""
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    cell = next(c.source for c in nb.cells if c.cell_type == "code" and "check_frontier_reading(" in c.source)
+    with pytest.raises(NotImplementedError, match="Your code here"):
+        exec(cell, {"checks": checks, "points": _named_points()})

@@ -103,3 +103,56 @@ def test_learner_notebook_stubs_fail_their_checks():
         cell = next(c.source for c in nb.cells if name in c.source)
         with pytest.raises(NotImplementedError, match="Your code here"):
             exec(cell, {"checks": checks, "torch": torch, "np": np})
+
+
+# ---- the widget task: find the concept's latent in FeatureActivations, checked against the planted labels ----
+
+
+def _concept_world(n=1000, seed=0):
+    """Planted labels (10 % of rows) and five latents: a good detector, a second one (split feature), a narrow
+    precise one, an always-on one and a dead one."""
+    rng = np.random.default_rng(seed)
+    labels = rng.random(n) < 0.1
+    good = labels & (rng.random(n) < 0.8) | (~labels & (rng.random(n) < 0.02))
+    second = labels & (rng.random(n) < 0.6) | (~labels & (rng.random(n) < 0.02))
+    narrow = labels & (rng.random(n) < 0.05)
+    everywhere = np.ones(n, bool)
+    dead = np.zeros(n, bool)
+    fires = np.stack([good, second, narrow, everywhere, dead], axis=1).astype(np.float32)  # [n, 5]
+    return TableSAE(fires), torch.arange(float(n))[:, None], labels
+
+
+def test_concept_latent_accepts_the_best_latent_and_a_split_one(capsys):
+    sae, acts, labels = _concept_world()
+    checks.check_concept_latent(0, sae, acts, labels, "sea")
+    checks.check_concept_latent(np.int64(1), sae, acts, labels, "sea")  # a second latent of a split concept
+    out = capsys.readouterr().out
+    assert out.count("✓") == 2 and "rank 1 of 5" in out and "rank 2 of 5" in out
+
+
+@pytest.mark.parametrize(
+    "latent, hint",
+    [
+        (3, "about the base rate"),  # fires everywhere: precision = base rate
+        (2, "narrower than the concept"),  # precise, tiny recall
+        (4, "never fires"),
+        (7, "not one of them"),
+        (-1, "not one of them"),
+        ("0", "whole number"),
+        (0.0, "whole number"),
+        (True, "whole number"),
+    ],
+)
+def test_concept_latent_check_names_the_mistake(latent, hint):
+    sae, acts, labels = _concept_world()
+    with pytest.raises(checks.ExerciseError, match=hint):
+        checks.check_concept_latent(latent, sae, acts, labels, "sea")
+
+
+def test_learner_notebook_widget_task_is_a_stub():
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    cell = next(c.source for c in nb.cells if c.cell_type == "code" and "check_concept_latent(" in c.source)
+    sea = cell.splitlines()[0]
+    assert sea.startswith("sea = concepts.token_labels(")  # the planted truth, computed outside the stub
+    with pytest.raises(NotImplementedError, match="Your code here"):
+        exec("\n".join(cell.splitlines()[1:]), {"checks": checks})

@@ -9,7 +9,14 @@ from collections.abc import Callable
 from ..frontier import interpolate_at, pareto_front
 from ._core import ExerciseError, passed
 
-__all__ = ["check_pareto_front", "check_value_at_l0", "pareto_front_reference", "value_at_l0_reference"]
+__all__ = [
+    "check_frontier_reading",
+    "check_pareto_front",
+    "check_value_at_l0",
+    "frontier_reading_reference",
+    "pareto_front_reference",
+    "value_at_l0_reference",
+]
 
 
 # ---- reference implementations (the library's own functions are the answer key) ----
@@ -18,6 +25,17 @@ __all__ = ["check_pareto_front", "check_value_at_l0", "pareto_front_reference", 
 def pareto_front_reference(points: list[dict]) -> list[int]:
     """Indices of the points no other point beats on both L0 and FVU (lower is better), sorted by L0."""
     return pareto_front(points, "l0", "fvu")
+
+
+def frontier_reading_reference(points: list[dict], max_l0: float, key: str = "fvu") -> int:
+    """Index of the SAE with the lowest ``key`` among those with L0 <= ``max_l0`` (what the plot shows)."""
+    inside = [i for i, p in enumerate(points) if p["l0"] <= max_l0]
+    if not inside:
+        raise ValueError(
+            f"no SAE has L0 <= {max_l0:g}: pick a larger limit (the sweep's L0 range is "
+            f"{min(p['l0'] for p in points):.1f}..{max(p['l0'] for p in points):.1f})"
+        )
+    return min(inside, key=lambda i: points[i][key])
 
 
 def value_at_l0_reference(points: list[dict], arch: str, l0: float, key: str = "fvu") -> float:
@@ -232,4 +250,74 @@ def check_value_at_l0(fn: Callable) -> None:
     arch, l0, key = queries[bad]
     raise ExerciseError(
         f"value_at_l0(points, {arch!r}, {l0:.3g}, {key!r}): expected {wants[bad]:.5f}, got {gots[bad]:.5f}."
+    )
+
+
+# ---- reading the FrontierPlot (a widget task: the learner reads the answer off the plot, the check verifies) ----
+
+
+def _point_index(answer, points: list[dict]) -> int:
+    """The index in ``points`` the learner means: an index (``plot.selected``), a point dict
+    (``plot.selected_point``) or the point's name as the plot's tooltip shows it."""
+    names = [str(p.get("name", "")) for p in points]
+    if answer is None:
+        raise ExerciseError(
+            "No answer yet: click the point in the plot (then use plot.selected), or type the SAE's name "
+            "as its tooltip shows it, e.g. answer = " + repr(names[0]) + "."
+        )
+    if isinstance(answer, dict):
+        answer = answer.get("name", answer)
+        if isinstance(answer, dict):
+            raise ExerciseError("That point has no 'name': pass plot.selected (an index) instead.")
+    if isinstance(answer, bool):
+        raise ExerciseError(f"Expected a point (its name or index), got {answer!r}.")
+    if isinstance(answer, int) or (hasattr(answer, "__index__") and not isinstance(answer, str)):
+        i = int(answer)
+        if not 0 <= i < len(points):
+            raise ExerciseError(f"Index {i} is not a point: the plot has points 0..{len(points) - 1}.")
+        return i
+    if isinstance(answer, str):
+        typed = answer.strip().lower()
+        for i, name in enumerate(names):
+            if name.lower() == typed:
+                return i
+        raise ExerciseError(
+            f"No SAE is called {answer!r}. Type the name exactly as the point's tooltip shows it; the names are: "
+            + ", ".join(names)
+            + "."
+        )
+    raise ExerciseError(f"Expected a point's name (a string) or index, got {type(answer).__name__}.")
+
+
+def check_frontier_reading(answer, points: list[dict], max_l0: float, key: str = "fvu") -> None:
+    """``answer`` names the SAE with the lowest ``key`` among those with L0 <= ``max_l0``, as read off the
+    FrontierPlot of ``points`` (``run.points``); it is checked against the sweep's own numbers."""
+    want = frontier_reading_reference(points, max_l0, key)
+    got = _point_index(answer, points)
+    p, best = points[got], points[want]
+    if got == want:
+        print(f"✓ {p.get('name', got)}: the lowest {key} ({p[key]:.4f}) of the SAEs with L0 <= {max_l0:g}.")
+        return
+    if p["l0"] > max_l0:
+        raise ExerciseError(
+            f"{p.get('name', got)} has L0 = {p['l0']:.1f}, above the limit {max_l0:g}: only points left of "
+            f"L0 = {max_l0:g} count (the x axis is logarithmic; hover a point to read its L0)."
+        )
+    other = "delta_ce" if key == "fvu" else "fvu"
+    if other in p and got == frontier_reading_reference(points, max_l0, other):
+        raise ExerciseError(
+            f"{p.get('name', got)} is the lowest in {other}, not {key}: set the plot's y menu to {key} "
+            "before reading off the lowest point."
+        )
+    same_arch = [
+        i for i, q in enumerate(points) if q["architecture"] == p["architecture"] and q["l0"] <= max_l0
+    ]
+    if got == min(same_arch, key=lambda i: points[i][key]):
+        raise ExerciseError(
+            f"{p.get('name', got)} is the best {p['architecture']} SAE there, but another architecture goes "
+            f"lower: compare every marker left of L0 = {max_l0:g}, not one curve."
+        )
+    raise ExerciseError(
+        f"{p.get('name', got)} has {key} {p[key]:.4f}; one SAE with L0 <= {max_l0:g} is lower. Look for "
+        f"the lowest point (lower is better) left of L0 = {max_l0:g}; it is a {best['architecture']} SAE."
     )

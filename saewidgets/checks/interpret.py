@@ -1,5 +1,5 @@
 """Checks for the interpretation exercises (notebook 07): a latent's logit effects, and a latent scored as a
-classifier of a concept (precision and recall)."""
+classifier of a concept (precision and recall), and a concept's latent found in the FeatureActivations widget."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ..features import logit_effects
 from ._core import ExerciseError, passed
 
 __all__ = [
+    "check_concept_latent",
     "check_top_logit_effects",
     "check_precision_recall",
     "top_logit_effects_reference",
@@ -200,3 +201,58 @@ def check_precision_recall(fn: Callable) -> None:
             f"Expected precision {want[0]:.4f} and recall {want[1]:.4f}, got {p:.4f} and {r:.4f}."
         )
     passed("precision_recall")
+
+
+# ---- finding a concept's latent in the widget (the learner reads it off FeatureActivations; checked here) ----
+
+#: An answer passes when it is a real detector of the concept: at least this share of the best latent's F1 ...
+GOOD_F1_SHARE = 0.5
+#: ... and, when it fires, right this many times more often than a latent firing at random (the base rate).
+GOOD_LIFT = 2.0
+
+
+def check_concept_latent(latent, sae, activations, labels, concept: str = "the concept") -> None:
+    """``latent`` (an index typed from the widget, or ``widget.latent``) detects ``concept``: scored against the
+    planted ``labels`` ([n_rows] bool, from ``concepts.token_labels``) it is at least ``GOOD_LIFT`` times more
+    precise than chance and reaches ``GOOD_F1_SHARE`` of the best latent's F1. Several latents can pass: a concept
+    is often split over a few (feature splitting, Bricken et al. 2023)."""
+    from ..concepts import latent_scores
+
+    labels = np.asarray(labels, dtype=bool)
+    d_sae = int(sae.W_dec.shape[0])
+    if isinstance(latent, (bool, np.bool_)) or not isinstance(latent, (int, np.integer)):
+        raise ExerciseError(
+            f"Type the latent's index, a whole number (the one in the widget's latent box, or widget.latent); "
+            f"got {latent!r}."
+        )
+    latent = int(latent)
+    if not 0 <= latent < d_sae:
+        raise ExerciseError(f"The SAE has latents 0..{d_sae - 1}; {latent} is not one of them.")
+    s = latent_scores(sae, activations, labels)
+    base = float(s["base_rate"])
+    precision, recall, f1, density = (float(s[k][latent]) for k in ("precision", "recall", "f1", "density"))
+    best = int(np.argmax(s["f1"]))
+    rank = int((s["f1"] > f1).sum()) + 1
+    if density == 0:
+        raise ExerciseError(
+            f"Latent {latent} never fires on these stories: pick one from the widget's latent box (those fire "
+            f"on the text shown), or hover a {concept} token to see the latents active on it."
+        )
+    if precision < GOOD_LIFT * base:
+        raise ExerciseError(
+            f"Latent {latent} fires on {density:.1%} of tokens, and when it fires the {concept} sentence is there "
+            f"only {precision:.0%} of the time — about the base rate {base:.0%}, what a latent firing at random "
+            f"would score. Look for one whose top examples are all {concept} sentences, and scroll the stories "
+            "without the concept: it should stay dark there."
+        )
+    if f1 < GOOD_F1_SHARE * float(s["f1"][best]):
+        raise ExerciseError(
+            f"Latent {latent} is precise (right {precision:.0%} of the time when it fires, base rate {base:.0%}) "
+            f"but fires on only {recall:.1%} of the {concept} tokens: it is narrower than the concept (one word?). "
+            "Another latent covers much more of those sentences: compare densities, and hover other tokens of "
+            f"a {concept} sentence."
+        )
+    print(
+        f"✓ latent {latent} detects {concept}: precision {precision:.2f} (base rate {base:.2f}), recall "
+        f"{recall:.2f}, F1 {f1:.2f} — rank {rank} of {d_sae} latents by F1."
+    )
