@@ -89,7 +89,7 @@ def test_notebook_follows_the_scaffolding_convention(path):
             continue
         lines = cell.source.splitlines()
         heading = lines[0]
-        if not re.match(r"^## Exercise \d+ — \S", heading):
+        if not re.match(r"^## Exercise \d+(?: \(optional\))? — \S", heading):
             problems.append(f"cell {i} '{heading}': the heading must read '## Exercise N — title'")
         if len(lines) < 2 or not LABEL.match(lines[1]):
             problems.append(
