@@ -5,6 +5,10 @@ class and the library's on the same random pre-activations z [batch, d_sae], thr
 upstream gradient, and compares the forward values, the gradient to z and the gradient to theta (the
 straight-through pseudo-derivatives of Rajamanoharan et al. 2024b, §4). A few z sit exactly on theta, so
 ``>=`` versus ``>`` shows, and the bandwidth is wide enough that many z fall inside the kernel's window.
+
+Exercise 3 builds the SAE from them: ``check_jumprelu_sae`` compares the learner's ``JumpReLUSAE`` subclass
+(``_encode`` and ``_sparsity_loss``) with the library's on the same weights, including the gradients each loss
+term sends to theta; ``check_jumprelu_training`` compares the two after the same training (L0, FVU, MMCS).
 """
 
 from __future__ import annotations
