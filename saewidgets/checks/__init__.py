@@ -16,5 +16,6 @@ from .gated_topk import *  # noqa: F401,F403  (04: TopK activation, Gated encode
 from .interpret import *  # noqa: F401,F403  (07: logit effects, precision and recall)
 from .jumprelu import *  # noqa: F401,F403  (05: Heaviside and JumpReLU autograd functions)
 from .relu import *  # noqa: F401,F403  (01, 02: encoder, L1 penalty)
+from .splice import *  # noqa: F401,F403  (02: the splice hook behind ΔCE)
 from .steering import *  # noqa: F401,F403  (08: add a steering direction to the residual stream)
 from .training import *  # noqa: F401,F403  (02: the SAE module, its loss, a training step, L0, FVU)
