@@ -17,7 +17,8 @@ def test_checks_pass_on_the_reference(capsys):
     checks.check_topk_activation(checks.topk_activation_reference)
     checks.check_gated_encode(checks.gated_encode_reference)
     checks.check_auxk_loss(checks.auxk_loss_reference)
-    assert capsys.readouterr().out.count("✓") == 3
+    checks.check_gated_loss(checks.gated_loss_reference)
+    assert capsys.readouterr().out.count("✓") == 4
 
 
 def test_topk_reference_is_the_library_encoder():
@@ -116,6 +117,102 @@ def test_gated_check_names_the_mistake(kw, hint):
 def test_gated_check_names_other_mistakes(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_gated_encode(wrong)
+
+
+def _gloss(
+    x,
+    out,
+    W,
+    b,
+    c,
+    *,
+    l1_on="gate",
+    norms="detached",
+    aux=True,
+    aux_from="gate",
+    aux_W="detached",
+    aux_b="detached",
+    aux_bias=True,
+    coef_on="l1",
+    mse="token",
+):
+    """The Gated loss with one mistake switched on by a keyword (the defaults give the right answer)."""
+    gate = out.pre_acts.relu()  # [batch, d_sae]
+    l1_acts = {"gate": gate, "acts": out.acts, "pre": out.pre_acts}[l1_on]
+    n = {"detached": W.norm(dim=1).detach(), "live": W.norm(dim=1), "none": 1.0}[norms]
+    sq = (out.recon - x).pow(2)
+    loss = sq.sum(-1).mean() if mse == "token" else sq.mean()
+    loss = loss + (c if coef_on in ("l1", "both") else 1.0) * (l1_acts * n).sum(-1).mean()
+    if aux:
+        a = {"gate": gate, "acts": out.acts, "pre": out.pre_acts, "gate_detached": gate.detach()}[aux_from]
+        Wa = W.detach() if aux_W == "detached" else W
+        ba = (b.detach() if aux_b == "detached" else b) if aux_bias else 0.0
+        loss = loss + (c if coef_on == "both" else 1.0) * (a @ Wa + ba - x).pow(2).sum(-1).mean()
+    return loss
+
+
+def test_gated_loss_reference_is_the_library_loss():
+    for seed in range(3):
+        sae = build_sae(SAEConfig("gated", d_in=8, d_sae=24, l1_coefficient=0.4), seed=seed)
+        with torch.no_grad():
+            sae.W_dec.mul_(torch.rand(24, 1) + 0.5)  # rows of different norms
+        x = 3 * torch.randn(16, 8) + 1
+        want = sae.loss(x).total
+        want_grads = torch.autograd.grad(want, list(sae.parameters()))
+        got = checks.gated_loss_reference(x, sae(x), sae.W_dec, sae.b_dec, 0.4)
+        got_grads = torch.autograd.grad(got, list(sae.parameters()))
+        assert torch.allclose(got, want, rtol=1e-5)
+        assert all(torch.allclose(g, w, rtol=1e-4, atol=1e-6) for g, w in zip(got_grads, want_grads))
+
+
+@pytest.mark.parametrize(
+    "kw, hint",
+    [
+        (dict(), None),
+        (dict(aux_W="live", aux_b="live"), "Freeze the decoder in the auxiliary term"),
+        (dict(aux_W="live"), "Freeze the decoder in the auxiliary term"),
+        (dict(aux_W="live", aux_b="live", norms="live"), "norms in the L1 term as constants too"),
+        (dict(aux_b="live"), "Detach b_dec in the auxiliary term"),
+        (dict(norms="live"), "Treat the decoder norms in the L1 term as constants"),
+        (dict(aux_from="gate_detached"), "Detach only the decoder"),
+        (dict(l1_on="acts"), "not on the activations out.acts"),
+        (dict(l1_on="acts", aux=False), "auxiliary term is missing too"),
+        (dict(aux=False), "Add the auxiliary term"),
+        (dict(norms="none"), "decoder row norm"),
+        (dict(l1_on="pre"), "a closed gate"),
+        (dict(aux_from="pre"), "in the auxiliary reconstruction too"),
+        (dict(aux_from="acts"), "not out.acts"),
+        (dict(aux_bias=False), "with the bias as well"),
+        (dict(coef_on="none"), "Multiply the L1 term by l1_coefficient"),
+        (dict(coef_on="both"), "no coefficient"),
+        (dict(mse="element"), "Sum the reconstruction error over d_in"),
+    ],
+)
+def test_gated_loss_check_names_the_mistake(kw, hint):
+    if hint is None:  # the keywords' defaults are the right answer
+        return checks.check_gated_loss(lambda *a: _gloss(*a, **kw))
+    with pytest.raises(checks.ExerciseError, match=hint):
+        checks.check_gated_loss(lambda *a: _gloss(*a, **kw))
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda x, out, W, b, c: _gloss(x, out, W, b, c).expand(3), "one number"),
+        (lambda x, out, W, b, c: float(_gloss(x, out, W, b, c)), "one number"),
+        (lambda x, out, W, b, c: _gloss(x, out, W, b, c) + 1, "Expected"),
+        (lambda x, out, W, b, c: _gloss(x, out, W, b, c) + 0 * out.recon.sum() * W.sum(), None),
+        (
+            lambda x, out, W, b, c: _gloss(x, out, W, b, c) + (W.sum() - W.detach().sum()) * 3,
+            "gradients differ",
+        ),
+    ],
+)
+def test_gated_loss_check_other_answers(wrong, hint):
+    if hint is None:
+        return checks.check_gated_loss(wrong)
+    with pytest.raises(checks.ExerciseError, match=hint):
+        checks.check_gated_loss(wrong)
 
 
 def _auxk(
@@ -242,7 +339,7 @@ def test_auxk_check_names_bias_and_target_mistakes():
         checks.check_auxk_loss(lambda *a: _auxk(*a) + 1)
 
 
-@pytest.mark.parametrize("fn_name", ["topk_activation", "gated_encode", "auxk_loss"])
+@pytest.mark.parametrize("fn_name", ["topk_activation", "gated_encode", "gated_loss", "auxk_loss"])
 def test_learner_notebook_stub_fails_its_check(fn_name):
     nb = nbformat.read(str(NOTEBOOK), as_version=4)
     cell = next(c.source for c in nb.cells if f"def {fn_name}" in c.source)
