@@ -93,3 +93,53 @@ def test_learner_notebook_stub_fails_its_check():
     namespace = {"torch": torch, "checks": checks}
     with pytest.raises(NotImplementedError, match="Your code here"):
         exec(cell, namespace)  # the learner's cell as shipped: the check runs the stub
+
+
+LAMBDAS = [0.5, 1.0, 2.0, 4.0, 8.0]
+
+
+def _monitor():
+    """A finished TrainingMonitor of a five-SAE sweep: λ = 8 ends with 9 % dead; λ = 4 peaks at 12 % mid-run."""
+    from saewidgets.widgets import TrainingMonitor
+
+    curves = {
+        0: [0, 0, 0, 0],
+        1: [0, 0, 0, 0],
+        2: [0, 0, 0.01, 0.01],
+        3: [0, 0.12, 0.06, 0.04],
+        4: [0, 0.03, 0.06, 0.09],
+    }
+    rows = [
+        {"sae": i, "step": s, "tokens": 1000 * s, "dead_fraction": f, "l0": 10.0, "fvu": 0.1, "loss": 1.0}
+        for i, curve in curves.items()
+        for s, f in enumerate(curve)
+    ]
+    return TrainingMonitor.from_history(rows, labels=[f"λ = {lam:g}" for lam in LAMBDAS])
+
+
+def test_monitor_reading_passes_on_the_right_reading(capsys):
+    mon = _monitor()
+    checks.check_monitor_reading(mon, LAMBDAS, 8.0, 0.09)
+    checks.check_monitor_reading(mon, LAMBDAS, 8, 0.08)  # a reading within 0.02 is a good reading
+    assert capsys.readouterr().out.count("✓") == 2
+
+
+@pytest.mark.parametrize(
+    "lam, dead, hint",
+    [
+        (4.0, 0.12, "does not end highest"),  # the highest point along the way, not at the end
+        (8.0, 0.12, "too high"),
+        (8.0, 0.03, "too low"),
+        (8.0, 9, "percentage"),
+        (3.0, 0.09, "not one of the sweep's values"),
+        (8.0, "0.09", "as a number"),
+    ],
+)
+def test_monitor_reading_names_the_mistake(lam, dead, hint):
+    with pytest.raises(checks.ExerciseError, match=hint):
+        checks.check_monitor_reading(_monitor(), LAMBDAS, lam, dead)
+
+
+def test_monitor_reading_needs_the_sweep_monitor():
+    with pytest.raises(checks.ExerciseError, match="holds 5 SAEs"):
+        checks.check_monitor_reading(_monitor(), LAMBDAS[:3], 2.0, 0.01)

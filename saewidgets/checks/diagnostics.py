@@ -1,4 +1,5 @@
-"""Checks for notebook 03 (what goes wrong): the L2 ratio (shrinkage), firing density, dead and dense latents.
+"""Checks for notebook 03 (what goes wrong): the L2 ratio (shrinkage), firing density, dead and dense latents,
+and a number read off the TrainingMonitor.
 
 The references follow ``saewidgets.metrics.evaluate``'s definitions (``l2_ratio``, ``density``,
 ``dead_fraction`` / ``dense_fraction``); tests/test_checks_diagnostics.py checks that they agree with it.
@@ -19,6 +20,7 @@ __all__ = [
     "check_firing_density",
     "dead_and_dense_reference",
     "check_dead_and_dense",
+    "check_monitor_reading",
 ]
 
 
@@ -146,3 +148,44 @@ def check_dead_and_dense(fn: Callable) -> None:
             raise ExerciseError("Dense means density strictly above dense_threshold (>), as in evaluate.")
         raise ExerciseError("dense should be density > dense_threshold.")
     passed("dead_and_dense")
+
+
+def check_monitor_reading(monitor, lambdas, most_dead_lambda, dead_fraction) -> None:
+    """The learner read, off ``monitor``'s dead-fraction panel (a ``TrainingMonitor`` that trained one SAE per
+    entry of ``lambdas``, in order), which λ ends training with the most dead latents and about what fraction
+    (within 0.02, or 20 % of it). Compared with the monitor's own last row per SAE."""
+    groups = monitor.per_sae()  # {sae index: rows [n, n_columns]}
+    col = monitor.columns.index("dead_fraction")
+    if sorted(groups) != list(range(len(lambdas))):
+        raise ExerciseError(
+            f"The monitor holds {len(groups)} SAEs but {len(lambdas)} values of λ were given: pass the monitor "
+            "that trained the sweep, and the sweep's list of λ."
+        )
+    final = [float(groups[i][-1, col]) for i in range(len(lambdas))]  # dead fraction at the end, per SAE
+    best = max(range(len(lambdas)), key=final.__getitem__)
+    if most_dead_lambda not in lambdas:
+        raise ExerciseError(f"λ = {most_dead_lambda!r} is not one of the sweep's values {list(lambdas)}.")
+    if lambdas.index(most_dead_lambda) != best:
+        raise ExerciseError(
+            f"The λ = {most_dead_lambda:g} line does not end highest. In the monitor's dead-fraction panel "
+            "(bottom right), follow each line to the right edge — the end of training — and take the one that "
+            "ends highest; the legend names its λ."
+        )
+    want = final[best]
+    if not isinstance(dead_fraction, (int, float)) or isinstance(dead_fraction, bool):
+        raise ExerciseError(
+            f"Give the dead fraction as a number, e.g. 0.05; got {type(dead_fraction).__name__}."
+        )
+    if 1 < dead_fraction <= 100 and abs(dead_fraction / 100 - want) <= max(0.02, 0.2 * want):
+        raise ExerciseError(
+            f"That reads like a percentage ({dead_fraction:g} %): give the dead fraction as a fraction of the "
+            "latents, between 0 and 1."
+        )
+    if abs(dead_fraction - want) > max(0.02, 0.2 * want):
+        side = "high" if dead_fraction > want else "low"
+        raise ExerciseError(
+            f"{dead_fraction:g} is too {side} for where the λ = {most_dead_lambda:g} line ends. Read its last "
+            "point on the dead-fraction panel's y axis (the fraction of latents that have not fired within the "
+            "dead window), not its highest point along the way."
+        )
+    print(f"✓ Read correctly: λ = {most_dead_lambda:g} ends training with {want:.1%} of its latents dead.")
