@@ -71,7 +71,7 @@ def test_run_check_names_the_mistake(metrics, sae_cfg, train_cfg, hint):
 def test_concept_check_passes_the_reference_and_agrees_with_the_library(capsys):
     from saewidgets.concepts import latent_scores
 
-    checks.check_concept_latent(checks.concept_latent_reference)
+    checks.check_concept_search(checks.concept_search_reference)
     assert capsys.readouterr().out.count("✓") == 1
     # the fake's scores are what latent_scores (the library notebook 08 uses) gives on the same firing pattern
     fires, labels = _concept_case()
@@ -137,7 +137,7 @@ def _no_none(fires, labels, min_precision):
 )
 def test_concept_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
-        checks.check_concept_latent(wrong)
+        checks.check_concept_search(wrong)
 
 
 # ---- the steering window ----
@@ -177,3 +177,10 @@ def _absolute(strengths, rates, ces, gain, rise):
 def test_window_check_names_the_mistake(wrong, hint):
     with pytest.raises(checks.ExerciseError, match=hint):
         checks.check_steering_window(wrong)
+
+
+def test_every_capstone_name_reaches_the_checks_namespace_unshadowed():
+    """checks/__init__ star-imports every module: a same-named check elsewhere would silently replace ours."""
+    from saewidgets.checks import capstone
+
+    assert all(getattr(checks, name) is getattr(capstone, name) for name in capstone.__all__)

@@ -20,9 +20,9 @@ __all__ = [
     "CapstoneTargets",
     "check_training_setup",
     "check_training_run",
-    "check_concept_latent",
+    "check_concept_search",
     "check_steering_window",
-    "concept_latent_reference",
+    "concept_search_reference",
     "steering_window_reference",
 ]
 
@@ -48,7 +48,7 @@ class CapstoneTargets(NamedTuple):
 # ---- reference implementations ----
 
 
-def concept_latent(fires: torch.Tensor, labels: torch.Tensor, min_precision: float) -> int | None:
+def concept_search(fires: torch.Tensor, labels: torch.Tensor, min_precision: float) -> int | None:
     """The latent with the highest F1 as a classifier of ``labels`` among those with precision >= min_precision.
 
     ``fires`` [n, d_sae] bool (latent i fires on row n), ``labels`` [n] bool. precision_i = P(label | i fires)
@@ -64,7 +64,7 @@ def concept_latent(fires: torch.Tensor, labels: torch.Tensor, min_precision: flo
     return best if f1[best] >= 0 else None
 
 
-concept_latent_reference = concept_latent
+concept_search_reference = concept_search
 
 
 def steering_window(
@@ -233,7 +233,7 @@ _CONCEPT_HINTS = {
 }
 
 
-def check_concept_latent(fn: Callable) -> None:
+def check_concept_search(fn: Callable) -> None:
     """``fn(fires, labels, min_precision)`` -> the id of the highest-F1 latent with precision >= min_precision,
     or None when there is none."""
     fires, labels = _concept_case()
@@ -267,7 +267,7 @@ def check_concept_latent(fn: Callable) -> None:
             "When no latent reaches min_precision, return None (then lower the bar or train a better SAE) "
             "instead of a latent that fails it."
         )
-    print("✓ concept_latent matches the reference implementation.")
+    print("✓ concept_search matches the reference implementation.")
 
 
 # ---- 3. the steering window ----
