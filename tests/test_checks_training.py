@@ -50,6 +50,12 @@ def test_the_reference_init_matches_the_library_recipe():
     assert torch.equal(sae.W_enc, sae.W_dec.T) and not sae.b_enc.any() and not sae.b_dec.any()
 
 
+def _fwd_without_biases(self, x):
+    pre_acts = x @ self.W_enc  # the issue-18 answer: no b_dec, no b_enc, and acts follow from it
+    acts = torch.relu(pre_acts)
+    return SAEOutput(self.decode(acts), acts, pre_acts)
+
+
 def _variant(**methods):
     return type("Wrong", (checks.ReLUSAEReference,), methods)
 
@@ -120,6 +126,7 @@ class _Missing(nn.Module):
             _variant(forward=lambda s, x: SAEOutput(s.decode(s.encode(x)), s.encode(x), None)),
             "pre-activations",
         ),
+        (_variant(forward=_fwd_without_biases), "lack both biases"),
         (_Transposed, "W_enc has shape"),
         (_Missing, "no parameter 'W_dec'"),
         (object, "subclass torch.nn.Module"),

@@ -172,11 +172,14 @@ def check_relu_sae(cls: type) -> None:
             )
     if close(out.recon, want.acts) or close(out.acts, want.recon):
         raise ExerciseError("forward: the order is SAEOutput(recon, acts, pre_acts): reconstruction first.")
+    pre_acts = getattr(out, "pre_acts", None)
+    if pre_acts is not None:  # first: acts = ReLU(wrong pre_acts) is wrong too, and the bias is the mistake
+        _check_pre_acts(pre_acts, x, ref, want)
     if not close(out.acts, want.acts):
         raise ExerciseError("forward: out.acts should be encode(x).")
     if not close(out.recon, want.recon):
         raise ExerciseError("forward: out.recon should be decode(encode(x)).")
-    _check_pre_acts(getattr(out, "pre_acts", None), x, ref, want)
+    _check_pre_acts(pre_acts, x, ref, want)
     passed("MyReLUSAE")
 
 
