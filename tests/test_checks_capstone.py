@@ -1,5 +1,8 @@
 """The capstone's checks (notebook 12): each passes the right answer and names each plausible wrong one."""
 
+from pathlib import Path
+
+import nbformat
 import pytest
 import torch
 
@@ -184,3 +187,82 @@ def test_every_capstone_name_reaches_the_checks_namespace_unshadowed():
     from saewidgets.checks import capstone
 
     assert all(getattr(checks, name) is getattr(capstone, name) for name in capstone.__all__)
+
+
+# ---- notebook 12's online path, against stand-ins ----
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / "12_capstone.ipynb"
+FLAG = "ONLINE = torch.cuda.is_available() and hub_reachable()"
+
+
+def _code_cells():
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    return [TransformerManager().transform_cell(c.source) for c in nb.cells if c.cell_type == "code"]
+
+
+def test_the_switch_never_asks_the_hub_without_a_gpu_and_says_offline(monkeypatch, capsys):
+    """Offline the parameter cell prints one line saying so; without a GPU, hub_reachable is never called."""
+    import saewidgets
+
+    calls = []
+    monkeypatch.setattr(
+        saewidgets, "hub_reachable", lambda timeout=1.5: calls.append(1) or True, raising=False
+    )
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    cells = _code_cells()
+    assert FLAG in cells[1]
+    namespace = {}
+    exec(cells[1].replace("hub_reachable()}", "False}"), namespace)  # the printed line asks once more
+    assert namespace["ONLINE"] is False and namespace["MODEL"] == "storyteller" and not calls
+    out = capsys.readouterr().out
+    assert out.startswith("Offline") and out.count("\n") == 1 and "storyteller" in out
+
+
+def test_the_online_path_runs_against_stand_ins(monkeypatch, tmp_path, capsys, tiny_checkpoint):
+    """Every cell with ONLINE true, from a local hub cache holding stand-ins under the notebook's names: a tiny
+    random GPTNeoX (Pythia's architecture) as EleutherAI/pythia-70m-deduped, storyteller stories as TinyStories.
+    Random weights: this proves the online code runs (model, corpus, bf16 disk cache, every exercise, the
+    sweep), not what its numbers say."""
+    import huggingface_hub.constants
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from hub_cache import put_in_hub_cache
+
+    import saewidgets
+
+    cache = tmp_path / "hub"
+    put_in_hub_cache(tiny_checkpoint("gpt_neox"), cache, "EleutherAI/pythia-70m-deduped")
+    (tmp_path / "ts" / "data").mkdir(parents=True)
+    texts = saewidgets.load_corpus("storyteller", n_docs=300, seed=5).texts
+    pq.write_table(pa.table({"text": texts}), tmp_path / "ts" / "data" / "train-00000-of-00001.parquet")
+    put_in_hub_cache(tmp_path / "ts", cache, "roneneldan/TinyStories", repo_type="dataset")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+
+    cells = _code_cells()
+    namespace = {}
+    exec(cells[1].replace(FLAG, "ONLINE = True"), namespace)  # imports + parameters, the online branch
+    assert namespace["MODEL"] == "pythia-70m-deduped" and namespace["CORPUS"] == "tinystories"
+    assert namespace["TARGETS"].n_tokens == 50_000_000 and namespace["HARVEST_TOKENS"] == 5_000_000
+    lenient = checks.CapstoneTargets(l0_min=1, l0_max=64, fvu_max=100.0, n_tokens=8192, dead_max=1.0)
+    namespace.update(
+        HOOK="blocks.1.hook_resid_post", N_DOCS=200, N_HELD_OUT=100, HARVEST_TOKENS=6000,
+        CACHE=str(tmp_path / "acts"), TARGETS=lenient, N_PROBE=4000, MIN_PRECISION=0.0,
+        STRENGTHS=[0, 2], N_SAMPLES=2,
+    )  # fmt: skip
+    for src in cells[2:]:
+        exec(compile(src, str(NOTEBOOK), "exec"), namespace)
+
+    assert namespace["model"].cfg.d_model == namespace["D_IN"]
+    assert type(namespace["train_acts"]).__name__ == "CachedActivations"  # harvested to disk ...
+    assert namespace["train_acts"].meta["dtype"] == "bfloat16"  # ... in bf16
+    assert len(namespace["train_acts"]) == 6000 and (tmp_path / "acts").is_dir()
+    assert 0 <= namespace["LATENT"] < namespace["sae"].cfg.d_sae
+    assert len(namespace["sweep"]["own_ce"]) == 2
+    out = capsys.readouterr().out
+    assert "Offline" not in out and out.count("✓") == 4  # setup, run, concept search, window
+    assert "α=0 " in out and "α=2 " in out  # the sweep ran both strengths
