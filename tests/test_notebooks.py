@@ -17,6 +17,8 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 sys.path.insert(0, str(NOTEBOOKS))
 import make_exercises  # noqa: E402
 
+SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))
+
 
 def test_learner_notebooks_are_generated_from_the_solutions():
     assert make_exercises.main(["--check"]) == 0, "run: python notebooks/make_exercises.py"
@@ -107,18 +109,17 @@ def test_l1_check_accepts_the_right_value_as_any_one_number(form, capsys):
 
 @pytest.mark.parametrize("path", sorted((NOTEBOOKS / "solutions").glob("*.ipynb")), ids=lambda p: p.stem)
 def test_every_notebook_follows_the_series_conventions(path):
-    """Title + goals/prerequisites/difficulty/time, the Colab install cell pinned to this version, and a
-    size switch so CI runs it small."""
-    import saewidgets
-
+    """Title + goals/prerequisites/difficulty/time, the one Colab install cell, and a size switch so CI runs it
+    small."""
     nb = nbformat.read(str(path), as_version=4)
     head = nb.cells[0].source
     assert head.startswith(f"# {path.stem[:2]} · "), "first cell: '# NN · Title'"
     for field in ("**Goals.**", "**Prerequisites.**", "**Difficulty:**", "**Time:**"):
         assert field in head, f"{path.name}: the title cell lacks {field}"
-    install = nb.cells[1].source
-    assert '"google.colab" in sys.modules' in install
-    assert f"saewidgets=={saewidgets.__version__}" in install, "pin the install cell to the package version"
+    first = nbformat.read(str(SOLUTIONS[0]), as_version=4).cells[1].source
+    assert nb.cells[1].source == first, (
+        f"{path.name}: cell 1 must be the series' Colab install cell (as in 00)"
+    )
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "size(" in code, f"{path.name}: use saewidgets.notebook.size(small=..., full=...) for CI's size"
     learner = nbformat.read(str(NOTEBOOKS / path.name), as_version=4)
@@ -126,3 +127,50 @@ def test_every_notebook_follows_the_series_conventions(path):
         "colab.research.google.com/github/" in learner.cells[0].source
         and path.name in learner.cells[0].source
     )
+
+
+def _run_install_cell(monkeypatch, returncode: int) -> list:
+    """Cell 1 of the notebooks as Colab runs it: google.colab imported, pip answering ``returncode``."""
+    import subprocess
+    import types
+
+    calls = []
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setattr(
+        subprocess,
+        "run",
+        lambda args, **kw: calls.append(args) or types.SimpleNamespace(returncode=returncode),
+    )
+    source = nbformat.read(str(SOLUTIONS[0]), as_version=4).cells[1].source
+    exec(compile(source, "install-cell", "exec"), {})
+    return calls
+
+
+def test_the_colab_install_cell_installs_from_the_repository_the_badge_opens(monkeypatch):
+    """saewidgets is not on PyPI: the cell installs the branch the Colab badge opened the notebook from."""
+    import re
+
+    pyproject = (NOTEBOOKS.parent / "pyproject.toml").read_text()  # no tomllib on Python 3.10
+    repository = re.search(r'^Repository = "(.+)"$', pyproject, re.M).group(
+        1
+    )  # https://github.com/<owner>/<name>
+    (args,) = _run_install_cell(monkeypatch, 0)
+    assert args[1:4] == ["-m", "pip", "install"] and args[0] == sys.executable
+    assert args[-1] == f"saewidgets @ git+{repository}@main"
+    owner_name = repository.removeprefix("https://github.com/")
+    assert make_exercises.COLAB.startswith(
+        f"https://colab.research.google.com/github/{owner_name}/blob/main/"
+    )
+
+
+def test_the_colab_install_cell_says_how_else_to_install_when_pip_fails(monkeypatch):
+    with pytest.raises(RuntimeError, match=r"(?s)could not install.*releases.*\.whl"):
+        _run_install_cell(monkeypatch, 1)
+
+
+def test_outside_colab_the_install_cell_does_nothing(monkeypatch):
+    import subprocess
+
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("pip ran outside Colab"))
+    exec(compile(nbformat.read(str(SOLUTIONS[0]), as_version=4).cells[1].source, "install-cell", "exec"), {})
