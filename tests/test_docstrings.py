@@ -57,3 +57,37 @@ def test_the_check_catches_what_the_docs_build_rejected():
     assert "Inline literal start-string without end-string" in _warnings("as ``torch.autograd.Function``s.")
     assert "Inline emphasis start-string without end-string" in _warnings("fn(x, *args) for every x")
     assert _warnings("as a ``torch.autograd.Function``; see :func:`saewidgets.train`.") == ""
+
+
+# Modules a reader of the API pages does not call: packages that only re-export, the command line and the
+# pages it writes, the embedded default's word lists and the scripts that trained its bundled artefacts.
+UNDOCUMENTED = {
+    "saewidgets.checks",
+    "saewidgets.datacentric",
+    "saewidgets.widgets",
+    "saewidgets.cli",
+    "saewidgets.eval_page",
+    "saewidgets.report",
+    "saewidgets.zoo.lexicon",
+    "saewidgets.zoo.lexicon_topics",
+    "saewidgets.zoo.train_reader_sae",
+    "saewidgets.zoo.train_storyteller",
+}
+
+
+def test_every_public_module_has_an_api_page():
+    """A module added without a docs/api entry is invisible on the site (the evals and five checks modules were)."""
+    import pkgutil
+    import re
+
+    import saewidgets
+
+    pages = "".join(p.read_text() for p in (PACKAGE.parent / "docs" / "api").glob("*.md"))
+    documented = set(re.findall(r"automodule:: (\S+)", pages))
+    public = {
+        m.name
+        for m in pkgutil.walk_packages(saewidgets.__path__, "saewidgets.")
+        if not any(part.startswith("_") for part in m.name.split("."))
+    }
+    assert sorted(public - documented - UNDOCUMENTED) == []
+    assert sorted(UNDOCUMENTED - public) == [], "an UNDOCUMENTED module no longer exists"
