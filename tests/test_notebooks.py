@@ -174,3 +174,22 @@ def test_outside_colab_the_install_cell_does_nothing(monkeypatch):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("pip ran outside Colab"))
     exec(compile(nbformat.read(str(SOLUTIONS[0]), as_version=4).cells[1].source, "install-cell", "exec"), {})
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_the_time_label_is_the_measured_full_size_run(path):
+    """The title's run time quotes the last full-size run recorded by ``bench/notebook_budgets.py --record``
+    (notebooks/run_times.json; within 2x of it), so a notebook cannot keep an old promise."""
+    import json
+    import re
+
+    measured = json.loads((NOTEBOOKS / "run_times.json").read_text())["seconds"]
+    assert path.name in measured, f"run python bench/notebook_budgets.py --record {path.name[:2]}"
+    head = nbformat.read(str(path), as_version=4).cells[0].source
+    label = re.search(r"\*\*Time:\*\*[^*]*?(\d+) s (?:measured|to run)", head)
+    assert label, (
+        f"{path.name}: the Time line should quote the measured seconds, e.g. '(21 s measured at full size'"
+    )
+    assert measured[path.name] / 2 <= int(label.group(1)) <= measured[path.name] * 2, (
+        f"{path.name}: label {label.group(1)} s, measured {measured[path.name]} s"
+    )
