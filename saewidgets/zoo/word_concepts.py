@@ -20,7 +20,7 @@ nowhere else in the lexicon or its templates; the colour and number words are th
 vocabularies), so a whole-word, case-insensitive match finds exactly the words the generator drew
 for the role. The exceptions are phrases from other lists that contain a child's word --
 ``duck pond`` (an animals place) uses "duck" as a place name, not an animal -- which are matched
-and dropped (:data:`BLOCKERS`); ``one`` also occurs in the fixed counting sentence "kept just one
+and dropped (``BLOCKERS``); ``one`` also occurs in the fixed counting sentence "kept just one
 {noun}", where it is the number one. ``tests/test_word_concepts.py`` proves the spans equal the
 generator's draws over thousands of documents.
 
