@@ -195,3 +195,27 @@ def test_static_png_leaves_the_notebooks_matplotlib_backend_alone():
         assert matplotlib.get_backend() == "svg"
     finally:
         matplotlib.use(before)
+
+
+def test_extra_panels_draw_a_callbacks_own_column_and_refuse_a_missing_one():
+    """Notebook 05 adds each SAE's mean threshold to the rows and shows it climbing in a fifth panel."""
+    import io
+
+    import pytest
+    from PIL import Image
+
+    rows = [fake_row(i, mean_theta=0.1 + 0.01 * i) for i in range(1, 6)]
+    mon = TrainingMonitor(extra_panels=["mean_theta"])
+    for row in rows:
+        mon.update(row)
+    mon.finish()
+    assert mon.columns[-1] == "mean_theta" and mon.get_state()["extra_panels"] == ["mean_theta"]
+    four = TrainingMonitor.from_history(rows)
+    tall, plain = (Image.open(io.BytesIO(m._png())) for m in (mon, four))
+    assert tall.width == plain.width and tall.height == pytest.approx(plain.height * 3 / 2, rel=0.05)
+
+    wrong = TrainingMonitor(extra_panels=["mean_threshold"])
+    with pytest.raises(
+        ValueError, match=r"mean_threshold.*not numeric keys of the first row.*monitor.update"
+    ):
+        wrong.update(rows[0])

@@ -14,6 +14,7 @@
  * @property {"tokens" | "step"} x_axis  the panels' shared x axis; set here by the select
  * @property {string[]} labels          legend name per SAE index (default "SAE i")
  * @property {string} title
+ * @property {string[]} [extra_panels] more columns of rows, one linear-y panel each after the four
  * @property {Palette} _palette         one colour per SAE (common.js, _palette.py)
  * @property {boolean} [_offline]       set by the offline page's stand-in model
  */
@@ -51,7 +52,8 @@ function decode(model) {
 const at = (data, r, name) => (data.col[name] === undefined ? NaN : data.values[r * data.c + data.col[name]]);
 const sourceLabel = (model, sae) => (model.get("labels") || [])[sae] || `SAE ${sae}`;
 
-/** The DOM skeleton, one panel per TM_PANELS entry, and the state the draw functions share. */
+/** The DOM skeleton, one panel per TM_PANELS entry and per extra_panels column, and the state the draw
+ * functions share. */
 function buildView(model) {
   const v = { model, data: null };
   v.title = h("strong", { class: "saew-tm-title" });
@@ -66,7 +68,8 @@ function buildView(model) {
   v.note = h("div", { class: "saew-note saew-tm-note" });
   v.root = h("div", { class: "saew-widget saew-tm" }, head, v.legend, v.latest, v.grid, v.note);
   v.root.dataset.draws = "0";
-  v.panels = TM_PANELS.map((spec) => {
+  const extra = (model.get("extra_panels") || []).map((key) => ({ key, title: key, log: false }));
+  v.panels = [...TM_PANELS, ...extra].map((spec) => {
     const readout = h("span", { class: "saew-tm-readout saew-muted" });
     const size = { viewBox: `0 0 ${TM_W} ${TM_H}`, width: TM_W, height: TM_H };
     const label = `${spec.title} against the x axis`;

@@ -131,6 +131,10 @@ class TrainingMonitor(SaeWidget):
     labels = traitlets.List(traitlets.Unicode(), []).tag(sync=True)
     """Legend names per SAE index (default "SAE i")."""
     title = traitlets.Unicode("SAE training").tag(sync=True)
+    extra_panels = traitlets.List(traitlets.Unicode(), []).tag(sync=True)
+    """Extra columns of the rows to draw, one panel each after the four (linear y): keys a callback adds to the
+    history rows, e.g. ``mon.update(row | {"mean_theta": ...})`` with ``extra_panels=["mean_theta"]`` shows a
+    JumpReLU SAE's thresholds climbing (notebook 05)."""
     _palette = traitlets.Dict(palette.PALETTE).tag(sync=True)  # one colour per SAE: widgets/_palette.py
     _html_private = ("_palette",)
 
@@ -149,7 +153,15 @@ class TrainingMonitor(SaeWidget):
         """Add one history row (the ``callback`` of ``train``/``train_sweep``); sends at most every min_interval."""
         with self._lock:
             if self._n == 0:
-                self.columns = columns_for(row)
+                columns = columns_for(row)
+                missing = [k for k in self.extra_panels if k not in columns]
+                if missing:
+                    raise ValueError(
+                        f"extra_panels {missing} are not numeric keys of the first row "
+                        f"(it has {sorted(row)}): add them to every row the callback sends, e.g. "
+                        f"monitor.update(row | {{{missing[0]!r}: value}})"
+                    )
+                self.columns = columns
                 self._buf = np.zeros((64, len(self.columns)), np.float32)
             if self._n == len(self._buf):  # grow by doubling: appending stays O(1) amortised
                 self._buf = np.concatenate(
@@ -261,10 +273,14 @@ class TrainingMonitor(SaeWidget):
 
         plain = FuncFormatter(lambda v, _: _short(v))
 
-        fig = new_figure(figsize=(8, 5), dpi=80)
-        axes = fig.subplots(2, 2, sharex=True).ravel()
+        panels = [*PANELS, *((k, k, False) for k in self.extra_panels if k in self.columns)]
+        n_rows = (len(panels) + 1) // 2
+        fig = new_figure(figsize=(8, 2.5 * n_rows), dpi=80)
+        axes = fig.subplots(n_rows, 2, sharex=True).ravel()
+        for ax in axes[len(panels) :]:
+            ax.set_visible(False)
         x_col = self.columns.index(self.x_axis)
-        for ax, (col, name, log) in zip(axes, PANELS):
+        for ax, (col, name, log) in zip(axes, panels):
             j = self.columns.index(col)
             for k, (i, g) in enumerate(groups.items()):
                 label = self.labels[i] if i < len(self.labels) else f"SAE {i}"
@@ -280,8 +296,9 @@ class TrainingMonitor(SaeWidget):
             ax.set_title(name + (" (log)" if log else ""), fontsize=10)
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=8)
-        for ax in axes[2:]:
+        for ax in axes[len(panels) - 2 : len(panels)]:  # the lowest panel of each column
             ax.set_xlabel(self.x_axis, fontsize=9)
+            ax.xaxis.set_tick_params(labelbottom=True)
         if len(groups) > 1:
             axes[0].legend(fontsize=8)
         fig.suptitle(f"{self.title} — {self.status}", fontsize=11)

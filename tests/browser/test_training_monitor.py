@@ -143,3 +143,27 @@ def test_empty_monitor_says_it_is_waiting(tmp_path, page):
     bp = p.open(TrainingMonitor().to_html(tmp_path / "empty.html"))
     assert "Waiting for the first history row" in bp.inner_text(".saew-tm-note")
     assert bp.is_hidden(".saew-tm-grid")
+
+
+def test_an_extra_panel_draws_a_column_the_callback_added(runs, tmp_path, page):
+    """extra_panels: notebook 05 shows the mean JumpReLU threshold climbing beside loss, L0, FVU and dead."""
+    single, _ = runs
+    history = [row | {"mean_theta": 0.1 + 0.002 * i} for i, row in enumerate(single.history)]
+    mon = filled_monitor(history, extra_panels=["mean_theta"])
+    p = page("light")
+    bp = p.open(mon.to_html(tmp_path / "monitor.html"))
+    panels = bp.query_selector_all(".saew-tm-panel")
+    assert [f.get_attribute("data-metric") for f in panels] == [
+        "loss",
+        "l0",
+        "fvu",
+        "dead_fraction",
+        "mean_theta",
+    ]
+    assert panels[-1].inner_text().startswith("mean_theta")
+    d = panels[-1].query_selector(".saew-tm-line").get_attribute("d")
+    ys = [float(seg.split(",")[1]) for seg in d.replace("M", "L").split("L")[1:]]
+    assert len(ys) == 20 and ys[-1] < ys[0]  # a rising column: its last point sits higher (smaller y)
+    box = panels[-1].bounding_box()
+    assert box["width"] > 100 and box["height"] > 80  # laid out in the grid, not squashed
+    p.shot("training_monitor_extra_panel")
