@@ -199,7 +199,7 @@ def test_gated_loss_check_names_the_mistake(kw, hint):
     "wrong, hint",
     [
         (lambda x, out, W, b, c: _gloss(x, out, W, b, c).expand(3), "one number"),
-        (lambda x, out, W, b, c: float(_gloss(x, out, W, b, c)), "one number"),
+        (lambda x, out, W, b, c: _gloss(x, out, W, b, c).item(), "one number"),  # a float: no graph
         (lambda x, out, W, b, c: _gloss(x, out, W, b, c) + 1, "Expected"),
         (lambda x, out, W, b, c: _gloss(x, out, W, b, c) + 0 * out.recon.sum() * W.sum(), None),
         (
