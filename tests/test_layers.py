@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("training",),
     ("zoo",),  # the bundled story world, tokenizer and model assets (its two training scripts are at the top)
     ("_sae_tensors",),  # checking and adopting a SAE file's tensors: shared by the readers above it
+    ("saelens_cfg",),  # cfg.json <-> SAEConfig, ours and SAELens's
     ("gemma_scope", "releases"),  # Gemma Scope 1 and 2 files; the pretrained-SAE table and the hub cache
     ("io",),  # SAE files: ours, SAELens', Gemma Scope, release ids; the bundled reader SAE from zoo
     ("corpora",),  # text corpora; below models: a corpus never needs a model
