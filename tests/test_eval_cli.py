@@ -7,6 +7,7 @@ import math
 import re
 
 import pytest
+from eval_saes import HOOK, HOSTILE, run_eval, save_two_saes
 
 import saewidgets as sw
 from saewidgets.cli import main
@@ -14,30 +15,19 @@ from saewidgets.evaluation import LoadedSAE, _stability
 from saewidgets.metric_info import EVAL_METRICS, SUMMARY_KEYS
 from saewidgets.widgets.frontier_plot import HIGHER_IS_BETTER, LABELS
 
-HOOK = "blocks.1.hook_resid_post"
-HOSTILE = 'topk <b>bold<b> & "quoted"'  # no "/": it is a folder name
 FRACTIONS = ("dead_fraction", "dense_fraction", *SUMMARY_KEYS)
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory, model):
     root = tmp_path_factory.mktemp("saes")
-    acts = sw.harvest(model, sw.load_corpus("storyteller", n_docs=120, seed=5), HOOK)
-    folders = []
-    for name, seed in ((HOSTILE, 0), ("untrained", 1)):
-        sae = sw.build_sae(sw.SAEConfig("topk", d_in=128, d_sae=256, k=8), seed=seed)
-        if seed == 0:  # trained, so that its numbers mean something (FVU ~0.25); the other stays as built
-            sw.train(sae, acts, n_tokens=20_000, batch_size=256, seed=seed, progress=False)
-        folders.append(str(sw.save_sae(sae, root / name, hook=HOOK, model_name="storyteller")))
-    return root, folders
+    return root, save_two_saes(root, model)
 
 
 @pytest.fixture(scope="module")
 def evaluated(saved, tmp_path_factory):
     out = tmp_path_factory.mktemp("eval")
-    argv = ["eval", *saved[1], "--n-docs", "150", "--n-latents", "20", "--ce-docs", "10", "--out", str(out)]
-    assert main(argv) == 0
-    return out, json.loads((out / "eval.json").read_text())
+    return out, run_eval(saved[1], out)
 
 
 def _numbers(obj):

@@ -1,30 +1,14 @@
 """`saewidgets eval`'s eval.html in real Chromium: opened from disk, nothing fetched, the y menu redraws the plot."""
 
-import json
-
 import pytest
-
-import saewidgets as sw
-from saewidgets.cli import main
-
-HOOK = "blocks.1.hook_resid_post"
-HOSTILE = 'topk <b>bold<b> & "quoted"'
+from eval_saes import HOSTILE, run_eval, save_two_saes
 
 
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory, model):
-    root = tmp_path_factory.mktemp("saes")
-    acts = sw.harvest(model, sw.load_corpus("storyteller", n_docs=120, seed=5), HOOK)
-    folders = []
-    for name, seed in ((HOSTILE, 0), ("untrained", 1)):
-        sae = sw.build_sae(sw.SAEConfig("topk", d_in=128, d_sae=256, k=8), seed=seed)
-        if seed == 0:
-            sw.train(sae, acts, n_tokens=20_000, batch_size=256, seed=seed, progress=False)
-        folders.append(str(sw.save_sae(sae, root / name, hook=HOOK, model_name="storyteller")))
+    folders = save_two_saes(tmp_path_factory.mktemp("saes"), model)
     out = tmp_path_factory.mktemp("eval")
-    argv = ["eval", *folders, "--n-docs", "150", "--n-latents", "20", "--ce-docs", "10", "--out", str(out)]
-    assert main(argv) == 0
-    return out, json.loads((out / "eval.json").read_text())
+    return out, run_eval(folders, out)
 
 
 def ticks(pg):
